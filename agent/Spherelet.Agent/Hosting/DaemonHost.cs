@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+using Spherelet.Agent.Checks;
+using Spherelet.Agent.Node;
+using Spherelet.Agent.Options;
+using Spherelet.Agent.Virtualization;
+using Spherelet.Cri;
+using Spherelet.Domain.Health;
+using Spherelet.Domain.Node;
+using Spherelet.Domain.Runtime;
+
+namespace Spherelet.Agent.Hosting;
+
+/// <summary>The composition root of the daemon: services, Kestrel on the CRI socket, gRPC.</summary>
+public static class DaemonHost
+{
+    /// <summary>CRI messages can be large (ListContainers on a busy node); the kubelet allows 16 MiB.</summary>
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
+    public static WebApplication Build(SphereletOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+
+        // Options are bound and validated by OptionsLoader; the host reads nothing else.
+        builder.Configuration.Sources.Clear();
+        ConfigureLogging(builder, Enum.Parse<LogLevel>(options.LogLevel, ignoreCase: true));
+        ConfigureSystemd(builder.Services);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ListenUnixSocket(options.Socket, listen => listen.Protocols = HttpProtocols.Http2);
+        });
+
+        var cgroupDriver = CgroupDriverDetector.Resolve(SphereletOptionsValidator.ParseCgroupDriver(options.CgroupDriver)!);
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new NodeFacts(cgroupDriver));
+        services.AddSingleton<LibvirtConnector>();
+        services.AddSingleton(sp => new HostHealth(
+            HostChecks.Create(options, sp.GetRequiredService<LibvirtConnector>()),
+            sp.GetRequiredService<TimeProvider>(),
+            TimeSpan.FromSeconds(5)));
+        services.AddSingleton<INodeConfigStore, FileNodeConfigStore>();
+        services.AddSingleton<NodeConfig>();
+        services.AddHostedService<SocketPermissionService>();
+        services.AddHostedService<StartupReportService>();
+        services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<CriErrorInterceptor>();
+            grpc.MaxReceiveMessageSize = MaxMessageBytes;
+            grpc.MaxSendMessageSize = MaxMessageBytes;
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<RuntimeServiceAdapter>();
+        app.MapGrpcService<ImageServiceAdapter>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Spherelet.Agent");
+        AgentLog.Starting(logger, RuntimeIdentity.Version, options.Socket, options.Root, options.State, cgroupDriver);
+        app.Lifetime.ApplicationStopped.Register(() => AgentLog.Stopped(logger));
+        return app;
+    }
+
+    /// <summary>Creates the state directories and readies the socket path.</summary>
+    public static void PrepareFilesystem(SphereletOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Directory.CreateDirectory(options.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(options.State, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        UnixSocketPath.Prepare(options.Socket);
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, LogLevel level)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(level);
+        // The framework's own chatter is kept to warnings unless the operator asks for Debug or Trace.
+        var frameworkLevel = level < LogLevel.Information ? level : LogLevel.Warning;
+        builder.Logging.AddFilter("Microsoft", frameworkLevel);
+        builder.Logging.AddFilter("Grpc", frameworkLevel);
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+    }
+
+    /// <summary>
+    /// Under systemd: journald-style log lines, READY=1 once the socket serves and
+    /// STOPPING=1 on shutdown. The notifications are also sent when NOTIFY_SOCKET is set
+    /// by something else than systemd (a supervisor, a test).
+    /// </summary>
+    private static void ConfigureSystemd(IServiceCollection services)
+    {
+        services.AddSystemd();
+        if (!SystemdHelpers.IsSystemdService() && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")))
+        {
+            services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+            services.AddSingleton<IHostLifetime, SystemdLifetime>();
+        }
+    }
+}

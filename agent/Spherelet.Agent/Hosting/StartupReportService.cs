@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Spherelet.Agent.Options;
+using Spherelet.Domain.Health;
+
+namespace Spherelet.Agent.Hosting;
+
+/// <summary>Logs the start and, once the socket serves, every host check that fails.</summary>
+public sealed class StartupReportService : BackgroundService
+{
+    private readonly HostHealth _health;
+    private readonly SphereletOptions _options;
+    private readonly ILogger<StartupReportService> _logger;
+    private readonly IHostApplicationLifetime _lifetime;
+
+    public StartupReportService(HostHealth health, SphereletOptions options, IHostApplicationLifetime lifetime, ILogger<StartupReportService> logger)
+    {
+        _health = health;
+        _options = options;
+        _lifetime = lifetime;
+        _logger = logger;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource();
+        using (_lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try
+            {
+                await started.Task;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        AgentLog.Serving(_logger, _options.Socket);
+        var report = await _health.CheckAsync(stoppingToken);
+        foreach (var failed in report.Results.Where(r => !r.Passed))
+        {
+            AgentLog.CheckFailed(_logger, failed.Name, failed.Reason, failed.Detail, failed.Fix);
+        }
+
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Spherelet.Agent.Options;
+
+/// <summary>Checks every option at start; each failure names its configuration key.</summary>
+public static class SphereletOptionsValidator
+{
+    /// <summary>Linux's sun_path holds 108 bytes including the terminating NUL.</summary>
+    public const int MaxSocketPathBytes = 107;
+
+    public static IReadOnlyList<string> Validate(SphereletOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        AbsolutePath(errors, "Socket", options.Socket);
+        if (Encoding.UTF8.GetByteCount(options.Socket) > MaxSocketPathBytes)
+        {
+            errors.Add($"Socket: '{options.Socket}' is longer than the {MaxSocketPathBytes} bytes a Unix socket path may have");
+        }
+
+        AbsolutePath(errors, "Root", options.Root);
+        AbsolutePath(errors, "State", options.State);
+        if (!Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out _) || int.TryParse(options.LogLevel, out _))
+        {
+            errors.Add($"LogLevel: '{options.LogLevel}' is not one of Trace, Debug, Information, Warning, Error, Critical, None");
+        }
+
+        if (ParseCgroupDriver(options.CgroupDriver) is null)
+        {
+            errors.Add($"CgroupDriver: '{options.CgroupDriver}' is not one of auto, systemd, cgroupfs");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.LibvirtUri) || !options.LibvirtUri.Contains("://", StringComparison.Ordinal))
+        {
+            errors.Add($"LibvirtUri: '{options.LibvirtUri}' is not a libvirt URI such as qemu:///system");
+        }
+
+        AbsolutePath(errors, "QemuPath", options.QemuPath);
+        AbsolutePath(errors, "Guest:KernelPath", options.Guest.KernelPath);
+        AbsolutePath(errors, "Guest:InitramfsPath", options.Guest.InitramfsPath);
+        AbsolutePath(errors, "Guest:CrunPath", options.Guest.CrunPath);
+        AbsolutePath(errors, "Ovs:DbSocket", options.Ovs.DbSocket);
+        AbsolutePath(errors, "Ovs:RunDirectory", options.Ovs.RunDirectory);
+        return errors;
+    }
+
+    /// <summary>"auto", "systemd" or "cgroupfs" (any case); null for anything else.</summary>
+    public static string? ParseCgroupDriver(string value) =>
+        value?.ToUpperInvariant() switch
+        {
+            "AUTO" => "auto",
+            "SYSTEMD" => "systemd",
+            "CGROUPFS" => "cgroupfs",
+            _ => null,
+        };
+
+    private static void AbsolutePath(List<string> errors, string key, string value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{key}: must not be empty");
+        }
+        else if (!Path.IsPathRooted(value))
+        {
+            errors.Add($"{key}: '{value}' must be an absolute path");
+        }
+        else if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            errors.Add($"{key}: must not contain a NUL character");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using Grpc.Core;
+using Runtime.V1;
+
+namespace Spherelet.Cri;
+
+public sealed partial class RuntimeServiceAdapter
+{
+    public override async Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var report = await _health.CheckAsync(context.CancellationToken);
+        var network = await _nodeConfig.GetAsync(context.CancellationToken);
+        return StatusMapping.ToStatusResponse(report, network, request.Verbose);
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+using Spherelet.Domain.Health;
+using Spherelet.Domain.Node;
+
+namespace Spherelet.Cri;
+
+/// <summary>
+/// CRI RuntimeService. Each RPC lives in its own file (RuntimeServiceAdapter.&lt;Rpc&gt;.cs):
+/// it validates the request, calls the domain and maps the answer. RPCs without a file
+/// answer Unimplemented, with a message naming them (see <see cref="CriErrors"/>).
+/// </summary>
+public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.RuntimeServiceBase
+{
+    private readonly HostHealth _health;
+    private readonly NodeConfig _nodeConfig;
+    private readonly NodeFacts _nodeFacts;
+    private readonly ILogger<RuntimeServiceAdapter> _logger;
+
+    public RuntimeServiceAdapter(HostHealth health, NodeConfig nodeConfig, NodeFacts nodeFacts, ILogger<RuntimeServiceAdapter> logger)
+    {
+        _health = health;
+        _nodeConfig = nodeConfig;
+        _nodeFacts = nodeFacts;
+        _logger = logger;
+    }
+}

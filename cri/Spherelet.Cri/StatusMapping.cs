@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Runtime.V1;
+using Spherelet.Domain.Health;
+using Spherelet.Domain.Node;
+using CriCgroupDriver = Runtime.V1.CgroupDriver;
+using DomainCgroupDriver = Spherelet.Domain.Node.CgroupDriver;
+using Spherelet.Domain.Runtime;
+
+namespace Spherelet.Cri;
+
+/// <summary>Pure mappings between the domain's health and node facts and their CRI messages.</summary>
+public static class StatusMapping
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    public static StatusResponse ToStatusResponse(HostHealthReport report, NodeNetworkConfig network, bool verbose)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(network);
+        var status = new RuntimeStatus();
+        foreach (var condition in report.Conditions())
+        {
+            status.Conditions.Add(new RuntimeCondition
+            {
+                Type = condition.Type,
+                Status = condition.Status,
+                Reason = condition.Reason,
+                Message = condition.Message,
+            });
+        }
+
+        var response = new StatusResponse { Status = status };
+        if (verbose)
+        {
+            response.Info.Add("runtime", JsonSerializer.Serialize(
+                new Dictionary<string, string>
+                {
+                    ["name"] = RuntimeIdentity.Name,
+                    ["version"] = RuntimeIdentity.Version,
+                    ["podCIDR"] = network.PodCidrText,
+                    ["checkedAt"] = report.TakenAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                },
+                Json));
+            response.Info.Add("checks", JsonSerializer.Serialize(
+                report.Results.Select(r => new Dictionary<string, string>
+                {
+                    ["name"] = r.Name,
+                    ["area"] = r.Area.ToString(),
+                    ["outcome"] = r.Outcome.ToString(),
+                    ["detail"] = r.Detail,
+                    ["fix"] = r.Fix,
+                }),
+                Json));
+        }
+
+        return response;
+    }
+
+    public static CriCgroupDriver ToCri(DomainCgroupDriver driver) => driver switch
+    {
+        DomainCgroupDriver.Systemd => CriCgroupDriver.Systemd,
+        DomainCgroupDriver.Cgroupfs => CriCgroupDriver.Cgroupfs,
+        _ => throw new ArgumentOutOfRangeException(nameof(driver), driver, "unknown cgroup driver"),
+    };
+}
