@@ -11,7 +11,7 @@ namespace Spherelet.Cri;
 /// <summary>Pure mappings between the domain's health and node facts and their CRI messages.</summary>
 public static class StatusMapping
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static StatusResponse ToStatusResponse(HostHealthReport report, NodeNetworkConfig network, bool verbose)
     {

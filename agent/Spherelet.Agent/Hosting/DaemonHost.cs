@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Spherelet.Agent.Checks;
 using Spherelet.Agent.Node;
 using Spherelet.Agent.Options;
+using Spherelet.Agent.Transport;
 using Spherelet.Agent.Virtualization;
 using Spherelet.Cri;
 using Spherelet.Domain.Health;
@@ -38,7 +39,11 @@ public static class DaemonHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.ListenUnixSocket(options.Socket, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.ListenUnixSocket(options.Socket, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.Use(Http2AuthorityMiddleware.Wrap);
+            });
         });
 
         var cgroupDriver = CgroupDriverDetector.Resolve(SphereletOptionsValidator.ParseCgroupDriver(options.CgroupDriver)!);
