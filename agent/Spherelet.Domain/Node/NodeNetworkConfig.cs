@@ -31,7 +31,11 @@ public sealed record NodeNetworkConfig(IReadOnlyList<IPNetwork> PodCidrs)
         var cidrs = new List<IPNetwork>();
         foreach (var part in parts)
         {
-            if (!part.Contains('/', StringComparison.Ordinal) || !IPNetwork.TryParse(part, out var network))
+            var slash = part.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0
+                || !IPNetwork.TryParse(part, out var network)
+                || !IPAddress.TryParse(part[..slash], out var address)
+                || !address.Equals(network.BaseAddress))
             {
                 throw new Errors.InvalidRequestException(
                     $"pod CIDR '{part}' is not a network in CIDR notation with its host bits zero (for example 10.244.1.0/24)");

@@ -1,0 +1,108 @@
+using System.Collections;
+using Spherelet.Agent.Options;
+
+namespace Spherelet.Tests.Agent;
+
+public sealed class OptionsLoaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("spherelet-options-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Defaults_are_the_documented_paths()
+    {
+        var options = OptionsLoader.Load(new CommandLineSettings(ConfigPath: null), new Hashtable());
+
+        Assert.Equal("/run/spherelet/spherelet.sock", options.Socket);
+        Assert.Equal("/var/lib/spherelet", options.Root);
+        Assert.Equal("/run/spherelet", options.State);
+        Assert.Equal("qemu:///system", options.LibvirtUri);
+    }
+
+    [Fact]
+    public void Command_line_beats_environment_which_beats_the_file()
+    {
+        var file = Write("""{ "socket": "/file/s.sock", "root": "/file/root", "state": "/file/state", "guest": { "kernelPath": "/file/vmlinuz" } }""");
+        var environment = new Hashtable { ["SPHERELET__ROOT"] = "/env/root", ["SPHERELET__STATE"] = "/env/state", ["OTHER"] = "x" };
+
+        var options = OptionsLoader.Load(new CommandLineSettings(ConfigPath: file, State: "/cli/state"), environment);
+
+        Assert.Equal("/file/s.sock", options.Socket);
+        Assert.Equal("/env/root", options.Root);
+        Assert.Equal("/cli/state", options.State);
+        Assert.Equal("/file/vmlinuz", options.Guest.KernelPath);
+    }
+
+    [Fact]
+    public void Nested_keys_come_from_double_underscore_environment_variables()
+    {
+        var environment = new Hashtable { ["SPHERELET__GUEST__INITRAMFSPATH"] = "/env/initramfs.img" };
+
+        var options = OptionsLoader.Load(new CommandLineSettings(), environment);
+
+        Assert.Equal("/env/initramfs.img", options.Guest.InitramfsPath);
+    }
+
+    [Fact]
+    public void Relative_socket_path_fails_naming_the_key()
+    {
+        var error = Assert.Throws<OptionsLoadException>(() =>
+            OptionsLoader.Load(new CommandLineSettings(Socket: "relative.sock"), new Hashtable()));
+        Assert.Contains("Socket: 'relative.sock' must be an absolute path", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Over_long_socket_path_fails_naming_the_key()
+    {
+        var error = Assert.Throws<OptionsLoadException>(() =>
+            OptionsLoader.Load(new CommandLineSettings(Socket: "/" + new string('s', 120)), new Hashtable()));
+        Assert.Contains("Socket:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("107 bytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_key_in_the_file_fails_naming_it()
+    {
+        var file = Write("""{ "sockt": "/x.sock", "guest": { "kernel": "/k" } }""");
+
+        var error = Assert.Throws<OptionsLoadException>(() => OptionsLoader.Load(new CommandLineSettings(ConfigPath: file), new Hashtable()));
+
+        Assert.Equal(["guest:kernel: unknown configuration key", "sockt: unknown configuration key"], error.Problems.Order());
+    }
+
+    [Fact]
+    public void Bad_values_are_all_reported_at_once()
+    {
+        var environment = new Hashtable { ["SPHERELET__LOGLEVEL"] = "loud", ["SPHERELET__CGROUPDRIVER"] = "cgroupv3", ["SPHERELET__LIBVIRTURI"] = "nope" };
+
+        var error = Assert.Throws<OptionsLoadException>(() => OptionsLoader.Load(new CommandLineSettings(), environment));
+
+        Assert.Contains(error.Problems, p => p.StartsWith("LogLevel: 'loud'", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("CgroupDriver: 'cgroupv3'", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("LibvirtUri: 'nope'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Missing_explicit_config_file_fails()
+    {
+        var error = Assert.Throws<OptionsLoadException>(() =>
+            OptionsLoader.Load(new CommandLineSettings(ConfigPath: Path.Combine(_dir, "absent.json")), new Hashtable()));
+        Assert.Contains("Config:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Malformed_json_fails_naming_the_file()
+    {
+        var file = Write("{ socket: ");
+        var error = Assert.Throws<OptionsLoadException>(() => OptionsLoader.Load(new CommandLineSettings(ConfigPath: file), new Hashtable()));
+        Assert.Contains(file, error.Message, StringComparison.Ordinal);
+    }
+
+    private string Write(string json)
+    {
+        var path = Path.Combine(_dir, $"{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+}
