@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Spherelet.Agent.Doctor;
+using Spherelet.Agent.Cli;
 using Spherelet.Agent.Hosting;
 using Spherelet.Agent.Options;
 using Spherelet.Domain.Runtime;
@@ -38,6 +38,10 @@ internal static class Program
         var doctor = new Command("doctor", "Check that this host can run Spherelet; prints the fix for each problem.");
         doctor.SetAction((parsed, token) => RunDoctorAsync(Settings(parsed), token));
         rootCommand.Subcommands.Add(doctor);
+
+        var version = new Command("version", "Print this binary's version and the version of the daemon answering on the socket.");
+        version.SetAction((parsed, token) => RunVersionAsync(Settings(parsed), token));
+        rootCommand.Subcommands.Add(version);
 
         var parseResult = rootCommand.Parse(args);
         if (parseResult.Errors.Count > 0)
@@ -86,6 +90,16 @@ internal static class Program
 
         Console.WriteLine($"{RuntimeIdentity.Name} {RuntimeIdentity.Version} doctor");
         return await DoctorCommand.RunAsync(options, Console.Out, cancellationToken);
+    }
+
+    private static async Task<int> RunVersionAsync(CommandLineSettings settings, CancellationToken cancellationToken)
+    {
+        if (LoadOptions(settings) is not { } options)
+        {
+            return ExitConfiguration;
+        }
+
+        return await VersionCommand.RunAsync(options.Socket, Console.Out, Console.Error, cancellationToken);
     }
 
     private static SphereletOptions? LoadOptions(CommandLineSettings settings)

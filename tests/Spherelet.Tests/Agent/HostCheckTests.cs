@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using Spherelet.Agent.Checks;
-using Spherelet.Agent.Doctor;
+using Spherelet.Agent.Cli;
 using Spherelet.Agent.Hosting;
 using Spherelet.Agent.Options;
 using Spherelet.Domain.Health;

@@ -3,7 +3,7 @@ using Spherelet.Agent.Options;
 using Spherelet.Agent.Virtualization;
 using Spherelet.Domain.Health;
 
-namespace Spherelet.Agent.Doctor;
+namespace Spherelet.Agent.Cli;
 
 /// <summary>
 /// <c>spherelet doctor</c>: runs every host check and prints one line per check, with the

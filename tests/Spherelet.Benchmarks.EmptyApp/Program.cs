@@ -1,0 +1,6 @@
+namespace Spherelet.Benchmarks.EmptyApp;
+
+internal static class Program
+{
+    private static int Main() => 0;
+}

@@ -1,0 +1,28 @@
+namespace Spherelet.Benchmarks;
+
+/// <summary>
+/// <c>Spherelet.Benchmarks AREA [options]</c>: runs one benchmark, prints a table and a
+/// last line <c>result: key=value ...</c>. Called by <c>scripts/bench AREA</c>.
+/// </summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            await Console.Error.WriteLineAsync("usage: Spherelet.Benchmarks startup --daemon PATH --empty PATH [--runs N]");
+            return 2;
+        }
+
+        var options = BenchOptions.Parse(args.Skip(1).ToArray());
+        switch (args[0])
+        {
+            case "startup":
+                await StartupBenchmark.RunAsync(options, Console.Out);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"unknown benchmark area '{args[0]}'; known: startup");
+                return 2;
+        }
+    }
+}
