@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Runtime.V1;
+using Spherelet.Cri;
 
 namespace Spherelet.Benchmarks;
 
@@ -114,7 +113,7 @@ internal static class StartupBenchmark
             {
                 try
                 {
-                    using var channel = Channel(socket);
+                    using var channel = CriChannel.ForUnixSocket(socket);
                     await new RuntimeService.RuntimeServiceClient(channel).VersionAsync(new VersionRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
                     return;
                 }
@@ -128,20 +127,6 @@ internal static class StartupBenchmark
 
         throw new TimeoutException("spherelet did not answer Version within 60 s");
     }
-
-    private static GrpcChannel Channel(string socket) =>
-        GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                ConnectCallback = async (_, token) =>
-                {
-                    var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                    await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), token);
-                    return new NetworkStream(connection, ownsSocket: true);
-                },
-            },
-        });
 
     private static double ReadRssMib(int pid)
     {

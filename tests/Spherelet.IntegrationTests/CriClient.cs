@@ -1,6 +1,6 @@
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using Runtime.V1;
+using Spherelet.Cri;
 
 namespace Spherelet.IntegrationTests;
 
@@ -11,24 +11,7 @@ public sealed class CriClient : IDisposable
 
     public CriClient(string socketPath)
     {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, token) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), token);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        _channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        _channel = CriChannel.ForUnixSocket(socketPath);
         Runtime = new RuntimeService.RuntimeServiceClient(_channel);
         Images = new ImageService.ImageServiceClient(_channel);
     }

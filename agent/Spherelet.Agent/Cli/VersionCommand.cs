@@ -1,7 +1,6 @@
-using System.Net.Sockets;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Runtime.V1;
+using Spherelet.Cri;
 using Spherelet.Domain.Runtime;
 
 namespace Spherelet.Agent.Cli;
@@ -24,24 +23,7 @@ public static class VersionCommand
             return 1;
         }
 
-        using var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, token) =>
-            {
-                var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), token);
-                    return new NetworkStream(connection, ownsSocket: true);
-                }
-                catch
-                {
-                    connection.Dispose();
-                    throw;
-                }
-            },
-        };
-        using var channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler });
+        using var channel = CriChannel.ForUnixSocket(socket);
         try
         {
             var version = await new RuntimeService.RuntimeServiceClient(channel).VersionAsync(

@@ -5,8 +5,9 @@ namespace Spherelet.Agent.Hosting;
 
 /// <summary>
 /// Gives the CRI socket mode 0660 once Kestrel has bound it, before the host reports
-/// that it started (and so before systemd hears READY=1). Its parent directory is 0750,
-/// so nobody outside the owner and group reaches the socket in between.
+/// that it started (and so before systemd hears READY=1). Until then the socket has the
+/// mode bind() gave it under the process umask (0755 with the usual 022): without write
+/// permission nobody but its owner can connect in between.
 /// </summary>
 public sealed class SocketPermissionService : IHostedLifecycleService
 {

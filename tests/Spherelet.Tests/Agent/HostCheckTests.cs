@@ -18,7 +18,7 @@ public sealed class HostCheckTests : IDisposable
     public async Task Guest_artifact_check_fails_for_missing_and_empty_files_and_passes_otherwise()
     {
         var path = Path.Combine(_dir, "vmlinuz");
-        var check = new FileArtifactCheck("guest-kernel", HealthArea.Runtime, path, "GuestKernelMissing", "build it");
+        var check = FileCheck.Artifact("guest-kernel", HealthArea.Runtime, path, "GuestKernelMissing", "build it");
         Assert.Equal("GuestKernelMissing", (await check.RunAsync(CancellationToken.None)).Reason);
 
         await File.WriteAllBytesAsync(path, []);
@@ -33,7 +33,7 @@ public sealed class HostCheckTests : IDisposable
     {
         var path = Path.Combine(_dir, "qemu");
         await File.WriteAllTextAsync(path, "#!/bin/sh\n");
-        var check = new ExecutableCheck("qemu", HealthArea.Runtime, path, "QemuMissing", "install it");
+        var check = FileCheck.Executable("qemu", HealthArea.Runtime, path, "QemuMissing", "install it");
         Assert.Contains("not executable", (await check.RunAsync(CancellationToken.None)).Detail, StringComparison.Ordinal);
 
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserExecute);
