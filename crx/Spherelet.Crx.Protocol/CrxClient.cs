@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using Spherelet.Crx.Protocol.V1;
+
+namespace Spherelet.Crx.Protocol;
+
+/// <summary>
+/// The host's end of the channel to one CRX: multiplexed, cancellable calls, attached
+/// process streams, and loss detection (every pending call fails with
+/// <see cref="CrxConnectionLostException"/> when the channel closes). Connecting again after
+/// an agent restart disturbs nothing in the guest: processes and their logs go on.
+/// </summary>
+public sealed class CrxClient : IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly FrameReader _reader;
+    private readonly FrameWriter _writer;
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<Response>> _pending = new();
+    private readonly ConcurrentDictionary<ulong, CrxProcess> _processes = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _readLoop;
+    private long _nextId;
+    private Exception? _lost;
+
+    private CrxClient(Stream stream)
+    {
+        _stream = stream;
+        _reader = new FrameReader(stream);
+        _writer = new FrameWriter(stream);
+        _readLoop = Task.Run(ReadLoopAsync);
+    }
+
+    /// <summary>CRX's answer to Hello.</summary>
+    public HelloReply Peer { get; private set; } = new();
+
+    /// <summary>Completes when the channel is closed, by either side.</summary>
+    public Task Closed => _readLoop;
+
+    /// <summary>Starts reading the channel and exchanges Hello.</summary>
+    /// <exception cref="CrxCallException">CRX speaks another protocol version.</exception>
+    public static async Task<CrxClient> ConnectAsync(Stream stream, string hostVersion, CancellationToken cancellationToken)
+    {
+        var client = new CrxClient(stream);
+        try
+        {
+            var response = await client.CallAsync(
+                new Request { Hello = new Hello { ProtocolVersion = CrxProtocol.Version, HostVersion = hostVersion } },
+                cancellationToken);
+            if (response.Hello.ProtocolVersion != CrxProtocol.Version)
+            {
+                throw new CrxCallException(
+                    CrxProtocol.Codes.VersionMismatch,
+                    $"CRX speaks protocol {response.Hello.ProtocolVersion}, the host {CrxProtocol.Version}");
+            }
+
+            client.Peer = response.Hello;
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Sends one call and waits for its answer.</summary>
+    /// <exception cref="CrxCallException">CRX answered with an error.</exception>
+    /// <exception cref="CrxConnectionLostException">The channel closed first.</exception>
+    public async Task<Response> CallAsync(Request request, CancellationToken cancellationToken)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextId);
+        return await CallAsync(id, request, cancellationToken);
+    }
+
+    public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await CallAsync(new Request { Ping = new Ping() }, cancellationToken);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary>Runs a process in a container with its stdio attached to the host.</summary>
+    public Task<CrxProcess> ExecAsync(ExecProcess exec, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(exec);
+        exec.Stdio ??= new Stdio();
+        exec.Stdio.Attach = true;
+        return StartAttachedAsync(new Request { Exec = exec }, cancellationToken);
+    }
+
+    /// <summary>Creates a container whose main process's stdio is attached to the host.</summary>
+    public Task<CrxProcess> CreateAttachedAsync(CreateContainer create, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        create.Stdio ??= new Stdio();
+        create.Stdio.Attach = true;
+        return StartAttachedAsync(new Request { CreateContainer = create }, cancellationToken);
+    }
+
+    internal Task SendStreamAsync(ulong streamId, StreamData data, CancellationToken cancellationToken) =>
+        SendAsync(new Frame { Id = streamId, Data = data }, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _stream.DisposeAsync();
+        try
+        {
+            await _readLoop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _writer.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task<CrxProcess> StartAttachedAsync(Request request, CancellationToken cancellationToken)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextId);
+        var process = new CrxProcess(this, id);
+        _processes[id] = process;
+        try
+        {
+            var response = await CallAsync(id, request, cancellationToken);
+            process.Pid = response.Started?.Pid ?? 0;
+            return process;
+        }
+        catch
+        {
+            _processes.TryRemove(id, out _);
+            throw;
+        }
+    }
+
+    private async Task<Response> CallAsync(ulong id, Request request, CancellationToken cancellationToken)
+    {
+        var answer = new TaskCompletionSource<Response>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = answer;
+        try
+        {
+            if (_lost is { } lost)
+            {
+                throw new CrxConnectionLostException("the channel to CRX is closed", lost);
+            }
+
+            await SendAsync(new Frame { Id = id, Request = request }, cancellationToken);
+            var response = await answer.Task.WaitAsync(cancellationToken);
+            if (response.Error is { } error)
+            {
+                throw new CrxCallException(error.Code, error.Message);
+            }
+
+            return response;
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    private async Task SendAsync(Frame frame, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _writer.WriteAsync(frame, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new CrxConnectionLostException("cannot write to the channel to CRX", e);
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw new CrxConnectionLostException("the channel to CRX is closed", e);
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        Exception reason = new CrxConnectionLostException("CRX closed the channel");
+        try
+        {
+            while (true)
+            {
+                var result = await _reader.ReadAsync(_stop.Token);
+                if (result.EndOfStream)
+                {
+                    break;
+                }
+
+                if (result.Frame is { } frame)
+                {
+                    Dispatch(frame);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            reason = new CrxConnectionLostException("the channel to CRX broke: " + e.Message, e);
+        }
+        finally
+        {
+            _lost = reason;
+            foreach (var pending in _pending.Values)
+            {
+                pending.TrySetException(reason);
+            }
+
+            foreach (var process in _processes.Values)
+            {
+                process.OnLost(reason);
+            }
+        }
+    }
+
+    private void Dispatch(Frame frame)
+    {
+        switch (frame.BodyCase)
+        {
+            case Frame.BodyOneofCase.Response:
+                if (_pending.TryGetValue(frame.Id, out var pending))
+                {
+                    pending.TrySetResult(frame.Response);
+                }
+
+                break;
+            case Frame.BodyOneofCase.Data:
+                if (_processes.TryGetValue(frame.Id, out var process))
+                {
+                    process.OnData(frame.Data);
+                }
+
+                break;
+            case Frame.BodyOneofCase.Event when frame.Event.KindCase == Event.KindOneofCase.Exited:
+                if (_processes.TryRemove(frame.Id, out var exited))
+                {
+                    exited.OnExit(frame.Event.Exited);
+                }
+
+                break;
+        }
+    }
+}

@@ -1,0 +1,397 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Spherelet.Crx.Guest;
+using Spherelet.Crx.Native;
+using Spherelet.Crx.Protocol;
+using Spherelet.Crx.Protocol.V1;
+
+namespace Spherelet.Crx.Containers;
+
+/// <summary>
+/// The containers of this pod VM. Bundles are written where the host says, containers are
+/// made and run by crun, processes are reaped by CRX (PID 1) and their output goes to the
+/// CRI log and, when attached, to the host. The process table keeps each exit status until
+/// the container is removed.
+/// </summary>
+internal sealed class ContainerManager : IDisposable
+{
+    private readonly Crun _crun;
+    private readonly string _stateDirectory;
+    private readonly Func<Frame, Task> _send;
+    private readonly ConcurrentDictionary<string, ContainerRecord> _containers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ulong, GuestProcess> _byStream = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public ContainerManager(Crun crun, string stateDirectory, Func<Frame, Task> send)
+    {
+        _crun = crun;
+        _stateDirectory = stateDirectory;
+        _send = send;
+        Directory.CreateDirectory(Path.Combine(stateDirectory, "pids"));
+        Directory.CreateDirectory(Path.Combine(stateDirectory, "exec"));
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    public IReadOnlyCollection<ContainerRecord> Containers => (IReadOnlyCollection<ContainerRecord>)_containers.Values;
+
+    public async Task<ProcessStarted> CreateAsync(ulong requestId, CreateContainer request)
+    {
+        ValidateId(request.ContainerId, "container_id");
+        if (!Path.IsPathRooted(request.Bundle))
+        {
+            throw Invalid($"bundle '{request.Bundle}' must be an absolute path");
+        }
+
+        var stdio = request.Stdio ?? new Stdio();
+        RefuseTty(stdio);
+        var (spec, cgroupPath) = PrepareSpec(request.OciSpec.ToByteArray(), request.ContainerId);
+
+        await _gate.WaitAsync();
+        try
+        {
+            if (_containers.ContainsKey(request.ContainerId))
+            {
+                throw new CrxRequestException(CrxProtocol.Codes.AlreadyExists, $"container {request.ContainerId} already exists");
+            }
+
+            var bundleExisted = Directory.Exists(request.Bundle);
+            Directory.CreateDirectory(request.Bundle);
+            await File.WriteAllTextAsync(Path.Combine(request.Bundle, "config.json"), spec);
+            var pidFile = Path.Combine(_stateDirectory, "pids", request.ContainerId + ".pid");
+            var process = await StartProcessAsync(
+                requestId,
+                request.ContainerId,
+                string.Empty,
+                stdio,
+                ["create", "--bundle", request.Bundle, "--pid-file", pidFile, "--no-pivot", request.ContainerId],
+                pidFile,
+                onFailure: async () =>
+                {
+                    await TryDeleteAsync(request.ContainerId);
+                    if (!bundleExisted)
+                    {
+                        Directory.Delete(request.Bundle, recursive: true);
+                    }
+                    else
+                    {
+                        File.Delete(Path.Combine(request.Bundle, "config.json"));
+                    }
+                });
+            var record = new ContainerRecord(request.ContainerId, request.Bundle, cgroupPath, process);
+            _containers[request.ContainerId] = record;
+            _ = WatchAsync(process, record);
+            CrxLog.Info($"container created id={request.ContainerId} pid={process.Pid}");
+            return new ProcessStarted { Pid = process.Pid };
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task StartAsync(StartContainer request)
+    {
+        var record = Find(request.ContainerId);
+        if (record.Started)
+        {
+            throw new CrxRequestException(CrxProtocol.Codes.FailedPrecondition, $"container {record.Id} was started already");
+        }
+
+        record.Main.StartedAt = UnixNanos();
+        await _crun.RunQuietAsync(record.Id, "start", record.Id);
+        record.Started = true;
+        CrxLog.Info($"container started id={record.Id}");
+    }
+
+    public async Task<ProcessStarted> ExecAsync(ulong requestId, ExecProcess request)
+    {
+        var record = Find(request.ContainerId);
+        ValidateId(request.ExecId, "exec_id");
+        if (!record.Started || record.Main.HasExited)
+        {
+            throw new CrxRequestException(CrxProtocol.Codes.FailedPrecondition, $"container {record.Id} is not running");
+        }
+
+        var stdio = request.Stdio ?? new Stdio();
+        RefuseTty(stdio);
+        try
+        {
+            JsonNode.Parse(request.OciProcess.ToStringUtf8());
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw Invalid("oci_process is not JSON: " + e.Message);
+        }
+
+        if (!record.Execs.TryAdd(request.ExecId, null!))
+        {
+            throw new CrxRequestException(CrxProtocol.Codes.AlreadyExists, $"exec {request.ExecId} already exists in container {record.Id}");
+        }
+
+        var processFile = Path.Combine(_stateDirectory, "exec", $"{record.Id}.{request.ExecId}.json");
+        var pidFile = Path.Combine(_stateDirectory, "pids", $"{record.Id}.{request.ExecId}.pid");
+        await File.WriteAllBytesAsync(processFile, request.OciProcess.ToByteArray());
+        try
+        {
+            var process = await StartProcessAsync(
+                requestId,
+                record.Id,
+                request.ExecId,
+                stdio,
+                ["exec", "--detach", "--pid-file", pidFile, "--process", processFile, record.Id],
+                pidFile,
+                onFailure: () => Task.CompletedTask);
+            process.StartedAt = UnixNanos();
+            record.Execs[request.ExecId] = process;
+            _ = WatchAsync(process, null);
+            return new ProcessStarted { Pid = process.Pid };
+        }
+        catch
+        {
+            record.Execs.TryRemove(request.ExecId, out _);
+            throw;
+        }
+        finally
+        {
+            File.Delete(processFile);
+        }
+    }
+
+    public void Signal(SignalProcess request)
+    {
+        var process = FindProcess(request.ContainerId, request.ExecId);
+        if (request.Signal <= 0 || request.Signal > 64)
+        {
+            throw Invalid($"signal {request.Signal} is not a signal number");
+        }
+
+        if (!process.HasExited && process.Pid > 0 && Sys.kill(process.Pid, request.Signal) != 0)
+        {
+            CrxLog.Warn($"kill {process.Pid} {request.Signal}: {Sys.LastError()}");
+        }
+    }
+
+    public Task<ProcessExit> WaitAsync(WaitProcess request, CancellationToken cancellationToken) =>
+        FindProcess(request.ContainerId, request.ExecId).Exit.WaitAsync(cancellationToken);
+
+    public void CloseStdin(CloseStdin request) => FindProcess(request.ContainerId, request.ExecId).CloseStdin();
+
+    /// <summary>stdin bytes from the host for the process attached on <paramref name="streamId"/>.</summary>
+    public async Task OnStdinAsync(ulong streamId, StreamData data)
+    {
+        if (!_byStream.TryGetValue(streamId, out var process))
+        {
+            return;
+        }
+
+        if (!data.Data.IsEmpty)
+        {
+            await process.WriteStdinAsync(data.Data.Memory);
+        }
+
+        if (data.Eof)
+        {
+            process.CloseStdin();
+        }
+    }
+
+    public async Task RemoveAsync(RemoveContainer request)
+    {
+        if (!_containers.TryGetValue(request.ContainerId, out var record))
+        {
+            return;
+        }
+
+        foreach (var process in record.Execs.Values.Append(record.Main).Where(p => p is not null && !p.HasExited && p.Pid > 0))
+        {
+            Sys.kill(process.Pid, Sys.SIGKILL);
+        }
+
+        await Task.WhenAny(record.Main.Exit, Task.Delay(TimeSpan.FromSeconds(5)));
+        await TryDeleteAsync(record.Id);
+        record.Main.Log?.Dispose();
+        _containers.TryRemove(record.Id, out _);
+        File.Delete(Path.Combine(record.Bundle, "config.json"));
+        CrxLog.Info($"container removed id={record.Id}");
+    }
+
+    public void ReopenLog(ReopenLog request)
+    {
+        var record = Find(request.ContainerId);
+        if (record.Main.Log is null)
+        {
+            throw new CrxRequestException(CrxProtocol.Codes.FailedPrecondition, $"container {record.Id} has no log file");
+        }
+
+        record.Main.Log.Reopen();
+    }
+
+    public async Task UpdateResourcesAsync(UpdateResources request)
+    {
+        var record = Find(request.ContainerId);
+        var file = Path.Combine(_stateDirectory, $"{record.Id}.resources.json");
+        await File.WriteAllBytesAsync(file, request.OciResources.ToByteArray());
+        try
+        {
+            await _crun.RunQuietAsync(record.Id, "update", "--resources", file, record.Id);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Kills every container process (shutdown).</summary>
+    public void KillAll()
+    {
+        foreach (var record in _containers.Values)
+        {
+            foreach (var process in record.Execs.Values.Append(record.Main).Where(p => p is not null && !p.HasExited && p.Pid > 0))
+            {
+                Sys.kill(process.Pid, Sys.SIGKILL);
+            }
+        }
+    }
+
+    private async Task<GuestProcess> StartProcessAsync(
+        ulong requestId, string containerId, string execId, Stdio stdio, string[] crunArgs, string pidFile, Func<Task> onFailure)
+    {
+        var log = stdio.LogPath.Length > 0 ? new CriLogWriter(stdio.LogPath) : null;
+        using var stdin = stdio.Stdin ? Pipe.Create() : null;
+        using var stdout = Pipe.Create();
+        using var stderr = Pipe.Create();
+        var devNull = Sys.open("/dev/null", Sys.O_RDWR | Sys.O_CLOEXEC, 0);
+        var process = new GuestProcess(containerId, execId, requestId, stdio.Attach, log, _send);
+        try
+        {
+            File.Delete(pidFile);
+            await _crun.RunAsync(containerId, crunArgs, stdin?.ReadFd ?? devNull, stdout.WriteFd, stderr.WriteFd);
+            process.Pid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+        }
+        catch
+        {
+            log?.Dispose();
+            await onFailure();
+            throw;
+        }
+        finally
+        {
+            Sys.close(devNull);
+        }
+
+        stdin?.CloseRead();
+        stdout.CloseWrite();
+        stderr.CloseWrite();
+        process.SetStdin(stdin?.TakeWriter());
+        process.StartPumps(stdout.TakeReader(), stderr.TakeReader());
+        if (stdio.Attach)
+        {
+            _byStream[requestId] = process;
+        }
+
+        return process;
+    }
+
+    private async Task WatchAsync(GuestProcess process, ContainerRecord? container)
+    {
+        var status = await Reaper.WaitAsync(process.Pid);
+        Reaper.Forget(process.Pid);
+        var (code, signal) = Reaper.Decode(status);
+        var exit = new ProcessExit
+        {
+            ExitCode = code,
+            Signal = signal,
+            StartedAt = process.StartedAt,
+            FinishedAt = UnixNanos(),
+            OomKilled = container is not null && signal == Sys.SIGKILL && CgroupReader.OomKills(container.CgroupPath) > 0,
+        };
+        await process.CompleteAsync(exit);
+        _byStream.TryRemove(process.StreamId, out _);
+        CrxLog.Info($"process exited container={process.ContainerId} exec={process.ExecId} pid={process.Pid} code={code} signal={signal}");
+    }
+
+    private async Task TryDeleteAsync(string id)
+    {
+        try
+        {
+            await _crun.RunQuietAsync(id, "delete", "--force", id);
+        }
+        catch (CrxRequestException e)
+        {
+            CrxLog.Verbose($"crun delete {id}: {e.Message}");
+        }
+    }
+
+    private ContainerRecord Find(string id) =>
+        _containers.TryGetValue(id ?? string.Empty, out var record)
+            ? record
+            : throw new CrxRequestException(CrxProtocol.Codes.NotFound, $"container {id} does not exist");
+
+    private GuestProcess FindProcess(string containerId, string execId)
+    {
+        var record = Find(containerId);
+        if (string.IsNullOrEmpty(execId))
+        {
+            return record.Main;
+        }
+
+        return record.Execs.TryGetValue(execId, out var process) && process is not null
+            ? process
+            : throw new CrxRequestException(CrxProtocol.Codes.NotFound, $"exec {execId} does not exist in container {containerId}");
+    }
+
+    private static (string Spec, string CgroupPath) PrepareSpec(byte[] json, string containerId)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(json);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw Invalid("oci_spec is not JSON: " + e.Message);
+        }
+
+        if (root is not JsonObject spec)
+        {
+            throw Invalid("oci_spec is not a JSON object");
+        }
+
+        if (spec["linux"] is not JsonObject linux)
+        {
+            linux = new JsonObject();
+            spec["linux"] = linux;
+        }
+
+        var cgroupPath = linux["cgroupsPath"]?.GetValue<string>();
+        if (string.IsNullOrEmpty(cgroupPath))
+        {
+            cgroupPath = "/spherelet/" + containerId;
+            linux["cgroupsPath"] = cgroupPath;
+        }
+
+        return (spec.ToJsonString(), cgroupPath);
+    }
+
+    private static void RefuseTty(Stdio stdio)
+    {
+        if (stdio.Tty)
+        {
+            throw new CrxRequestException(CrxProtocol.Codes.Unimplemented, "terminals (tty) are not supported by this CRX yet");
+        }
+    }
+
+    private static void ValidateId(string id, string field)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > 128 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || id.StartsWith('.'))
+        {
+            throw Invalid($"{field} '{id}' must be 1 to 128 characters of letters, digits, '-', '_' and '.'");
+        }
+    }
+
+    private static CrxRequestException Invalid(string message) => new(CrxProtocol.Codes.InvalidArgument, message);
+
+    private static long UnixNanos() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+}

@@ -1,0 +1,20 @@
+using System.Collections.Concurrent;
+
+namespace Spherelet.Crx.Containers;
+
+/// <summary>A container CRX created: its bundle, its cgroup, its main process and its execs.</summary>
+internal sealed class ContainerRecord(string id, string bundle, string cgroupPath, GuestProcess main)
+{
+    public string Id { get; } = id;
+
+    public string Bundle { get; } = bundle;
+
+    /// <summary>The cgroup below /sys/fs/cgroup, for example /spherelet/ID.</summary>
+    public string CgroupPath { get; } = cgroupPath;
+
+    public GuestProcess Main { get; } = main;
+
+    public bool Started { get; set; }
+
+    public ConcurrentDictionary<string, GuestProcess> Execs { get; } = new(StringComparer.Ordinal);
+}

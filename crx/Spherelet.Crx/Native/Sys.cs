@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+
+namespace Spherelet.Crx.Native;
+
+/// <summary>
+/// Every libc call CRX makes, in one place. Errors: a call returns -1 and the caller reads
+/// <see cref="Marshal.GetLastPInvokeError"/> right away (SetLastError = true).
+/// </summary>
+internal static unsafe partial class Sys
+{
+    private const string LibC = "libc";
+
+    public const int SIGKILL = 9;
+    public const int SIGTERM = 15;
+    public const int WNOHANG = 1;
+    public const int EINTR = 4;
+    public const int ECHILD = 10;
+    public const int O_RDWR = 2;
+    public const int O_CLOEXEC = 0x80000;
+    public const int O_NOCTTY = 0x100;
+    public const int MS_NOSUID = 2;
+    public const int MS_NODEV = 4;
+    public const int MS_NOEXEC = 8;
+    public const int MS_RELATIME = 1 << 21;
+    public const uint LINUX_REBOOT_CMD_POWER_OFF = 0x4321FEDC;
+    public const uint LINUX_REBOOT_CMD_RESTART = 0x01234567;
+    public const int PR_SET_CHILD_SUBREAPER = 36;
+    public const int CLOCK_BOOTTIME = 7;
+
+    [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mount(string? source, string target, string? fstype, nuint flags, string? data);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int reboot(uint cmd);
+
+    [LibraryImport(LibC)]
+    public static partial void sync();
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int sethostname(byte* name, nuint len);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int waitpid(int pid, out int status, int options);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int kill(int pid, int sig);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial nint write(int fd, byte* buffer, nint count);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int clock_gettime(int clock, out Timespec time);
+
+    public const short POSIX_SPAWN_SETSIGDEF = 0x04;
+    public const short POSIX_SPAWN_SETSIGMASK = 0x08;
+    public const short POSIX_SPAWN_SETSID = 0x80;
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int posix_spawn_file_actions_init(nint actions);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int posix_spawn_file_actions_destroy(nint actions);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int posix_spawn_file_actions_adddup2(nint actions, int fd, int newfd);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int posix_spawnattr_init(nint attr);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int posix_spawnattr_destroy(nint attr);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int posix_spawnattr_setflags(nint attr, short flags);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int posix_spawnattr_setsigdefault(nint attr, nint sigset);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int posix_spawnattr_setsigmask(nint attr, nint sigset);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int sigfillset(nint set);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int sigemptyset(nint set);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int posix_spawn(out int pid, byte* path, nint fileActions, nint attr, byte** argv, byte** envp);
+
+    /// <summary>errno of the last failed call, as text: "No such file or directory (2)".</summary>
+    public static string LastError()
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        return $"{Marshal.GetPInvokeErrorMessage(errno)} ({errno})";
+    }
+}
