@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Spherelet.Crx.Protocol;
+
+namespace Spherelet.IntegrationTests.Guest;
+
+/// <summary>
+/// A real pod VM booted by QEMU (q35, TCG here, KVM where /dev/kvm exists) with the
+/// Spherelet guest kernel and initramfs, the CRX channel on a virtio-serial port backed by
+/// a Unix socket, and a 9p pod share holding a busybox root file system.
+/// </summary>
+public sealed class GuestVm : IAsyncDisposable
+{
+    private readonly Process _qemu;
+    private readonly StringBuilder _qemuOutput = new();
+
+    private GuestVm(string directory, Process qemu)
+    {
+        Directory = directory;
+        _qemu = qemu;
+        qemu.OutputDataReceived += (_, e) => Append(e.Data);
+        qemu.ErrorDataReceived += (_, e) => Append(e.Data);
+        qemu.BeginOutputReadLine();
+        qemu.BeginErrorReadLine();
+    }
+
+    public string Directory { get; }
+
+    /// <summary>The pod share on the host; the guest mounts it at /pod.</summary>
+    public string Share => Path.Combine(Directory, "pod");
+
+    public string ChannelSocket => Path.Combine(Directory, "crx.sock");
+
+    public string ConsoleLog => Path.Combine(Directory, "console.log");
+
+    public bool HasExited => _qemu.HasExited;
+
+    public static GuestVm Boot()
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("sph-vm-").FullName;
+        MakeBusyboxRoot(Path.Combine(directory, "pod", "rootfs"));
+        var accel = File.Exists("/dev/kvm") ? "kvm" : "tcg";
+        var start = new ProcessStartInfo("qemu-system-x86_64")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            "-machine", $"q35,accel={accel}", "-cpu", accel == "kvm" ? "host" : "max", "-smp", "1", "-m", "512",
+            "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+            "-kernel", GuestArtifacts.Kernel, "-initrd", GuestArtifacts.Initramfs,
+            "-append", "console=ttyS0 panic=-1 quiet spherelet.share=pod",
+            "-serial", $"file:{Path.Combine(directory, "console.log")}",
+            "-device", "virtio-serial-pci,id=serial0",
+            "-chardev", $"socket,id=crx,path={Path.Combine(directory, "crx.sock")},server=on,wait=off",
+            "-device", $"virtserialport,bus=serial0.0,chardev=crx,name={CrxProtocol.DefaultChannelName}",
+            "-fsdev", $"local,id=pod,path={Path.Combine(directory, "pod")},security_model=none",
+            "-device", "virtio-9p-pci,fsdev=pod,mount_tag=pod",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return new GuestVm(directory, Process.Start(start)!);
+    }
+
+    /// <summary>Connects to CRX and exchanges Hello; waits while the VM boots.</summary>
+    public async Task<CrxClient> ConnectAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(120));
+        while (!File.Exists(ChannelSocket))
+        {
+            ThrowIfExited();
+            await Task.Delay(20, cts.Token);
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(ChannelSocket), cts.Token);
+        try
+        {
+            return await CrxClient.ConnectAsync(new NetworkStream(socket, ownsSocket: true), "tests", cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"CRX did not answer Hello.\n{Diagnostics()}");
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _qemu.WaitForExitAsync(cts.Token);
+        return _qemu.ExitCode;
+    }
+
+    public string Diagnostics()
+    {
+        var console = File.Exists(ConsoleLog) ? File.ReadAllText(ConsoleLog) : "(no console log)";
+        lock (_qemuOutput)
+        {
+            return $"QEMU output:\n{_qemuOutput}\nguest console:\n{console}";
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_qemu.HasExited)
+        {
+            _qemu.Kill();
+            await _qemu.WaitForExitAsync();
+        }
+
+        _qemu.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    private void ThrowIfExited()
+    {
+        if (_qemu.HasExited)
+        {
+            throw new InvalidOperationException($"QEMU exited with {_qemu.ExitCode}.\n{Diagnostics()}");
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_qemuOutput)
+            {
+                _qemuOutput.AppendLine(line);
+            }
+        }
+    }
+
+    /// <summary>A root file system of busybox (Debian's busybox-static) and its applet links.</summary>
+    private static void MakeBusyboxRoot(string root)
+    {
+        var bin = Path.Combine(root, "bin");
+        System.IO.Directory.CreateDirectory(bin);
+        foreach (var dir in new[] { "proc", "sys", "dev", "tmp", "etc", "root" })
+        {
+            System.IO.Directory.CreateDirectory(Path.Combine(root, dir));
+        }
+
+        File.Copy("/bin/busybox", Path.Combine(bin, "busybox"));
+        foreach (var applet in new[] { "sh", "echo", "cat", "sleep", "true", "false", "id", "hostname", "ls", "env", "wc", "head", "dd" })
+        {
+            File.CreateSymbolicLink(Path.Combine(bin, applet), "busybox");
+        }
+    }
+}
