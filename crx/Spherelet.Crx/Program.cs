@@ -8,9 +8,12 @@ using Spherelet.Crx.Server;
 namespace Spherelet.Crx;
 
 /// <summary>
-/// CRX. As PID 1 of a pod VM it sets the VM up, then serves the host on the virtio-serial
-/// port named on the kernel command line, for as long as the VM runs.
-/// <c>crx --listen PATH</c> serves on a Unix socket instead (for tests on a host).
+/// CRX. <c>crx --init</c>, started by the pod VM's /init, sets the VM up, then serves the
+/// host on the virtio-serial port named on the kernel command line for as long as the VM
+/// runs. <c>crx --listen PATH</c> serves on a Unix socket instead (for tests on a host).
+/// CRX is not PID 1 itself: the .NET runtime reaps every child of a PID 1 on SIGCHLD and
+/// would take the exit statuses CRX reports. /init (a busybox shell) is PID 1 and CRX is
+/// the child subreaper, so every orphan of the pod still comes to CRX.
 /// </summary>
 internal static class Program
 {
@@ -18,10 +21,10 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
-        if (Environment.ProcessId == 1)
+        if (args.Length == 1 && args[0] == "--init")
         {
             await RunAsInitAsync();
-            return 0; // Never reached: PID 1 powers the VM off instead of returning.
+            return 1; // Reached only when the VM could not be powered off.
         }
 
         if (args.Length == 2 && args[0] == "--listen")
@@ -30,7 +33,7 @@ internal static class Program
             return 0;
         }
 
-        await Console.Error.WriteLineAsync("usage: crx (as PID 1 of a pod VM) | crx --listen SOCKET");
+        await Console.Error.WriteLineAsync("usage: crx --init (in a pod VM) | crx --listen SOCKET");
         return 2;
     }
 
@@ -63,25 +66,23 @@ internal static class Program
             using var server = new CrxServer(new Crun("/bin/crun", StateDirectory), StateDirectory, sandbox, SandboxConfigurator.FilesDirectory, ready, PowerOffAsync);
             CrxLog.Info($"ready after {ready.TotalMilliseconds:0} ms; serving on {port}");
             Console.Out.WriteLine("CRX-READY");
+            using var handle = File.OpenHandle(port, FileMode.Open, FileAccess.ReadWrite);
+            await using var input = new FileStream(handle, FileAccess.Read, 0);
+            await using var output = new FileStream(handle, FileAccess.Write, 0);
             while (true)
             {
                 try
                 {
-                    using var handle = File.OpenHandle(port, FileMode.Open, FileAccess.ReadWrite);
-                    await using var input = new FileStream(handle, FileAccess.Read, 0);
-                    await using var output = new FileStream(handle, FileAccess.Write, 0);
-                    await server.ServeAsync(input, output, CancellationToken.None);
+                    await server.ServeAsync(input, output, waitForHost: true, CancellationToken.None);
                 }
                 catch (IOException e)
                 {
-                    CrxLog.Verbose("channel: " + e.Message);
+                    CrxLog.Warn("channel: " + e.Message);
+                    await Task.Delay(100);
                 }
-
-                // The host closed the port (or is not connected yet): wait for it to come back.
-                await Task.Delay(100);
             }
         }
-#pragma warning disable CA1031 // PID 1 must not exit: report, then power the VM off cleanly.
+#pragma warning disable CA1031 // CRX must not just exit: report, then power the VM off cleanly.
         catch (Exception e)
 #pragma warning restore CA1031
         {
@@ -123,7 +124,7 @@ internal static class Program
             await using var stream = new NetworkStream(connection, ownsSocket: true);
             try
             {
-                await server.ServeAsync(stream, stream, stop.Token);
+                await server.ServeAsync(stream, stream, waitForHost: false, stop.Token);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException)
             {

@@ -1,3 +1,4 @@
+using Spherelet.Crx.Guest;
 using Spherelet.Crx.Native;
 using Spherelet.Crx.Protocol;
 
@@ -25,7 +26,22 @@ internal sealed class Crun
         var argv = new List<string> { "crun", "--log=file:" + log, "--log-format=text" };
         argv.AddRange(args);
         var pid = ProcessSpawner.Spawn(_binary, argv, Environment(), stdin, stdout, stderr, newSession: false);
-        var status = await Reaper.WaitAsync(pid);
+        CrxLog.Verbose($"crun {args[0]} {containerId}: pid {pid}");
+        int status;
+        try
+        {
+            status = await Reaper.WaitAsync(pid).WaitAsync(Timeout);
+        }
+        catch (TimeoutException)
+        {
+            CrxLog.Warn($"crun {args[0]} {containerId} (pid {pid}) did not finish within {Timeout.TotalSeconds:0} s: {Describe(pid)}");
+            Sys.kill(pid, Sys.SIGKILL);
+            status = await Reaper.WaitAsync(pid);
+            Reaper.Forget(pid);
+            throw new CrxRequestException(CrxProtocol.Codes.Unavailable, $"crun {args[0]} {containerId} did not finish within {Timeout.TotalSeconds:0} s");
+        }
+
+        CrxLog.Verbose($"crun {args[0]} {containerId}: pid {pid} ended with status {status}");
         Reaper.Forget(pid);
         var (code, _) = Reaper.Decode(status);
         if (code != 0)
@@ -49,6 +65,34 @@ internal sealed class Crun
         {
             Sys.close(devNull);
         }
+    }
+
+    /// <summary>How long one crun command may take before it is killed.</summary>
+    public static TimeSpan Timeout { get; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>What a stuck process and its children wait on, for the log.</summary>
+    private static string Describe(int pid)
+    {
+        var parts = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => Path.GetFileName(d).All(char.IsAsciiDigit)))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var name = stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..stat.LastIndexOf(')')];
+                var self = Path.GetFileName(dir);
+                if (self == pid.ToString(System.Globalization.CultureInfo.InvariantCulture) || fields[1] == pid.ToString(System.Globalization.CultureInfo.InvariantCulture) || name.StartsWith("crun", StringComparison.Ordinal) || name.StartsWith("sh", StringComparison.Ordinal))
+                {
+                    parts.Add($"{self}({name}) state={fields[0]} ppid={fields[1]} wchan={File.ReadAllText(Path.Combine(dir, "wchan"))}");
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return string.Join("; ", parts);
     }
 
     private static string LastLines(string text)

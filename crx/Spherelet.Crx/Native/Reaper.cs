@@ -57,6 +57,7 @@ internal static class Reaper
 
             if (pid > 0)
             {
+                Guest.CrxLog.Verbose($"reaped pid {pid} status {status}");
                 // An orphan nobody expects is simply reaped; its entry is kept in case a
                 // container process is registered right after it ended.
                 Waiters.GetOrAdd(pid, _ => new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(status);
@@ -72,6 +73,7 @@ internal static class Reaper
             pid = Sys.waitpid(-1, out status, 0);
             if (pid > 0)
             {
+                Guest.CrxLog.Verbose($"reaped pid {pid} status {status} (blocking)");
                 lock (SpawnLock)
                 {
                     Waiters.GetOrAdd(pid, _ => new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(status);

@@ -35,8 +35,13 @@ internal sealed class CrxServer : IDisposable
 
     public void Dispose() => _containers.Dispose();
 
-    /// <summary>Serves one connection until the host closes it.</summary>
-    public async Task ServeAsync(Stream input, Stream output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serves a channel. With <paramref name="waitForHost"/> (a virtio-serial port) the end of
+    /// the stream means only that no host is connected right now: reads resume when one
+    /// connects again, and the port is never closed, since closing it would drop data in
+    /// flight. Without it (a socket), the end of the stream ends the call.
+    /// </summary>
+    public async Task ServeAsync(Stream input, Stream output, bool waitForHost, CancellationToken cancellationToken)
     {
         using var writer = new FrameWriter(output);
         _writer = writer;
@@ -48,7 +53,15 @@ internal sealed class CrxServer : IDisposable
                 var result = await reader.ReadAsync(cancellationToken);
                 if (result.EndOfStream)
                 {
-                    return;
+                    if (!waitForHost)
+                    {
+                        return;
+                    }
+
+                    // Whatever part of a frame the last host sent is gone with it.
+                    reader = new FrameReader(input);
+                    await Task.Delay(50, cancellationToken);
+                    continue;
                 }
 
                 if (result.Frame is not { } frame)
@@ -61,6 +74,7 @@ internal sealed class CrxServer : IDisposable
                 switch (frame.BodyCase)
                 {
                     case Frame.BodyOneofCase.Request:
+                        CrxLog.Verbose($"request id={frame.Id} call={frame.Request.CallCase}");
                         _ = HandleAsync(frame.Id, frame.Request, cancellationToken);
                         break;
                     case Frame.BodyOneofCase.Data:

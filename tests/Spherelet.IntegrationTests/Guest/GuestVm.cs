@@ -52,13 +52,17 @@ public sealed class GuestVm : IAsyncDisposable
             "-machine", $"q35,accel={accel}", "-cpu", accel == "kvm" ? "host" : "max", "-smp", "1", "-m", "512",
             "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
             "-kernel", GuestArtifacts.Kernel, "-initrd", GuestArtifacts.Initramfs,
-            "-append", "console=ttyS0 panic=-1 quiet spherelet.share=pod",
+            "-append", "console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share=pod spherelet.log=debug",
             "-serial", $"file:{Path.Combine(directory, "console.log")}",
             "-device", "virtio-serial-pci,id=serial0",
             "-chardev", $"socket,id=crx,path={Path.Combine(directory, "crx.sock")},server=on,wait=off",
             "-device", $"virtserialport,bus=serial0.0,chardev=crx,name={CrxProtocol.DefaultChannelName}",
             "-fsdev", $"local,id=pod,path={Path.Combine(directory, "pod")},security_model=none",
             "-device", "virtio-9p-pci,fsdev=pod,mount_tag=pod",
+            // Entropy: without it crun (through libgcrypt) blocks in getrandom() until the
+            // guest's CRNG is seeded, which can take minutes under TCG.
+            "-object", "rng-random,id=rng0,filename=/dev/urandom",
+            "-device", "virtio-rng-pci,rng=rng0",
         })
         {
             start.ArgumentList.Add(arg);

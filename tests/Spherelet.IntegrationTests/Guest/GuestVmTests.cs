@@ -173,5 +173,5 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
     private Task RemoveAsync(string id) =>
         Crx.CallAsync(new Request { RemoveContainer = new RemoveContainer { ContainerId = id } }, Timeout());
 
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token;
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
 }

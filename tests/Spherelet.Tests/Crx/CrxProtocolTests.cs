@@ -23,7 +23,7 @@ public sealed class CrxProtocolTests : IAsyncLifetime
         _server = new CrxServer(
             new Crun("/usr/bin/crun", _state), _state, new SandboxConfigurator("/bin/busybox", applyToSystem: false),
             Path.Combine(_state, "sandbox"), TimeSpan.FromMilliseconds(42), _ => Task.CompletedTask);
-        _serving = _server.ServeAsync(_pair.Guest, _pair.Guest, _stop.Token);
+        _serving = _server.ServeAsync(_pair.Guest, _pair.Guest, waitForHost: false, _stop.Token);
     }
 
     public async Task DisposeAsync()
