@@ -10,18 +10,20 @@ internal static class Program
     {
         if (args.Length == 0)
         {
-            await Console.Error.WriteLineAsync("usage: Spherelet.Benchmarks startup --daemon PATH --empty PATH [--runs N]");
+            await Console.Error.WriteLineAsync("usage: Spherelet.Benchmarks startup --daemon PATH --empty PATH [--runs N] | guest --kernel K --initramfs I --trivial-initramfs T [--runs N]");
             return 2;
         }
 
-        var options = BenchOptions.Parse(args.Skip(1).ToArray());
         switch (args[0])
         {
             case "startup":
-                await StartupBenchmark.RunAsync(options, Console.Out);
+                await StartupBenchmark.RunAsync(BenchOptions.Parse(args.Skip(1).ToArray()), Console.Out);
+                return 0;
+            case "guest":
+                await GuestBenchmark.RunAsync(GuestBenchOptions.Parse(args.Skip(1).ToArray()), Console.Out);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"unknown benchmark area '{args[0]}'; known: startup");
+                await Console.Error.WriteLineAsync($"unknown benchmark area '{args[0]}'; known: startup, guest");
                 return 2;
         }
     }
