@@ -25,6 +25,9 @@ public sealed class GuestVm : IAsyncDisposable
         qemu.BeginErrorReadLine();
     }
 
+    /// <summary>The MAC of the VM's one NIC.</summary>
+    public const string Mac = "52:54:00:5e:00:53";
+
     public string Directory { get; }
 
     /// <summary>The pod share on the host; the guest mounts it at /pod.</summary>
@@ -63,6 +66,9 @@ public sealed class GuestVm : IAsyncDisposable
             // guest's CRNG is seeded, which can take minutes under TCG.
             "-object", "rng-random,id=rng0,filename=/dev/urandom",
             "-device", "virtio-rng-pci,rng=rng0",
+            // A NIC for sandbox network configuration; restrict=on: nothing leaves the VM.
+            "-netdev", "user,id=net0,restrict=on",
+            "-device", $"virtio-net-pci,netdev=net0,mac={Mac}",
         })
         {
             start.ArgumentList.Add(arg);
@@ -151,7 +157,7 @@ public sealed class GuestVm : IAsyncDisposable
         }
 
         File.Copy("/bin/busybox", Path.Combine(bin, "busybox"));
-        foreach (var applet in new[] { "sh", "echo", "cat", "sleep", "true", "false", "id", "hostname", "ls", "env", "wc", "head", "dd" })
+        foreach (var applet in new[] { "sh", "echo", "cat", "sleep", "true", "false", "id", "hostname", "ls", "env", "wc", "head", "dd", "ip" })
         {
             File.CreateSymbolicLink(Path.Combine(bin, applet), "busybox");
         }

@@ -158,6 +158,33 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
         await RemoveAsync("dup1");
     }
 
+    [Fact]
+    public async Task Sandbox_network_hostname_and_sysctls_are_applied_in_the_vm()
+    {
+        await Crx.CallAsync(new Request
+        {
+            ConfigureSandbox = new ConfigureSandbox
+            {
+                Hostname = "pod-a",
+                Interfaces = { new Interface { Name = "eth0", Mac = GuestVm.Mac, Addresses = { "10.88.0.5/24" }, Mtu = 1400 } },
+                Routes = { new Route { Gateway = "10.88.0.1", Device = "eth0" } },
+                Sysctls = { ["net.ipv4.ip_forward"] = "1" },
+            },
+        }, Timeout());
+
+        // No network namespace in the spec: the container sees the VM's network.
+        var process = await CreateAsync("net1", null, "/bin/sh", "-c", "cat /proc/sys/net/ipv4/ip_forward; ip -4 addr show dev eth0; ip route");
+        await StartAsync("net1");
+        var (stdout, stderr, exit) = await process.CollectAsync(Timeout());
+
+        Assert.True(exit.ExitCode == 0, stderr);
+        Assert.StartsWith("1\n", stdout, StringComparison.Ordinal);
+        Assert.Contains("mtu 1400", stdout, StringComparison.Ordinal);
+        Assert.Contains("inet 10.88.0.5/24", stdout, StringComparison.Ordinal);
+        Assert.Contains("default via 10.88.0.1 dev eth0", stdout, StringComparison.Ordinal);
+        await RemoveAsync("net1");
+    }
+
     private async Task<CrxProcess> CreateAsync(string id, string? logPath, params string[] args) =>
         await Crx.CreateAttachedAsync(new CreateContainer
         {
