@@ -35,6 +35,38 @@ public sealed class CrxClient : IAsyncDisposable
     /// <summary>Completes when the channel is closed, by either side.</summary>
     public Task Closed => _readLoop;
 
+    /// <summary>
+    /// Pings CRX every <paramref name="interval"/>; a guest that does not answer one within
+    /// <paramref name="timeout"/> (hung, not just closed) is treated as gone: the channel is
+    /// closed and every pending call fails with <see cref="CrxConnectionLostException"/>.
+    /// </summary>
+    public void StartKeepalive(TimeSpan interval, TimeSpan timeout)
+    {
+        _ = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested && _lost is null)
+            {
+                try
+                {
+                    await Task.Delay(interval, _stop.Token);
+                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                    deadline.CancelAfter(timeout);
+                    await PingAsync(deadline.Token);
+                }
+                catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+                {
+                    _lost = new CrxConnectionLostException($"CRX did not answer a ping within {timeout.TotalSeconds:0.#} s");
+                    await _stream.DisposeAsync();
+                    return;
+                }
+                catch (Exception e) when (e is OperationCanceledException or CrxConnectionLostException)
+                {
+                    return;
+                }
+            }
+        });
+    }
+
     /// <summary>Starts reading the channel and exchanges Hello.</summary>
     /// <exception cref="CrxCallException">CRX speaks another protocol version.</exception>
     public static async Task<CrxClient> ConnectAsync(Stream stream, string hostVersion, CancellationToken cancellationToken)
@@ -200,7 +232,8 @@ public sealed class CrxClient : IAsyncDisposable
         }
         finally
         {
-            _lost = reason;
+            _lost ??= reason;
+            reason = _lost;
             foreach (var pending in _pending.Values)
             {
                 pending.TrySetException(reason);
