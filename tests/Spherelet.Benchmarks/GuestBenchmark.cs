@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Spherelet.Crx.Protocol;
 using Spherelet.Crx.Protocol.V1;
+using Spherelet.Tests.Shared;
 
 namespace Spherelet.Benchmarks;
 
@@ -43,29 +44,13 @@ internal static class GuestBenchmark
 
     private static Process StartQemu(GuestBenchOptions options, string initramfs, string directory)
     {
-        var accel = File.Exists("/dev/kvm") ? "kvm" : "tcg";
         var start = new ProcessStartInfo("qemu-system-x86_64")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        Directory.CreateDirectory(Path.Combine(directory, "pod"));
-        foreach (var arg in new[]
-        {
-            "-machine", $"q35,accel={accel}", "-cpu", accel == "kvm" ? "host" : "max", "-smp", "1", "-m", "512",
-            "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-            "-kernel", options.Kernel, "-initrd", initramfs,
-            "-append", "console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share=pod",
-            "-serial", "stdio",
-            "-device", "virtio-serial-pci,id=serial0",
-            "-chardev", $"socket,id=crx,path={Path.Combine(directory, "crx.sock")},server=on,wait=off",
-            "-device", $"virtserialport,bus=serial0.0,chardev=crx,name={CrxProtocol.DefaultChannelName}",
-            "-fsdev", $"local,id=pod,path={Path.Combine(directory, "pod")},security_model=none",
-            "-device", "virtio-9p-pci,fsdev=pod,mount_tag=pod",
-            "-object", "rng-random,id=rng0,filename=/dev/urandom",
-            "-device", "virtio-rng-pci,rng=rng0",
-        })
+        foreach (var arg in GuestQemuCommand.Arguments(options.Kernel, initramfs, directory, "stdio", string.Empty))
         {
             start.ArgumentList.Add(arg);
         }

@@ -45,24 +45,14 @@ public sealed class DaemonProcess : IDisposable
     public static DaemonProcess Start(TestDirectory dir, IDictionary<string, string>? environment = null, params string[] extraArgs)
     {
         ArgumentNullException.ThrowIfNull(dir);
-        var start = new ProcessStartInfo(BinaryPath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "--socket", dir.Socket, "--root", dir.Root, "--state", dir.State }.Concat(extraArgs))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["SPHERELET__CONFIG"] = dir.ConfigFile;
+        var variables = new Dictionary<string, string> { ["SPHERELET__CONFIG"] = dir.ConfigFile };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
-            start.Environment[key] = value;
+            variables[key] = value;
         }
 
-        return new DaemonProcess(Process.Start(start)!, dir.Socket);
+        string[] args = ["--socket", dir.Socket, "--root", dir.Root, "--state", dir.State, .. extraArgs];
+        return new DaemonProcess(StartRaw(variables, args), dir.Socket);
     }
 
     /// <summary>Runs the binary to its end (for options that make it fail at start).</summary>

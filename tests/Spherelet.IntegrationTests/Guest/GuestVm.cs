@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using Spherelet.Crx.Protocol;
+using Spherelet.Tests.Shared;
 
 namespace Spherelet.IntegrationTests.Guest;
 
@@ -43,33 +44,22 @@ public sealed class GuestVm : IAsyncDisposable
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("sph-vm-").FullName;
         MakeBusyboxRoot(Path.Combine(directory, "pod", "rootfs"));
-        var accel = File.Exists("/dev/kvm") ? "kvm" : "tcg";
         var start = new ProcessStartInfo("qemu-system-x86_64")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
-            "-machine", $"q35,accel={accel}", "-cpu", accel == "kvm" ? "host" : "max", "-smp", "1", "-m", "512",
-            "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-            "-kernel", GuestArtifacts.Kernel, "-initrd", GuestArtifacts.Initramfs,
-            "-append", "console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share=pod spherelet.log=debug",
-            "-serial", $"file:{Path.Combine(directory, "console.log")}",
-            "-device", "virtio-serial-pci,id=serial0",
-            "-chardev", $"socket,id=crx,path={Path.Combine(directory, "crx.sock")},server=on,wait=off",
-            "-device", $"virtserialport,bus=serial0.0,chardev=crx,name={CrxProtocol.DefaultChannelName}",
-            "-fsdev", $"local,id=pod,path={Path.Combine(directory, "pod")},security_model=none",
-            "-device", "virtio-9p-pci,fsdev=pod,mount_tag=pod",
-            // Entropy: without it crun (through libgcrypt) blocks in getrandom() until the
-            // guest's CRNG is seeded, which can take minutes under TCG.
-            "-object", "rng-random,id=rng0,filename=/dev/urandom",
-            "-device", "virtio-rng-pci,rng=rng0",
+        var args = GuestQemuCommand.Arguments(
+            GuestArtifacts.Kernel,
+            GuestArtifacts.Initramfs,
+            directory,
+            $"file:{Path.Combine(directory, "console.log")}",
+            "spherelet.log=debug",
             // A NIC for sandbox network configuration; restrict=on: nothing leaves the VM.
             "-netdev", "user,id=net0,restrict=on",
-            "-device", $"virtio-net-pci,netdev=net0,mac={Mac}",
-        })
+            "-device", $"virtio-net-pci,netdev=net0,mac={Mac}");
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }

@@ -5,8 +5,6 @@ namespace Spherelet.Tests.Crx;
 /// <summary>Two connected Unix stream sockets, as the two ends of a host-guest channel.</summary>
 internal sealed class SocketPair : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("crx-pair-").FullName;
-
     private SocketPair(NetworkStream host, NetworkStream guest)
     {
         Host = host;
@@ -36,9 +34,5 @@ internal sealed class SocketPair : IDisposable
     {
         Host.Dispose();
         Guest.Dispose();
-        if (Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
     }
 }
