@@ -128,6 +128,22 @@ public sealed class CrxClient : IAsyncDisposable
         return StartAttachedAsync(new Request { CreateContainer = create }, cancellationToken);
     }
 
+    /// <summary>
+    /// Attaches to a running process (a container's main process when <paramref name="execId"/>
+    /// is empty): its output from now on, its exit, and its stdin when that is open.
+    /// </summary>
+    public Task<CrxProcess> AttachAsync(string containerId, string execId, CancellationToken cancellationToken) =>
+        StartAttachedAsync(new Request { Attach = new AttachProcess { ContainerId = containerId, ExecId = execId ?? string.Empty } }, cancellationToken);
+
+    internal async Task DetachAsync(CrxProcess process, CancellationToken cancellationToken)
+    {
+        if (_processes.TryRemove(process.StreamId, out _))
+        {
+            await CallAsync(new Request { Detach = new DetachStream { StreamId = process.StreamId } }, cancellationToken);
+            process.OnDetached();
+        }
+    }
+
     internal Task SendStreamAsync(ulong streamId, StreamData data, CancellationToken cancellationToken) =>
         SendAsync(new Frame { Id = streamId, Data = data }, cancellationToken);
 
@@ -150,7 +166,12 @@ public sealed class CrxClient : IAsyncDisposable
     private async Task<CrxProcess> StartAttachedAsync(Request request, CancellationToken cancellationToken)
     {
         var id = (ulong)Interlocked.Increment(ref _nextId);
-        var process = new CrxProcess(this, id);
+        var process = request.CallCase switch
+        {
+            Request.CallOneofCase.Exec => new CrxProcess(this, id, request.Exec.ContainerId, request.Exec.ExecId),
+            Request.CallOneofCase.CreateContainer => new CrxProcess(this, id, request.CreateContainer.ContainerId, string.Empty),
+            _ => new CrxProcess(this, id, request.Attach.ContainerId, request.Attach.ExecId),
+        };
         _processes[id] = process;
         try
         {

@@ -14,13 +14,20 @@ public sealed class CrxProcess
     private readonly Channel<StreamData> _output = Channel.CreateUnbounded<StreamData>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal CrxProcess(CrxClient client, ulong streamId)
+    internal CrxProcess(CrxClient client, ulong streamId, string containerId, string execId)
     {
         _client = client;
         StreamId = streamId;
+        ContainerId = containerId;
+        ExecId = execId;
     }
 
     public ulong StreamId { get; }
+
+    public string ContainerId { get; }
+
+    /// <summary>Empty for a container's main process.</summary>
+    public string ExecId { get; }
 
     public int Pid { get; internal set; }
 
@@ -34,6 +41,19 @@ public sealed class CrxProcess
 
     public Task CloseStdinAsync(CancellationToken cancellationToken) =>
         _client.SendStreamAsync(StreamId, new StreamData { Kind = StreamKind.Stdin, Eof = true }, cancellationToken);
+
+    /// <summary>Sets the window size of the process's terminal.</summary>
+    /// <exception cref="CrxCallException">FAILED_PRECONDITION: the process has no terminal.</exception>
+    public Task ResizeAsync(uint columns, uint rows, CancellationToken cancellationToken) =>
+        _client.CallAsync(
+            new Request { Resize = new ResizeTerminal { ContainerId = ContainerId, ExecId = ExecId, Width = columns, Height = rows } },
+            cancellationToken);
+
+    /// <summary>
+    /// Stops streaming this process to the host; the process runs on (a process started with
+    /// stdin_once gets end-of-file on stdin). <see cref="Output"/> completes.
+    /// </summary>
+    public Task DetachAsync(CancellationToken cancellationToken) => _client.DetachAsync(this, cancellationToken);
 
     /// <summary>Reads all output until the process exits: (stdout, stderr, exit).</summary>
     public async Task<(string Stdout, string Stderr, ProcessExit Exit)> CollectAsync(CancellationToken cancellationToken)
@@ -54,6 +74,12 @@ public sealed class CrxProcess
     internal void OnExit(ProcessExit exit)
     {
         _exited.TrySetResult(exit);
+        _output.Writer.TryComplete();
+    }
+
+    internal void OnDetached()
+    {
+        _exited.TrySetCanceled();
         _output.Writer.TryComplete();
     }
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Microsoft.Win32.SafeHandles;
 using Spherelet.Crx.Guest;
 using Spherelet.Crx.Native;
 using Spherelet.Crx.Protocol;
@@ -22,6 +24,7 @@ internal sealed class ContainerManager : IDisposable
     private readonly ConcurrentDictionary<string, ContainerRecord> _containers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ulong, GuestProcess> _byStream = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private long _consoles;
 
     public ContainerManager(Crun crun, string stateDirectory, Func<Frame, Task> send)
     {
@@ -30,6 +33,7 @@ internal sealed class ContainerManager : IDisposable
         _send = send;
         Directory.CreateDirectory(Path.Combine(stateDirectory, "pids"));
         Directory.CreateDirectory(Path.Combine(stateDirectory, "exec"));
+        Directory.CreateDirectory(Path.Combine(stateDirectory, "console"));
     }
 
     public void Dispose() => _gate.Dispose();
@@ -45,8 +49,7 @@ internal sealed class ContainerManager : IDisposable
         }
 
         var stdio = request.Stdio ?? new Stdio();
-        RefuseTty(stdio);
-        var (spec, cgroupPath) = PrepareSpec(request.OciSpec.ToByteArray(), request.ContainerId);
+        var (spec, cgroupPath) = PrepareSpec(request.OciSpec.ToByteArray(), request.ContainerId, stdio.Tty);
 
         await _gate.WaitAsync();
         try
@@ -115,15 +118,17 @@ internal sealed class ContainerManager : IDisposable
         }
 
         var stdio = request.Stdio ?? new Stdio();
-        RefuseTty(stdio);
+        JsonObject processJson;
         try
         {
-            JsonNode.Parse(request.OciProcess.ToStringUtf8());
+            processJson = JsonNode.Parse(request.OciProcess.ToStringUtf8()) as JsonObject ?? throw Invalid("oci_process is not a JSON object");
         }
         catch (System.Text.Json.JsonException e)
         {
             throw Invalid("oci_process is not JSON: " + e.Message);
         }
+
+        processJson["terminal"] = stdio.Tty;
 
         if (!record.Execs.TryAdd(request.ExecId, null!))
         {
@@ -132,7 +137,7 @@ internal sealed class ContainerManager : IDisposable
 
         var processFile = Path.Combine(_stateDirectory, "exec", $"{record.Id}.{request.ExecId}.json");
         var pidFile = Path.Combine(_stateDirectory, "pids", $"{record.Id}.{request.ExecId}.pid");
-        await File.WriteAllBytesAsync(processFile, request.OciProcess.ToByteArray());
+        await File.WriteAllTextAsync(processFile, processJson.ToJsonString());
         try
         {
             var process = await StartProcessAsync(
@@ -177,6 +182,54 @@ internal sealed class ContainerManager : IDisposable
         FindProcess(request.ContainerId, request.ExecId).Exit.WaitAsync(cancellationToken);
 
     public void CloseStdin(CloseStdin request) => FindProcess(request.ContainerId, request.ExecId).CloseStdin();
+
+    /// <summary>Streams a running process's output and exit to <paramref name="streamId"/>.</summary>
+    public ProcessStarted Attach(ulong streamId, AttachProcess request)
+    {
+        var process = FindProcess(request.ContainerId, request.ExecId);
+        if (!process.Attach(streamId))
+        {
+            throw new CrxRequestException(
+                CrxProtocol.Codes.FailedPrecondition,
+                $"process {Describe(request.ContainerId, request.ExecId)} has exited or stream {streamId} is attached already");
+        }
+
+        _byStream[streamId] = process;
+        return new ProcessStarted { Pid = process.Pid };
+    }
+
+    /// <summary>Ends one attached stream.</summary>
+    public void Detach(ulong streamId)
+    {
+        if (_byStream.TryRemove(streamId, out var process))
+        {
+            process.Detach(streamId);
+        }
+    }
+
+    /// <summary>Ends every attached stream: the host that owned them is gone. Processes go on.</summary>
+    public void DetachAll()
+    {
+        foreach (var streamId in _byStream.Keys)
+        {
+            Detach(streamId);
+        }
+    }
+
+    public void Resize(ResizeTerminal request)
+    {
+        var process = FindProcess(request.ContainerId, request.ExecId);
+        if (request.Width is 0 or > ushort.MaxValue || request.Height is 0 or > ushort.MaxValue)
+        {
+            throw Invalid($"terminal size {request.Width}x{request.Height} must be 1 to 65535 columns and rows");
+        }
+
+        if (!process.Resize((ushort)request.Width, (ushort)request.Height))
+        {
+            throw new CrxRequestException(
+                CrxProtocol.Codes.FailedPrecondition, $"process {Describe(request.ContainerId, request.ExecId)} has no terminal");
+        }
+    }
 
     /// <summary>stdin bytes from the host for the process attached on <paramref name="streamId"/>.</summary>
     public async Task OnStdinAsync(ulong streamId, StreamData data)
@@ -259,22 +312,46 @@ internal sealed class ContainerManager : IDisposable
         ulong requestId, string containerId, string execId, Stdio stdio, string[] crunArgs, string pidFile, Func<Task> onFailure)
     {
         var log = stdio.LogPath.Length > 0 ? new CriLogWriter(stdio.LogPath) : null;
-        using var stdin = stdio.Stdin ? Pipe.Create() : null;
-        using var stdout = Pipe.Create();
-        using var stderr = Pipe.Create();
-        var devNull = Sys.open("/dev/null", Sys.O_RDWR | Sys.O_CLOEXEC, 0);
-        var process = new GuestProcess(containerId, execId, requestId, stdio.Attach, log, _send);
+        var process = new GuestProcess(containerId, execId, stdio.StdinOnce, log, _send);
         try
         {
             File.Delete(pidFile);
-            await _crun.RunAsync(containerId, crunArgs, stdin?.ReadFd ?? devNull, stdout.WriteFd, stderr.WriteFd);
+            if (stdio.Tty)
+            {
+                await StartOnTerminalAsync(process, containerId, stdio, crunArgs);
+            }
+            else
+            {
+                await StartOnPipesAsync(process, containerId, stdio, crunArgs);
+            }
+
             process.Pid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
         }
         catch
         {
+            process.CloseStdin();
             log?.Dispose();
             await onFailure();
             throw;
+        }
+
+        if (stdio.Attach && process.Attach(requestId))
+        {
+            _byStream[requestId] = process;
+        }
+
+        return process;
+    }
+
+    private async Task StartOnPipesAsync(GuestProcess process, string containerId, Stdio stdio, string[] crunArgs)
+    {
+        using var stdin = stdio.Stdin ? Pipe.Create() : null;
+        using var stdout = Pipe.Create();
+        using var stderr = Pipe.Create();
+        var devNull = Sys.open("/dev/null", Sys.O_RDWR | Sys.O_CLOEXEC, 0);
+        try
+        {
+            await _crun.RunAsync(containerId, crunArgs, stdin?.ReadFd ?? devNull, stdout.WriteFd, stderr.WriteFd);
         }
         finally
         {
@@ -286,12 +363,58 @@ internal sealed class ContainerManager : IDisposable
         stderr.CloseWrite();
         process.SetStdin(stdin?.TakeWriter());
         process.StartPumps(stdout.TakeReader(), stderr.TakeReader());
-        if (stdio.Attach)
+    }
+
+    /// <summary>crun makes the pseudo-terminal in the container and sends its master over a console socket.</summary>
+    private async Task StartOnTerminalAsync(GuestProcess process, string containerId, Stdio stdio, string[] crunArgs)
+    {
+        var socketPath = Path.Combine(_stateDirectory, "console", Interlocked.Increment(ref _consoles).ToString(CultureInfo.InvariantCulture) + ".sock");
+        using var console = ConsoleSocket.Listen(socketPath);
+        using var stop = new CancellationTokenSource();
+        var received = console.ReceiveAsync(stop.Token);
+        string[] args = [crunArgs[0], "--console-socket", socketPath, .. crunArgs[1..]];
+        try
         {
-            _byStream[requestId] = process;
+            await _crun.RunQuietAsync(containerId, args);
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            try
+            {
+                Sys.close(await received);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+            {
+            }
+
+            throw;
         }
 
-        return process;
+        int master;
+        try
+        {
+            master = await received.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            await stop.CancelAsync();
+            throw new CrxRequestException(CrxProtocol.Codes.Internal, $"crun {crunArgs[0]} {containerId} sent no terminal");
+        }
+
+        var output = new FileStream(new SafeFileHandle(master, ownsHandle: true), FileAccess.Read, 1);
+        if (stdio.Stdin)
+        {
+            process.SetStdin(new FileStream(new SafeFileHandle(Duplicate(master), ownsHandle: true), FileAccess.Write, 1));
+        }
+
+        process.StartTerminal(output, Duplicate(master));
+    }
+
+    private static int Duplicate(int fd)
+    {
+        var copy = Sys.fcntl(fd, Sys.F_DUPFD_CLOEXEC, 3);
+        return copy >= 0 ? copy : throw new IOException("fcntl(F_DUPFD_CLOEXEC) failed: " + Sys.LastError());
     }
 
     private async Task WatchAsync(GuestProcess process, ContainerRecord? container)
@@ -308,7 +431,11 @@ internal sealed class ContainerManager : IDisposable
             OomKilled = container is not null && signal == Sys.SIGKILL && CgroupReader.OomKills(container.CgroupPath) > 0,
         };
         await process.CompleteAsync(exit);
-        _byStream.TryRemove(process.StreamId, out _);
+        foreach (var stream in process.Streams)
+        {
+            _byStream.TryRemove(stream, out _);
+        }
+
         CrxLog.Info($"process exited container={process.ContainerId} exec={process.ExecId} pid={process.Pid} code={code} signal={signal}");
     }
 
@@ -342,7 +469,7 @@ internal sealed class ContainerManager : IDisposable
             : throw new CrxRequestException(CrxProtocol.Codes.NotFound, $"exec {execId} does not exist in container {containerId}");
     }
 
-    private static (string Spec, string CgroupPath) PrepareSpec(byte[] json, string containerId)
+    private static (string Spec, string CgroupPath) PrepareSpec(byte[] json, string containerId, bool tty)
     {
         JsonNode? root;
         try
@@ -365,6 +492,11 @@ internal sealed class ContainerManager : IDisposable
             spec["linux"] = linux;
         }
 
+        if (spec["process"] is JsonObject processJson)
+        {
+            processJson["terminal"] = tty;
+        }
+
         var cgroupPath = linux["cgroupsPath"]?.GetValue<string>();
         if (string.IsNullOrEmpty(cgroupPath))
         {
@@ -375,14 +507,6 @@ internal sealed class ContainerManager : IDisposable
         return (spec.ToJsonString(), cgroupPath);
     }
 
-    private static void RefuseTty(Stdio stdio)
-    {
-        if (stdio.Tty)
-        {
-            throw new CrxRequestException(CrxProtocol.Codes.Unimplemented, "terminals (tty) are not supported by this CRX yet");
-        }
-    }
-
     private static void ValidateId(string id, string field)
     {
         if (string.IsNullOrEmpty(id) || id.Length > 128 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || id.StartsWith('.'))
@@ -390,6 +514,9 @@ internal sealed class ContainerManager : IDisposable
             throw Invalid($"{field} '{id}' must be 1 to 128 characters of letters, digits, '-', '_' and '.'");
         }
     }
+
+    private static string Describe(string containerId, string execId) =>
+        string.IsNullOrEmpty(execId) ? containerId : $"{containerId}/{execId}";
 
     private static CrxRequestException Invalid(string message) => new(CrxProtocol.Codes.InvalidArgument, message);
 

@@ -1,27 +1,33 @@
 using Google.Protobuf;
+using Spherelet.Crx.Native;
 using Spherelet.Crx.Protocol.V1;
 
 namespace Spherelet.Crx.Containers;
 
 /// <summary>
 /// A process CRX started (a container's main process or an exec): its pid, its stdin,
-/// the pumps that copy its stdout and stderr to the CRI log and to the attached host, and
-/// its exit, reported once all its output has been copied.
+/// the pumps that copy its output to the CRI log and to every attached host stream, its
+/// terminal when it has one, and its exit, reported once all its output has been copied.
 /// </summary>
 internal sealed class GuestProcess
 {
     private readonly CriLogWriter? _log;
     private readonly Func<Frame, Task> _send;
+    private readonly bool _stdinOnce;
     private readonly TaskCompletionSource<ProcessExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _pumps = [];
+    private readonly HashSet<ulong> _streams = [];
+    private readonly Lock _lock = new();
     private FileStream? _stdin;
+    private int _terminal = -1;
+    private volatile bool _isTerminal;
+    private bool _completed;
 
-    public GuestProcess(string containerId, string execId, ulong streamId, bool attached, CriLogWriter? log, Func<Frame, Task> send)
+    public GuestProcess(string containerId, string execId, bool stdinOnce, CriLogWriter? log, Func<Frame, Task> send)
     {
         ContainerId = containerId;
         ExecId = execId;
-        StreamId = streamId;
-        Attached = attached;
+        _stdinOnce = stdinOnce;
         _log = log;
         _send = send;
     }
@@ -29,11 +35,6 @@ internal sealed class GuestProcess
     public string ContainerId { get; }
 
     public string ExecId { get; }
-
-    /// <summary>The id of the request that started it; its stdio frames and exit event carry it.</summary>
-    public ulong StreamId { get; }
-
-    public bool Attached { get; }
 
     public int Pid { get; set; }
 
@@ -45,6 +46,45 @@ internal sealed class GuestProcess
 
     public bool HasExited => _exit.Task.IsCompleted;
 
+    /// <summary>True when the process runs on a pseudo-terminal.</summary>
+    public bool HasTerminal => _isTerminal;
+
+    /// <summary>Streams the process's output and exit to <paramref name="streamId"/> from now on.</summary>
+    /// <returns>False when the process has already exited.</returns>
+    public bool Attach(ulong streamId)
+    {
+        lock (_lock)
+        {
+            return !_completed && _streams.Add(streamId);
+        }
+    }
+
+    /// <summary>Stops streaming to <paramref name="streamId"/>; with stdin_once, stdin then gets end-of-file.</summary>
+    public void Detach(ulong streamId)
+    {
+        bool removed;
+        lock (_lock)
+        {
+            removed = _streams.Remove(streamId);
+        }
+
+        if (removed && _stdinOnce)
+        {
+            CloseStdin();
+        }
+    }
+
+    public IReadOnlyList<ulong> Streams
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _streams];
+            }
+        }
+    }
+
     public void SetStdin(FileStream? stdin) => _stdin = stdin;
 
     public void StartPumps(FileStream stdout, FileStream stderr)
@@ -53,30 +93,110 @@ internal sealed class GuestProcess
         _pumps.Add(Task.Run(() => PumpAsync(stderr, StreamKind.Stderr, "stderr")));
     }
 
+    /// <summary>
+    /// Runs the process's I/O over its terminal master: output (stdout and stderr, merged by
+    /// the terminal) is read from <paramref name="output"/>; <paramref name="resizeFd"/> is a
+    /// descriptor of the same master kept for window-size changes, owned from now on.
+    /// </summary>
+    public void StartTerminal(FileStream output, int resizeFd)
+    {
+        lock (_lock)
+        {
+            _terminal = resizeFd;
+            _isTerminal = true;
+        }
+
+        _pumps.Add(Task.Run(() => PumpAsync(output, StreamKind.Stdout, "stdout")));
+    }
+
     public async Task WriteStdinAsync(ReadOnlyMemory<byte> data)
     {
         if (_stdin is { } stdin)
         {
-            await stdin.WriteAsync(data);
-            await stdin.FlushAsync();
+            try
+            {
+                await stdin.WriteAsync(data);
+                await stdin.FlushAsync();
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                // The process closed its stdin or exited: like a pipe whose reader is gone.
+            }
         }
     }
 
+    /// <summary>Closes stdin; on a terminal, sends end-of-file (^D) as a user typing it would.</summary>
     public void CloseStdin()
     {
-        Interlocked.Exchange(ref _stdin, null)?.Dispose();
+        var stdin = Interlocked.Exchange(ref _stdin, null);
+        if (stdin is null)
+        {
+            return;
+        }
+
+        if (HasTerminal)
+        {
+            try
+            {
+                stdin.Write([0x04]);
+                stdin.Flush();
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        stdin.Dispose();
+    }
+
+    /// <summary>Sets the terminal's window size.</summary>
+    /// <returns>False when the process has no terminal.</returns>
+    public unsafe bool Resize(ushort columns, ushort rows)
+    {
+        lock (_lock)
+        {
+            if (!_isTerminal)
+            {
+                return false;
+            }
+
+            if (_completed || _terminal < 0)
+            {
+                return true; // Too late to matter; not an error (resizes race with exits).
+            }
+
+            var size = new WinSize { Rows = rows, Columns = columns };
+            if (Sys.ioctl(_terminal, Sys.TIOCSWINSZ, &size) != 0)
+            {
+                throw new IOException("TIOCSWINSZ failed: " + Sys.LastError());
+            }
+
+            return true;
+        }
     }
 
     /// <summary>Records the exit once the output pumps have drained (at most a few seconds: a
-    /// daemonized child may keep the pipes open), then tells the attached host.</summary>
+    /// daemonized child may keep the pipes open), then tells every attached stream.</summary>
     public async Task CompleteAsync(ProcessExit exit)
     {
         await Task.WhenAny(Task.WhenAll(_pumps), Task.Delay(TimeSpan.FromSeconds(2)));
         CloseStdin();
-        _exit.TrySetResult(exit);
-        if (Attached)
+        ulong[] streams;
+        lock (_lock)
         {
-            await _send(new Frame { Id = StreamId, Event = new Event { Exited = exit } });
+            _completed = true;
+            streams = [.. _streams];
+            if (_terminal >= 0)
+            {
+                Sys.close(_terminal);
+                _terminal = -1;
+            }
+        }
+
+        _exit.TrySetResult(exit);
+        foreach (var stream in streams)
+        {
+            await _send(new Frame { Id = stream, Event = new Event { Exited = exit } });
         }
     }
 
@@ -94,7 +214,7 @@ internal sealed class GuestProcess
                 }
                 catch (IOException)
                 {
-                    break;
+                    break; // A terminal master reads EIO once the last slave is closed.
                 }
 
                 if (read == 0)
@@ -103,17 +223,17 @@ internal sealed class GuestProcess
                 }
 
                 _log?.Write(name, buffer.AsSpan(0, read));
-                if (Attached)
+                foreach (var stream in Streams)
                 {
-                    await _send(new Frame { Id = StreamId, Data = new StreamData { Kind = kind, Data = ByteString.CopyFrom(buffer, 0, read) } });
+                    await _send(new Frame { Id = stream, Data = new StreamData { Kind = kind, Data = ByteString.CopyFrom(buffer, 0, read) } });
                 }
             }
         }
 
         _log?.Close(name);
-        if (Attached)
+        foreach (var stream in Streams)
         {
-            await _send(new Frame { Id = StreamId, Data = new StreamData { Kind = kind, Eof = true } });
+            await _send(new Frame { Id = stream, Data = new StreamData { Kind = kind, Eof = true } });
         }
     }
 }

@@ -26,6 +26,25 @@ internal static unsafe partial class Sys
     public const uint LINUX_REBOOT_CMD_RESTART = 0x01234567;
     public const int PR_SET_CHILD_SUBREAPER = 36;
     public const int CLOCK_BOOTTIME = 7;
+    public const int SOL_SOCKET = 1;
+    public const int SCM_RIGHTS = 1;
+    public const int MSG_CMSG_CLOEXEC = 0x40000000;
+    public const uint TIOCSWINSZ = 0x5414;
+    public const int EIO = 5;
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial nint recvmsg(nint socket, MsgHdr* message, int flags);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int dup3(int fd, int newFd, int flags);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int fcntl(int fd, int command, int argument);
+
+    public const int F_DUPFD_CLOEXEC = 1030;
 
     [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int mount(string? source, string target, string? fstype, nuint flags, string? data);

@@ -53,6 +53,8 @@ internal sealed class CrxServer : IDisposable
                 var result = await reader.ReadAsync(cancellationToken);
                 if (result.EndOfStream)
                 {
+                    // Stream ids belong to the host that attached them; the next one starts afresh.
+                    _containers.DetachAll();
                     if (!waitForHost)
                     {
                         return;
@@ -89,6 +91,7 @@ internal sealed class CrxServer : IDisposable
         finally
         {
             _writer = null;
+            _containers.DetachAll();
         }
     }
 
@@ -197,7 +200,13 @@ internal sealed class CrxServer : IDisposable
             case Request.CallOneofCase.Shutdown:
                 return (ok, true);
             case Request.CallOneofCase.Resize:
-                throw new CrxRequestException(CrxProtocol.Codes.Unimplemented, "terminals (tty) are not supported by this CRX yet");
+                _containers.Resize(request.Resize);
+                return (ok, false);
+            case Request.CallOneofCase.Attach:
+                return (new Response { Started = _containers.Attach(id, request.Attach) }, false);
+            case Request.CallOneofCase.Detach:
+                _containers.Detach(request.Detach.StreamId);
+                return (ok, false);
             default:
                 throw new CrxRequestException(CrxProtocol.Codes.Unimplemented, "the request names no call this CRX knows");
         }

@@ -126,6 +126,24 @@ public sealed class CrxProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Attach_resize_and_detach_of_unknown_processes_are_refused_and_change_nothing()
+    {
+        await using var client = await CrxClient.ConnectAsync(_pair.Host, "test", CancellationToken.None);
+
+        var attach = await Assert.ThrowsAsync<CrxCallException>(() => client.AttachAsync("nope", string.Empty, CancellationToken.None));
+        var resize = await Assert.ThrowsAsync<CrxCallException>(() => client.CallAsync(
+            new Request { Resize = new ResizeTerminal { ContainerId = "nope", Width = 80, Height = 24 } }, CancellationToken.None));
+        // Detaching a stream nobody attached is a no-op, as a repeated detach must be.
+        await client.CallAsync(new Request { Detach = new DetachStream { StreamId = 12345 } }, CancellationToken.None);
+        var pong = await client.PingAsync(CancellationToken.None);
+
+        Assert.Equal(CrxProtocol.Codes.NotFound, attach.Code);
+        Assert.Equal(CrxProtocol.Codes.NotFound, resize.Code);
+        Assert.Empty(_server.Containers.Containers);
+        Assert.True(pong > TimeSpan.Zero);
+    }
+
+    [Fact]
     public async Task Sandbox_files_are_written_for_containers_to_mount()
     {
         await using var client = await CrxClient.ConnectAsync(_pair.Host, "test", CancellationToken.None);
