@@ -19,6 +19,8 @@ public static class CriErrors
         ObjectAlreadyExistsException => StatusCode.AlreadyExists,
         PreconditionFailedException => StatusCode.FailedPrecondition,
         RuntimeNotReadyException => StatusCode.Unavailable,
+        GuestUnavailableException => StatusCode.Unavailable,
+        GuestOperationFailedException => StatusCode.Internal,
         _ => StatusCode.Internal,
     };
 

@@ -13,6 +13,7 @@ using Spherelet.Cri;
 using Spherelet.Domain.Health;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Runtime;
+using Spherelet.Guest;
 
 namespace Spherelet.Agent.Hosting;
 
@@ -52,6 +53,14 @@ public static class DaemonHost
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new NodeFacts(cgroupDriver));
         services.AddSingleton<LibvirtConnector>();
+        services.AddSingleton(new GuestChannelOptions
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(options.Guest.ConnectTimeoutSeconds),
+            KeepaliveInterval = TimeSpan.FromSeconds(options.Guest.KeepaliveIntervalSeconds),
+            KeepaliveTimeout = TimeSpan.FromSeconds(options.Guest.KeepaliveTimeoutSeconds),
+            HostVersion = RuntimeIdentity.Version,
+        });
+        services.AddSingleton<GuestConnections>();
         services.AddSingleton(sp => new HostHealth(
             HostChecks.Create(options, sp.GetRequiredService<LibvirtConnector>()),
             sp.GetRequiredService<TimeProvider>(),

@@ -11,4 +11,13 @@ public sealed class GuestOptions
 
     /// <summary>The crun binary that the guest build copies into the initramfs.</summary>
     public string CrunPath { get; set; } = "/usr/bin/crun";
+
+    /// <summary>How long the agent waits for a pod's CRX to answer after the VM starts.</summary>
+    public double ConnectTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>How often the agent pings each pod's CRX.</summary>
+    public double KeepaliveIntervalSeconds { get; set; } = 10;
+
+    /// <summary>A CRX that leaves a ping unanswered this long is treated as gone.</summary>
+    public double KeepaliveTimeoutSeconds { get; set; } = 10;
 }

@@ -40,6 +40,9 @@ public static class SphereletOptionsValidator
         AbsolutePath(errors, "Guest:KernelPath", options.Guest.KernelPath);
         AbsolutePath(errors, "Guest:InitramfsPath", options.Guest.InitramfsPath);
         AbsolutePath(errors, "Guest:CrunPath", options.Guest.CrunPath);
+        PositiveSeconds(errors, "Guest:ConnectTimeoutSeconds", options.Guest.ConnectTimeoutSeconds);
+        PositiveSeconds(errors, "Guest:KeepaliveIntervalSeconds", options.Guest.KeepaliveIntervalSeconds);
+        PositiveSeconds(errors, "Guest:KeepaliveTimeoutSeconds", options.Guest.KeepaliveTimeoutSeconds);
         AbsolutePath(errors, "Ovs:DbSocket", options.Ovs.DbSocket);
         AbsolutePath(errors, "Ovs:RunDirectory", options.Ovs.RunDirectory);
         return errors;
@@ -54,6 +57,14 @@ public static class SphereletOptionsValidator
             "CGROUPFS" => "cgroupfs",
             _ => null,
         };
+
+    private static void PositiveSeconds(List<string> errors, string key, double value)
+    {
+        if (!double.IsFinite(value) || value <= 0 || value > 86400)
+        {
+            errors.Add($"{key}: {value} must be a number of seconds above 0 and at most 86400");
+        }
+    }
 
     private static void AbsolutePath(List<string> errors, string key, string value)
     {
