@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Health;
 using Spherelet.Domain.Node;
+using Spherelet.Domain.Sandboxes;
 
 namespace Spherelet.Cri;
 
@@ -14,13 +15,23 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
     private readonly HostHealth _health;
     private readonly NodeConfig _nodeConfig;
     private readonly NodeFacts _nodeFacts;
+    private readonly SandboxService _sandboxes;
+    private readonly TimeProvider _time;
     private readonly ILogger<RuntimeServiceAdapter> _logger;
 
-    public RuntimeServiceAdapter(HostHealth health, NodeConfig nodeConfig, NodeFacts nodeFacts, ILogger<RuntimeServiceAdapter> logger)
+    public RuntimeServiceAdapter(
+        HostHealth health,
+        NodeConfig nodeConfig,
+        NodeFacts nodeFacts,
+        SandboxService sandboxes,
+        TimeProvider time,
+        ILogger<RuntimeServiceAdapter> logger)
     {
         _health = health;
         _nodeConfig = nodeConfig;
         _nodeFacts = nodeFacts;
+        _sandboxes = sandboxes;
+        _time = time;
         _logger = logger;
     }
 }

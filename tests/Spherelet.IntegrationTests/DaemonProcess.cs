@@ -98,6 +98,13 @@ public sealed class DaemonProcess : IDisposable
         }
     }
 
+    /// <summary>Kills the daemon with SIGKILL (a crash: no cleanup of any kind) and waits for it to be gone.</summary>
+    public void Kill()
+    {
+        _ = Tmds.Linux.LibC.kill(_process.Id, Tmds.Linux.LibC.SIGKILL);
+        _process.WaitForExit(10_000);
+    }
+
     /// <summary>Sends SIGTERM and waits for the exit code.</summary>
     public async Task<int> StopAsync()
     {

@@ -7,12 +7,16 @@ using Microsoft.Extensions.Logging;
 using Spherelet.Agent.Checks;
 using Spherelet.Agent.Node;
 using Spherelet.Agent.Options;
+using Spherelet.Agent.Sandboxes;
 using Spherelet.Agent.Transport;
 using Spherelet.Agent.Virtualization;
 using Spherelet.Cri;
+using Spherelet.Crx.Protocol;
 using Spherelet.Domain.Health;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Runtime;
+using Spherelet.Domain.Sandboxes;
+using Spherelet.Domain.Vmm;
 using Spherelet.Guest;
 
 namespace Spherelet.Agent.Hosting;
@@ -61,6 +65,30 @@ public static class DaemonHost
             HostVersion = RuntimeIdentity.Version,
         });
         services.AddSingleton<GuestConnections>();
+        services.AddSingleton<IPodGuests, PodGuests>();
+        var layout = new SandboxLayout(options.Root, options.State);
+        services.AddSingleton(layout);
+        services.AddSingleton<ISandboxCheckpointStore, FileSandboxCheckpointStore>();
+        services.AddSingleton(new RuntimeHandlerCatalog(
+            options.RuntimeHandlers.Select(h => new RuntimeHandler(
+                h.Key,
+                h.Value.VirtualCpus,
+                h.Value.MemoryMiB,
+                h.Value.KernelPath.Length > 0 ? h.Value.KernelPath : options.Guest.KernelPath,
+                h.Value.InitramfsPath.Length > 0 ? h.Value.InitramfsPath : options.Guest.InitramfsPath)),
+            options.DefaultRuntimeHandler));
+        services.AddSingleton<RuntimeReadiness>();
+        services.AddSingleton(new SandboxServiceOptions
+        {
+            ChannelName = CrxProtocol.DefaultChannelName,
+            ExtraKernelArguments = string.Equals(options.LogLevel, "Debug", StringComparison.OrdinalIgnoreCase)
+                || string.Equals(options.LogLevel, "Trace", StringComparison.OrdinalIgnoreCase) ? "spherelet.log=debug" : string.Empty,
+        });
+        services.AddSingleton(DomainHostFacts.Detect(options.QemuPath));
+        services.AddSingleton(AgentInstance.LoadOrCreate(options.Root));
+        services.AddSingleton<IVmm, LibvirtVmm>();
+        services.AddSingleton<SandboxService>();
+        services.AddHostedService<SandboxRecoveryService>();
         services.AddSingleton(sp => new HostHealth(
             HostChecks.Create(options, sp.GetRequiredService<LibvirtConnector>()),
             sp.GetRequiredService<TimeProvider>(),

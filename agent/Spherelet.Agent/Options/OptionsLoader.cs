@@ -87,6 +87,15 @@ public static class OptionsLoader
             {
                 unknown.Add(child is IConfigurationSection s ? s.Path : child.Key);
             }
+            else if (property.PropertyType.IsGenericType && property.PropertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+            {
+                // Named entries (runtime handlers): each entry's keys are checked against the value type.
+                var valueType = property.PropertyType.GetGenericArguments()[1];
+                foreach (var entry in child.GetChildren())
+                {
+                    FindUnknownKeys(entry, valueType, unknown);
+                }
+            }
             else if (property.PropertyType.IsClass && property.PropertyType != typeof(string))
             {
                 FindUnknownKeys(child, property.PropertyType, unknown);

@@ -33,5 +33,12 @@ public sealed class SphereletOptions
 
     public GuestOptions Guest { get; set; } = new();
 
+    /// <summary>The runtime handler pods get when their RuntimeClass names none.</summary>
+    public string DefaultRuntimeHandler { get; set; } = "default";
+
+    /// <summary>Named VM profiles (Kubernetes RuntimeClass handlers). "default" is always there; more can be added.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2227:Collection properties should be read only", Justification = "bound from configuration")]
+    public Dictionary<string, RuntimeHandlerOptions> RuntimeHandlers { get; set; } = new(StringComparer.Ordinal) { ["default"] = new() };
+
     public OvsOptions Ovs { get; set; } = new();
 }

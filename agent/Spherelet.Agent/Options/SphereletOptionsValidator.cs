@@ -21,6 +21,11 @@ public static class SphereletOptionsValidator
 
         AbsolutePath(errors, "Root", options.Root);
         AbsolutePath(errors, "State", options.State);
+        var channel = Path.Combine(options.State ?? string.Empty, "vm", "sph-0123456789ab", "crx.sock");
+        if (Encoding.UTF8.GetByteCount(channel) > MaxSocketPathBytes)
+        {
+            errors.Add($"State: '{options.State}' is too long: pod channel sockets such as '{channel}' would exceed {MaxSocketPathBytes} bytes");
+        }
         if (!Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out _) || int.TryParse(options.LogLevel, out _))
         {
             errors.Add($"LogLevel: '{options.LogLevel}' is not one of Trace, Debug, Information, Warning, Error, Critical, None");
@@ -43,6 +48,40 @@ public static class SphereletOptionsValidator
         PositiveSeconds(errors, "Guest:ConnectTimeoutSeconds", options.Guest.ConnectTimeoutSeconds);
         PositiveSeconds(errors, "Guest:KeepaliveIntervalSeconds", options.Guest.KeepaliveIntervalSeconds);
         PositiveSeconds(errors, "Guest:KeepaliveTimeoutSeconds", options.Guest.KeepaliveTimeoutSeconds);
+        if (!options.RuntimeHandlers.ContainsKey(options.DefaultRuntimeHandler))
+        {
+            errors.Add($"DefaultRuntimeHandler: '{options.DefaultRuntimeHandler}' is not one of the RuntimeHandlers ({string.Join(", ", options.RuntimeHandlers.Keys)})");
+        }
+
+        foreach (var (name, handler) in options.RuntimeHandlers)
+        {
+            var key = "RuntimeHandlers:" + name;
+            if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            {
+                errors.Add($"{key}: a handler name is letters, digits, '-', '_' and '.'");
+            }
+
+            if (handler.VirtualCpus is < 1 or > 256)
+            {
+                errors.Add($"{key}:VirtualCpus: {handler.VirtualCpus} must be 1 to 256");
+            }
+
+            if (handler.MemoryMiB is < 64 or > 1024 * 1024)
+            {
+                errors.Add($"{key}:MemoryMiB: {handler.MemoryMiB} must be at least 64");
+            }
+
+            if (handler.KernelPath.Length > 0)
+            {
+                AbsolutePath(errors, key + ":KernelPath", handler.KernelPath);
+            }
+
+            if (handler.InitramfsPath.Length > 0)
+            {
+                AbsolutePath(errors, key + ":InitramfsPath", handler.InitramfsPath);
+            }
+        }
+
         AbsolutePath(errors, "Ovs:DbSocket", options.Ovs.DbSocket);
         AbsolutePath(errors, "Ovs:RunDirectory", options.Ovs.RunDirectory);
         return errors;

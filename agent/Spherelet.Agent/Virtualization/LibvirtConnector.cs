@@ -6,14 +6,20 @@ namespace Spherelet.Agent.Virtualization;
 /// <summary>
 /// The one place that holds the agent's libvirt connection. It opens the connection on
 /// first use and opens a new one when libvirtd went away (a restart of libvirtd), so
-/// callers never see a dead connection twice. libvirt calls block, so they run on the
-/// thread pool, one at a time over this connection.
+/// callers never see a dead connection twice; lifecycle-event subscribers are carried over
+/// to every new connection. libvirt calls block, so they run on the thread pool, one at a
+/// time over this connection.
 /// </summary>
 public sealed class LibvirtConnector : IDisposable
 {
     private readonly string _uri;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<Action<DomainLifecycleEvent>> _subscribers = [];
+    private readonly Lock _subscribersLock = new();
     private LibvirtConnection? _connection;
+    private IDisposable? _subscription;
+    private volatile bool _closed;
+    private bool _disposed;
 
     public LibvirtConnector(SphereletOptions options)
     {
@@ -31,19 +37,7 @@ public sealed class LibvirtConnector : IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return await Task.Run(
-                () =>
-                {
-                    if (_connection is { IsAlive: false })
-                    {
-                        _connection.Dispose();
-                        _connection = null;
-                    }
-
-                    _connection ??= LibvirtConnection.Open(_uri);
-                    return call(_connection);
-                },
-                cancellationToken);
+            return await Task.Run(() => call(Live()), cancellationToken);
         }
         finally
         {
@@ -51,9 +45,95 @@ public sealed class LibvirtConnector : IDisposable
         }
     }
 
+    /// <summary>
+    /// Calls <paramref name="handler"/> (on libvirt's event thread) for every domain lifecycle
+    /// event, over this connection and every one opened after it.
+    /// </summary>
+    public IDisposable SubscribeLifecycleEvents(Action<DomainLifecycleEvent> handler)
+    {
+        lock (_subscribersLock)
+        {
+            _subscribers.Add(handler);
+        }
+
+        return new CallbackDisposable(() =>
+        {
+            lock (_subscribersLock)
+            {
+                _subscribers.Remove(handler);
+            }
+        });
+    }
+
+    /// <summary>Opens the connection now if it is not open (so events flow before the first call).</summary>
+    public Task ConnectAsync(CancellationToken cancellationToken) => UseAsync(_ => 0, cancellationToken);
+
     public void Dispose()
     {
+        _disposed = true;
+        _subscription?.Dispose();
         _connection?.Dispose();
         _gate.Dispose();
+    }
+
+    private LibvirtConnection Live()
+    {
+        if (_connection is { } open && (_closed || !open.IsAlive))
+        {
+            _subscription?.Dispose();
+            _subscription = null;
+            open.Dispose();
+            _connection = null;
+        }
+
+        if (_connection is null)
+        {
+            var connection = LibvirtConnection.Open(_uri);
+            _closed = false;
+            connection.OnClosed(_ => OnConnectionClosed());
+            _subscription = connection.SubscribeLifecycleEvents(Dispatch);
+            _connection = connection;
+        }
+
+        return _connection;
+    }
+
+    /// <summary>libvirtd went away: reconnect in the background so events keep coming.</summary>
+    private void OnConnectionClosed()
+    {
+        _closed = true;
+        _ = Task.Run(async () =>
+        {
+            for (var attempt = 0; attempt < 600 && !_disposed; attempt++)
+            {
+                try
+                {
+                    await ConnectAsync(CancellationToken.None);
+                    return;
+                }
+                catch (LibvirtException)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        });
+    }
+
+    private void Dispatch(DomainLifecycleEvent lifecycle)
+    {
+        Action<DomainLifecycleEvent>[] subscribers;
+        lock (_subscribersLock)
+        {
+            subscribers = [.. _subscribers];
+        }
+
+        foreach (var subscriber in subscribers)
+        {
+            subscriber(lifecycle);
+        }
     }
 }

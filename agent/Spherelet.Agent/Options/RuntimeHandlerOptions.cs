@@ -1,0 +1,16 @@
+namespace Spherelet.Agent.Options;
+
+/// <summary>One runtime handler's VM profile: the least a pod of this handler gets.</summary>
+public sealed class RuntimeHandlerOptions
+{
+    public int VirtualCpus { get; set; } = 1;
+
+    /// <summary>The VM's memory before the pod's memory limit is added on top.</summary>
+    public int MemoryMiB { get; set; } = 256;
+
+    /// <summary>Empty: Guest:KernelPath.</summary>
+    public string KernelPath { get; set; } = string.Empty;
+
+    /// <summary>Empty: Guest:InitramfsPath.</summary>
+    public string InitramfsPath { get; set; } = string.Empty;
+}

@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Spherelet.Agent.Virtualization;
+using Spherelet.Domain.Errors;
+using Spherelet.Domain.Sandboxes;
+using Spherelet.Domain.Vmm;
+
+namespace Spherelet.Agent.Sandboxes;
+
+/// <summary>
+/// At start: watches for VMs that stop, then recovers the sandboxes (reload, reconcile with
+/// libvirt, reconnect to guests). Until recovery has finished, sandbox and container RPCs
+/// answer Unavailable; it is retried while libvirtd cannot be reached.
+/// </summary>
+public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
+{
+    private readonly SandboxService _sandboxes;
+    private readonly IVmm _vmm;
+    private readonly LibvirtConnector _libvirt;
+    private readonly ILogger<SandboxRecoveryService> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private IDisposable? _watch;
+    private Task _recovery = Task.CompletedTask;
+
+    public SandboxRecoveryService(SandboxService sandboxes, IVmm vmm, LibvirtConnector libvirt, ILogger<SandboxRecoveryService> logger)
+    {
+        _sandboxes = sandboxes;
+        _vmm = vmm;
+        _libvirt = libvirt;
+        _logger = logger;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _watch = _vmm.WatchStops(stopped => _ = OnStoppedAsync(stopped));
+        _recovery = Task.Run(RecoverAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        _watch?.Dispose();
+        try
+        {
+            await _recovery.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _watch?.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task RecoverAsync()
+    {
+        for (var attempt = 1; !_stopping.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await _libvirt.ConnectAsync(_stopping.Token);
+                await _sandboxes.RecoverAsync(_stopping.Token);
+                return;
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is SphereletException or Libvirt.LibvirtException or IOException)
+            {
+                LogRecoveryRetry(attempt, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task OnStoppedAsync(VmStopped stopped)
+    {
+        try
+        {
+            await _sandboxes.OnVmStoppedAsync(stopped);
+        }
+        catch (Exception e) when (e is SphereletException or IOException)
+        {
+            LogStopHandlingFailed(stopped.Name, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "recovery failed, retrying attempt={Attempt} error={Error}")]
+    private partial void LogRecoveryRetry(int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "cannot record a stopped vm vm={VmName} error={Error}")]
+    private partial void LogStopHandlingFailed(string vmName, string error);
+}

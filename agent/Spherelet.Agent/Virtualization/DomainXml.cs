@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Xml.Linq;
+using Spherelet.Domain.Vmm;
+
+namespace Spherelet.Agent.Virtualization;
+
+/// <summary>
+/// Builds a pod VM's libvirt domain XML from typed values: q35, direct boot of the guest
+/// kernel and initramfs, the pod share over virtio-9p, the CRX virtio-serial channel on a
+/// Unix socket, the serial console to a file, virtio-rng (crun needs a seeded CRNG), a
+/// memory balloon, and nothing else a pod does not need (no graphics, USB, disks or NIC yet).
+/// The pod's identity goes into <c>&lt;metadata&gt;</c>.
+/// </summary>
+public static class DomainXml
+{
+    /// <summary>The XML namespace of Spherelet's domain metadata.</summary>
+    public const string MetadataNamespace = "urn:spherelet:pod:1";
+
+    private static readonly XNamespace Pod = MetadataNamespace;
+
+    /// <param name="agentInstance">The agent instance that owns the VM (several agents may share one libvirtd).</param>
+    public static string Build(VmSpec spec, DomainHostFacts host, string agentInstance)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(host);
+        var domain = new XElement(
+            "domain",
+            new XAttribute("type", host.DomainType),
+            new XElement("name", spec.Name),
+            new XElement("uuid", spec.Uuid.ToString("D", CultureInfo.InvariantCulture)),
+            new XElement("title", $"pod {spec.Owner.Namespace}/{spec.Owner.Name}"),
+            new XElement("metadata", Metadata(spec.Owner, agentInstance)),
+            new XElement("memory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
+            new XElement("currentMemory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
+            new XElement("vcpu", new XAttribute("placement", "static"), spec.VirtualCpus),
+            new XElement(
+                "os",
+                new XElement("type", new XAttribute("arch", "x86_64"), new XAttribute("machine", "q35"), "hvm"),
+                new XElement("kernel", spec.KernelPath),
+                new XElement("initrd", spec.InitramfsPath),
+                new XElement("cmdline", spec.KernelCommandLine)),
+            new XElement("features", new XElement("acpi")),
+            host.DomainType == "kvm"
+                ? new XElement("cpu", new XAttribute("mode", "host-passthrough"), new XAttribute("check", "none"))
+                : new XElement("cpu", new XAttribute("mode", "maximum"), new XAttribute("check", "none")),
+            new XElement("clock", new XAttribute("offset", "utc")),
+            new XElement("on_poweroff", "destroy"),
+            new XElement("on_reboot", "destroy"),
+            new XElement("on_crash", "destroy"),
+            new XElement(
+                "devices",
+                new XElement("emulator", host.EmulatorPath),
+                new XElement("controller", new XAttribute("type", "usb"), new XAttribute("model", "none")),
+                new XElement(
+                    "filesystem",
+                    new XAttribute("type", "mount"),
+                    new XAttribute("accessmode", "passthrough"),
+                    new XElement("source", new XAttribute("dir", spec.ShareDirectory)),
+                    new XElement("target", new XAttribute("dir", spec.ShareTag))),
+                new XElement(
+                    "serial",
+                    new XAttribute("type", "file"),
+                    new XElement("source", new XAttribute("path", spec.ConsoleLogPath)),
+                    new XElement("target", new XAttribute("port", 0))),
+                new XElement(
+                    "channel",
+                    new XAttribute("type", "unix"),
+                    new XElement("source", new XAttribute("mode", "bind"), new XAttribute("path", spec.ChannelSocketPath)),
+                    new XElement("target", new XAttribute("type", "virtio"), new XAttribute("name", spec.ChannelName))),
+                new XElement(
+                    "rng",
+                    new XAttribute("model", "virtio"),
+                    new XElement("backend", new XAttribute("model", "random"), "/dev/urandom")),
+                new XElement("memballoon", new XAttribute("model", "virtio"))),
+            // QEMU runs as root: the 9p share passes file ownership through (image layers
+            // keep their owners). Confinement is tightened later.
+            new XElement(
+                "seclabel",
+                new XAttribute("type", "static"),
+                new XAttribute("model", "dac"),
+                new XAttribute("relabel", "no"),
+                new XElement("label", "+0:+0")));
+        return domain.ToString() + "\n";
+    }
+
+    /// <summary>
+    /// The owner recorded in a domain's metadata element, or null when it is not Spherelet's,
+    /// is incomplete, or belongs to another agent instance.
+    /// </summary>
+    public static VmOwner? ParseOwner(string? metadataXml, string agentInstance)
+    {
+        if (string.IsNullOrEmpty(metadataXml))
+        {
+            return null;
+        }
+
+        try
+        {
+            var pod = XElement.Parse(metadataXml);
+            // libvirt hands the element back without its namespace: match local names.
+            string? Value(string name) => pod.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
+            if (Value("agent") != agentInstance
+                || Value("sandbox") is not { Length: > 0 } id
+                || !uint.TryParse(Value("attempt"), NumberStyles.None, CultureInfo.InvariantCulture, out var attempt))
+            {
+                return null;
+            }
+
+            return new VmOwner(id, Value("namespace") ?? string.Empty, Value("name") ?? string.Empty, Value("uid") ?? string.Empty, attempt);
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
+    }
+
+    private static XElement Metadata(VmOwner owner, string agentInstance) =>
+        new(
+            Pod + "pod",
+            new XAttribute(XNamespace.Xmlns + "spherelet", MetadataNamespace),
+            new XElement(Pod + "agent", agentInstance),
+            new XElement(Pod + "sandbox", owner.SandboxId),
+            new XElement(Pod + "namespace", owner.Namespace),
+            new XElement(Pod + "name", owner.Name),
+            new XElement(Pod + "uid", owner.Uid),
+            new XElement(Pod + "attempt", owner.Attempt));
+}

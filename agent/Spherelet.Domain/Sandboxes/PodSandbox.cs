@@ -1,0 +1,43 @@
+namespace Spherelet.Domain.Sandboxes;
+
+/// <summary>One pod sandbox: what the kubelet asked for, its VM, and its state. Immutable; the store swaps whole values.</summary>
+public sealed record PodSandbox
+{
+    /// <summary>64 hex digits.</summary>
+    public required string Id { get; init; }
+
+    public required PodSandboxMetadata Metadata { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Labels { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Annotations { get; init; }
+
+    /// <summary>The runtime handler resolved (never empty: the default handler's name when the request had none).</summary>
+    public required string RuntimeHandler { get; init; }
+
+    /// <summary>Unix nanoseconds.</summary>
+    public required long CreatedAt { get; init; }
+
+    public required SandboxState State { get; init; }
+
+    /// <summary>Why the sandbox is NOTREADY ("stopped", "vm stopped: destroyed", ...); empty when READY.</summary>
+    public string StateReason { get; init; } = string.Empty;
+
+    public required string VmName { get; init; }
+
+    public required Guid VmUuid { get; init; }
+
+    public required int VirtualCpus { get; init; }
+
+    public required int MemoryMiB { get; init; }
+
+    public required string Hostname { get; init; }
+
+    public required DnsSettings Dns { get; init; }
+
+    /// <summary>The kubelet's log directory for the pod's containers (may be empty).</summary>
+    public required string LogDirectory { get; init; }
+
+    /// <summary>What CRX reported at the handshake.</summary>
+    public required GuestInfo Guest { get; init; }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using Spherelet.Domain.Errors;
+
+namespace Spherelet.Domain.Sandboxes;
+
+/// <summary>Checks a RunPodSandbox command before anything is done; every problem is InvalidArgument.</summary>
+public static class SandboxRequestValidator
+{
+    public const int MaxNameLength = 253;
+    public const int MaxNamespaceLength = 63;
+    public const int MaxUidLength = 128;
+    public const int MaxHostnameLength = 63;
+    public const int MaxDnsEntries = 32;
+
+    /// <returns>The metadata, known to be complete.</returns>
+    /// <exception cref="InvalidRequestException">The first problem found.</exception>
+    public static PodSandboxMetadata Validate(RunPodSandboxCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var metadata = command.Metadata ?? throw new InvalidRequestException("pod sandbox config: metadata is required");
+        Text("metadata.name", metadata.Name, MaxNameLength);
+        Text("metadata.namespace", metadata.Namespace, MaxNamespaceLength);
+        Text("metadata.uid", metadata.Uid, MaxUidLength);
+        if (command.Hostname.Length > 0)
+        {
+            if (command.Hostname.Length > MaxHostnameLength || !command.Hostname.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.'))
+            {
+                throw new InvalidRequestException(
+                    $"hostname '{command.Hostname}' must be at most {MaxHostnameLength} letters, digits, '-' and '.'");
+            }
+        }
+
+        if (command.LogDirectory.Length > 0 && !Path.IsPathRooted(command.LogDirectory))
+        {
+            throw new InvalidRequestException($"log_directory '{command.LogDirectory}' must be an absolute path");
+        }
+
+        ValidateDns(command.Dns);
+        foreach (var key in command.Labels.Keys.Concat(command.Annotations.Keys))
+        {
+            if (string.IsNullOrEmpty(key))
+            {
+                throw new InvalidRequestException("label and annotation keys must not be empty");
+            }
+        }
+
+        if (command.CpuMillis < 0 || command.MemoryLimitBytes < 0)
+        {
+            throw new InvalidRequestException("pod resources must not be negative");
+        }
+
+        return metadata;
+    }
+
+    private static void ValidateDns(DnsSettings dns)
+    {
+        if (dns.Servers.Count > MaxDnsEntries || dns.Searches.Count > MaxDnsEntries || dns.Options.Count > MaxDnsEntries)
+        {
+            throw new InvalidRequestException($"dns_config: at most {MaxDnsEntries} servers, searches and options each");
+        }
+
+        foreach (var server in dns.Servers)
+        {
+            if (!IPAddress.TryParse(server, out _))
+            {
+                throw new InvalidRequestException($"dns_config: server '{server}' is not an IP address");
+            }
+        }
+
+        foreach (var search in dns.Searches)
+        {
+            if (search.Length is 0 or > 253 || !search.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'))
+            {
+                throw new InvalidRequestException($"dns_config: search domain '{search}' is not a domain name");
+            }
+        }
+
+        foreach (var option in dns.Options)
+        {
+            var name = option.Split(':', 2)[0];
+            if (option.Length is 0 or > 253 || name.Length == 0
+                || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+                || option.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                throw new InvalidRequestException($"dns_config: option '{option}' must be NAME or NAME:VALUE without spaces");
+            }
+        }
+    }
+
+    private static void Text(string field, string value, int maxLength)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new InvalidRequestException($"pod sandbox config: {field} must not be empty");
+        }
+
+        if (value.Length > maxLength)
+        {
+            throw new InvalidRequestException($"pod sandbox config: {field} is {value.Length} characters, more than {maxLength}");
+        }
+
+        if (value.Any(c => char.IsControl(c) || c == '/'))
+        {
+            throw new InvalidRequestException($"pod sandbox config: {field} '{value}' must not contain '/' or control characters");
+        }
+    }
+}

@@ -1,0 +1,477 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Spherelet.Domain.Errors;
+using Spherelet.Domain.Vmm;
+
+namespace Spherelet.Domain.Sandboxes;
+
+/// <summary>
+/// Pod sandboxes as VMs: RunPodSandbox, StopPodSandbox, RemovePodSandbox, status, list,
+/// the reaction to VMs that stop on their own, and recovery at start. See
+/// <see cref="SandboxState"/> for the state machine.
+/// </summary>
+public sealed partial class SandboxService
+{
+    private readonly IVmm _vmm;
+    private readonly IPodGuests _guests;
+    private readonly SandboxStore _store;
+    private readonly ISandboxCheckpointStore _checkpoints;
+    private readonly NameRegistrar _names;
+    private readonly RuntimeHandlerCatalog _handlers;
+    private readonly SandboxLayout _layout;
+    private readonly RuntimeReadiness _readiness;
+    private readonly SandboxServiceOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SandboxService> _logger;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _operations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _stopping = new(StringComparer.Ordinal);
+
+    public SandboxService(
+        IVmm vmm,
+        IPodGuests guests,
+        ISandboxCheckpointStore checkpoints,
+        RuntimeHandlerCatalog handlers,
+        SandboxLayout layout,
+        RuntimeReadiness readiness,
+        SandboxServiceOptions options,
+        TimeProvider time,
+        ILogger<SandboxService> logger)
+    {
+        _vmm = vmm;
+        _guests = guests;
+        _checkpoints = checkpoints;
+        _store = new SandboxStore(checkpoints);
+        _names = new NameRegistrar();
+        _handlers = handlers;
+        _layout = layout;
+        _readiness = readiness;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public string VmmName => _vmm.Name;
+
+    public RuntimeHandlerCatalog Handlers => _handlers;
+
+    /// <summary>Boots the pod's VM and returns the new sandbox's id once CRX has answered and taken the settings.</summary>
+    public async Task<string> RunAsync(RunPodSandboxCommand command, CancellationToken cancellationToken)
+    {
+        _readiness.EnsureReady();
+        var metadata = SandboxRequestValidator.Validate(command);
+        var handler = _handlers.Resolve(command.RuntimeHandler);
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var key = metadata.ReservationKey;
+        _names.Reserve(key, id);
+        var started = Stopwatch.GetTimestamp();
+        var undo = new RollbackSteps();
+        var vmName = SandboxLayout.VmName(id);
+        try
+        {
+            var (cpus, memory) = Size(handler, command);
+            var hostname = command.Hostname.Length > 0 ? command.Hostname : DefaultHostname(metadata.Name);
+            Directory.CreateDirectory(_layout.Share(id));
+            undo.Push("pod directory", () => DeleteDirectoryAsync(_layout.PodDirectory(id)));
+            Directory.CreateDirectory(_layout.VmDirectory(vmName));
+            undo.Push("vm directory", () => DeleteDirectoryAsync(_layout.VmDirectory(vmName)));
+
+            var socket = _layout.ChannelSocket(vmName);
+            var spec = new VmSpec
+            {
+                Name = vmName,
+                Uuid = Guid.NewGuid(),
+                Owner = new VmOwner(id, metadata.Namespace, metadata.Name, metadata.Uid, metadata.Attempt),
+                VirtualCpus = cpus,
+                MemoryMiB = memory,
+                KernelPath = handler.KernelPath,
+                InitramfsPath = handler.InitramfsPath,
+                KernelCommandLine = KernelCommandLine(),
+                ShareDirectory = _layout.Share(id),
+                ShareTag = ShareTag,
+                ChannelSocketPath = socket,
+                ChannelName = _options.ChannelName,
+                ConsoleLogPath = _layout.ConsoleLog(id),
+            };
+            await _vmm.StartAsync(spec, cancellationToken);
+            undo.Push("vm", () => _vmm.DeleteAsync(vmName, CancellationToken.None));
+            LogVmStarted(id, vmName, cpus, memory, handler.Name);
+
+            var guest = await _guests.ConnectAsync(id, socket, cancellationToken);
+            undo.Push("guest channel", () => _guests.CloseAsync(id));
+            await _guests.ConfigureAsync(id, socket, new GuestSandboxSettings(hostname, command.Dns), cancellationToken);
+
+            var sandbox = new PodSandbox
+            {
+                Id = id,
+                Metadata = metadata,
+                Labels = new Dictionary<string, string>(command.Labels, StringComparer.Ordinal),
+                Annotations = new Dictionary<string, string>(command.Annotations, StringComparer.Ordinal),
+                RuntimeHandler = handler.Name,
+                CreatedAt = UnixNanos(),
+                State = SandboxState.Ready,
+                VmName = vmName,
+                VmUuid = spec.Uuid,
+                VirtualCpus = cpus,
+                MemoryMiB = memory,
+                Hostname = hostname,
+                Dns = command.Dns,
+                LogDirectory = command.LogDirectory,
+                Guest = guest,
+            };
+            await _store.AddAsync(sandbox, cancellationToken);
+            var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            LogSandboxReady(id, metadata.Namespace, metadata.Name, vmName, elapsedMs, guest.BootToReadyMs);
+            return id;
+        }
+        catch (Exception e)
+        {
+            var failures = await undo.UndoAllAsync();
+            if (failures.Count == 0)
+            {
+                _names.Release(key, id);
+                LogRunFailed(metadata.Namespace, metadata.Name, e.Message);
+            }
+            else
+            {
+                // What could not be undone stays visible as a NOTREADY sandbox that RemovePodSandbox cleans up.
+                LogRunCleanupFailed(id, metadata.Namespace, metadata.Name, e.Message, string.Join("; ", failures));
+                await KeepAsNotReadyAsync(id, metadata, handler, vmName, command, $"RunPodSandbox failed ({e.Message}); cleanup incomplete: {string.Join("; ", failures)}");
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Stops the pod's VM (the guest is asked to power off first). Stopping a stopped sandbox does nothing.</summary>
+    /// <exception cref="ObjectNotFoundException">No such sandbox.</exception>
+    public async Task StopAsync(string idOrPrefix, CancellationToken cancellationToken)
+    {
+        _readiness.EnsureReady();
+        var id = _store.Get(idOrPrefix).Id;
+        var gate = _operations.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_store.Find(id) is { } sandbox)
+            {
+                await StopLockedAsync(sandbox, "stopped", cancellationToken);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Stops the sandbox if it runs, deletes its VM, files and checkpoint. Removing an unknown sandbox succeeds.</summary>
+    public async Task RemoveAsync(string idOrPrefix, CancellationToken cancellationToken)
+    {
+        _readiness.EnsureReady();
+        string id;
+        try
+        {
+            id = _store.Get(idOrPrefix).Id;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return;
+        }
+
+        var gate = _operations.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_store.Find(id) is not { } sandbox)
+            {
+                return;
+            }
+
+            await StopLockedAsync(sandbox, "removed", cancellationToken);
+            await _vmm.DeleteAsync(sandbox.VmName, cancellationToken);
+            await _store.RemoveAsync(id, cancellationToken);
+            await DeleteDirectoryAsync(_layout.VmDirectory(sandbox.VmName));
+            await DeleteDirectoryAsync(_layout.PodDirectory(id));
+            _names.Release(sandbox.Metadata.ReservationKey, id);
+            LogSandboxRemoved(id, sandbox.Metadata.Namespace, sandbox.Metadata.Name);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        _operations.TryRemove(id, out _);
+    }
+
+    /// <summary>The sandbox and its VM as the VMM sees it now.</summary>
+    public async Task<SandboxStatus> StatusAsync(string idOrPrefix, CancellationToken cancellationToken)
+    {
+        _readiness.EnsureReady();
+        var sandbox = _store.Get(idOrPrefix);
+        var vm = await _vmm.InspectAsync(sandbox.VmName, cancellationToken);
+        return new SandboxStatus(sandbox, vm, _vmm.Name);
+    }
+
+    public IReadOnlyList<PodSandbox> List(SandboxFilter filter)
+    {
+        _readiness.EnsureReady();
+        return _store.List(filter);
+    }
+
+    /// <summary>A VM stopped outside a Stop or Remove (destroyed, crashed, powered off): its sandbox becomes NOTREADY.</summary>
+    public async Task OnVmStoppedAsync(VmStopped stopped)
+    {
+        ArgumentNullException.ThrowIfNull(stopped);
+        if (_store.FindByVmName(stopped.Name) is not { State: SandboxState.Ready } sandbox || _stopping.ContainsKey(sandbox.Id))
+        {
+            return;
+        }
+
+        await _guests.CloseAsync(sandbox.Id);
+        await _store.UpdateAsync(
+            sandbox.Id,
+            s => s.State == SandboxState.Ready ? s with { State = SandboxState.NotReady, StateReason = "vm stopped: " + stopped.Reason } : s,
+            CancellationToken.None);
+        LogVmStoppedOutside(sandbox.Id, stopped.Name, stopped.Reason);
+    }
+
+    /// <summary>
+    /// At start: reloads every checkpoint, destroys Spherelet VMs that have none (leftovers),
+    /// removes files no sandbox owns, turns sandboxes whose VM is gone NOTREADY, reconnects to
+    /// every running guest, then opens the readiness gate.
+    /// </summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (sandboxes, problems) = await _checkpoints.LoadAllAsync(cancellationToken);
+        foreach (var problem in problems)
+        {
+            LogCheckpointProblem(problem);
+        }
+
+        foreach (var sandbox in sandboxes)
+        {
+            _store.Restore(sandbox);
+            try
+            {
+                _names.Reserve(sandbox.Metadata.ReservationKey, sandbox.Id);
+            }
+            catch (ObjectAlreadyExistsException e)
+            {
+                LogCheckpointProblem($"sandbox {sandbox.Id}: {e.Message}");
+            }
+        }
+
+        var vms = await _vmm.ListAsync(cancellationToken);
+        var ownedVms = sandboxes.Select(s => s.VmName).ToHashSet(StringComparer.Ordinal);
+        foreach (var leftover in vms.Where(vm => !ownedVms.Contains(vm.Name)))
+        {
+            LogLeftoverVm(leftover.Name, leftover.Owner?.SandboxId ?? string.Empty);
+            await _vmm.DeleteAsync(leftover.Name, cancellationToken);
+        }
+
+        // A pod directory with a checkpoint this agent cannot read is left for the operator.
+        RemoveUnowned(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)));
+        RemoveUnowned(_layout.VmsDirectory, ownedVms.Contains);
+
+        var reconnected = 0;
+        await Task.WhenAll(sandboxes.Where(s => s.State == SandboxState.Ready).Select(async sandbox =>
+        {
+            var vm = vms.FirstOrDefault(v => v.Name == sandbox.VmName);
+            if (vm is not { State: VmState.Running })
+            {
+                await MarkNotReadyAsync(sandbox.Id, vm is null ? "vm gone while the agent was down" : $"vm {vm.State.ToString().ToLowerInvariant()} while the agent was down");
+                return;
+            }
+
+            try
+            {
+                await _guests.ConnectAsync(sandbox.Id, _layout.ChannelSocket(sandbox.VmName), cancellationToken);
+                Interlocked.Increment(ref reconnected);
+            }
+            catch (SphereletException e)
+            {
+                await MarkNotReadyAsync(sandbox.Id, "guest did not answer after the agent restarted: " + e.Message);
+            }
+        }));
+
+        _readiness.MarkReady();
+        var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        LogRecovered(sandboxes.Count, reconnected, elapsedMs);
+    }
+
+    private async Task StopLockedAsync(PodSandbox sandbox, string reason, CancellationToken cancellationToken)
+    {
+        _stopping[sandbox.Id] = true;
+        try
+        {
+            var vm = await _vmm.InspectAsync(sandbox.VmName, cancellationToken);
+            if (vm is { State: VmState.Running or VmState.Paused })
+            {
+                await ShutdownGuestAsync(sandbox, cancellationToken);
+                await _vmm.StopAsync(sandbox.VmName, cancellationToken);
+            }
+
+            await _guests.CloseAsync(sandbox.Id);
+            if (sandbox.State == SandboxState.Ready)
+            {
+                await _store.UpdateAsync(
+                    sandbox.Id,
+                    s => s.State == SandboxState.Ready ? s with { State = SandboxState.NotReady, StateReason = reason } : s,
+                    cancellationToken);
+                LogSandboxStopped(sandbox.Id, sandbox.Metadata.Namespace, sandbox.Metadata.Name);
+            }
+        }
+        finally
+        {
+            _stopping.TryRemove(sandbox.Id, out _);
+        }
+    }
+
+    /// <summary>Asks CRX to power the VM off and waits up to the grace period for the VM to stop.</summary>
+    private async Task ShutdownGuestAsync(PodSandbox sandbox, CancellationToken cancellationToken)
+    {
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        grace.CancelAfter(_options.ShutdownGrace);
+        try
+        {
+            await _guests.ShutdownAsync(sandbox.Id, _layout.ChannelSocket(sandbox.VmName), grace.Token);
+            while (await _vmm.InspectAsync(sandbox.VmName, grace.Token) is { State: VmState.Running or VmState.Paused })
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), grace.Token);
+            }
+        }
+        catch (Exception e) when (e is SphereletException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogShutdownNotClean(sandbox.Id, e.Message);
+        }
+    }
+
+    private async Task MarkNotReadyAsync(string id, string reason)
+    {
+        await _store.UpdateAsync(id, s => s with { State = SandboxState.NotReady, StateReason = reason }, CancellationToken.None);
+        LogMarkedNotReady(id, reason);
+    }
+
+    private async Task KeepAsNotReadyAsync(
+        string id, PodSandboxMetadata metadata, RuntimeHandler handler, string vmName, RunPodSandboxCommand command, string reason)
+    {
+        try
+        {
+            await _store.AddAsync(
+                new PodSandbox
+                {
+                    Id = id,
+                    Metadata = metadata,
+                    Labels = command.Labels,
+                    Annotations = command.Annotations,
+                    RuntimeHandler = handler.Name,
+                    CreatedAt = UnixNanos(),
+                    State = SandboxState.NotReady,
+                    StateReason = reason,
+                    VmName = vmName,
+                    VmUuid = Guid.Empty,
+                    VirtualCpus = 0,
+                    MemoryMiB = 0,
+                    Hostname = command.Hostname,
+                    Dns = command.Dns,
+                    LogDirectory = command.LogDirectory,
+                    Guest = new GuestInfo(string.Empty, string.Empty, 0),
+                },
+                CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SphereletException)
+        {
+            LogCheckpointProblem($"sandbox {id}: cannot record the failed run: {e.Message}");
+        }
+    }
+
+    private void RemoveUnowned(string directory, Func<string, bool> owned)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+
+        foreach (var entry in Directory.EnumerateDirectories(directory))
+        {
+            var name = Path.GetFileName(entry);
+            if (!owned(name))
+            {
+                LogLeftoverFiles(entry);
+                Directory.Delete(entry, recursive: true);
+            }
+        }
+    }
+
+    private string KernelCommandLine() =>
+        $"console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share={ShareTag} spherelet.channel={_options.ChannelName} {_options.ExtraKernelArguments}".TrimEnd();
+
+    private const string ShareTag = "pod";
+
+    /// <summary>The handler's profile, grown to hold the pod's limits: vCPUs to cover the CPU limit, memory plus the limit.</summary>
+    private static (int Cpus, int MemoryMiB) Size(RuntimeHandler handler, RunPodSandboxCommand command)
+    {
+        var cpus = Math.Max(handler.VirtualCpus, (int)Math.Ceiling(command.CpuMillis / 1000.0));
+        var memory = handler.MemoryMiB + (int)Math.Ceiling(command.MemoryLimitBytes / (1024.0 * 1024.0));
+        return (cpus, memory);
+    }
+
+    private static string DefaultHostname(string podName)
+    {
+        var cleaned = new string(podName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '-').ToArray());
+        return cleaned.Length > SandboxRequestValidator.MaxHostnameLength ? cleaned[..SandboxRequestValidator.MaxHostnameLength] : cleaned;
+    }
+
+    private static Task DeleteDirectoryAsync(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private long UnixNanos() => (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "vm started sandbox={SandboxId} vm={VmName} vcpus={VirtualCpus} memory_mib={MemoryMiB} handler={Handler}")]
+    private partial void LogVmStarted(string sandboxId, string vmName, int virtualCpus, int memoryMiB, string handler);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sandbox ready sandbox={SandboxId} pod={Namespace}/{Name} vm={VmName} run_ms={RunMs} guest_boot_to_ready_ms={BootToReadyMs}")]
+    private partial void LogSandboxReady(string sandboxId, string @namespace, string name, string vmName, long runMs, ulong bootToReadyMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox run failed and was undone pod={Namespace}/{Name} error={Error}")]
+    private partial void LogRunFailed(string @namespace, string name, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "sandbox run failed and cleanup is incomplete sandbox={SandboxId} pod={Namespace}/{Name} error={Error} leftovers={Leftovers}")]
+    private partial void LogRunCleanupFailed(string sandboxId, string @namespace, string name, string error, string leftovers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sandbox stopped sandbox={SandboxId} pod={Namespace}/{Name}")]
+    private partial void LogSandboxStopped(string sandboxId, string @namespace, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sandbox removed sandbox={SandboxId} pod={Namespace}/{Name}")]
+    private partial void LogSandboxRemoved(string sandboxId, string @namespace, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest did not power off cleanly sandbox={SandboxId} error={Error}")]
+    private partial void LogShutdownNotClean(string sandboxId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "vm stopped outside spherelet sandbox={SandboxId} vm={VmName} reason={Reason}")]
+    private partial void LogVmStoppedOutside(string sandboxId, string vmName, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox not ready sandbox={SandboxId} reason={Reason}")]
+    private partial void LogMarkedNotReady(string sandboxId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "checkpoint problem: {Problem}")]
+    private partial void LogCheckpointProblem(string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "leftover vm destroyed vm={VmName} sandbox={SandboxId}")]
+    private partial void LogLeftoverVm(string vmName, string sandboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "leftover files removed path={Path}")]
+    private partial void LogLeftoverFiles(string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "recovery done sandboxes={Sandboxes} guests_reconnected={Reconnected} elapsed_ms={ElapsedMs}")]
+    private partial void LogRecovered(int sandboxes, int reconnected, long elapsedMs);
+}

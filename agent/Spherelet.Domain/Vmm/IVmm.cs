@@ -1,0 +1,36 @@
+namespace Spherelet.Domain.Vmm;
+
+/// <summary>
+/// A VMM backend: starts, stops and deletes pod VMs and tells when one stops on its own.
+/// Small on purpose (the first backend is libvirt; a direct-QEMU microvm backend comes later).
+/// Every method is idempotent where its name allows: stopping a stopped VM or deleting a
+/// deleted one succeeds.
+/// </summary>
+public interface IVmm
+{
+    /// <summary>The backend's name, for logs and verbose status ("libvirt").</summary>
+    string Name { get; }
+
+    /// <summary>Creates and boots a VM. On failure nothing of it is left.</summary>
+    /// <exception cref="Errors.ObjectAlreadyExistsException">A VM of that name exists.</exception>
+    Task StartAsync(VmSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>Powers a VM off at once (the guest was asked to shut down before, if at all).</summary>
+    /// <returns>False when it was not running (or does not exist).</returns>
+    Task<bool> StopAsync(string vmName, CancellationToken cancellationToken);
+
+    /// <summary>Stops a VM if it runs and removes it from the VMM.</summary>
+    Task DeleteAsync(string vmName, CancellationToken cancellationToken);
+
+    /// <summary>The VM's state, or null when the VMM has no VM of that name.</summary>
+    Task<VmStatus?> InspectAsync(string vmName, CancellationToken cancellationToken);
+
+    /// <summary>Every VM of this VMM that Spherelet made (running or not).</summary>
+    Task<IReadOnlyList<VmStatus>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> whenever a VM stops, for whatever reason (its guest
+    /// powered off, it crashed, someone destroyed it outside Spherelet), across VMM restarts.
+    /// </summary>
+    IDisposable WatchStops(Action<VmStopped> handler);
+}

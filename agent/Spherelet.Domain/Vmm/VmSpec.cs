@@ -1,0 +1,38 @@
+namespace Spherelet.Domain.Vmm;
+
+/// <summary>Everything a VMM needs to boot one pod VM.</summary>
+public sealed record VmSpec
+{
+    /// <summary>Short and deterministic (libvirt's socket paths have a length limit): <c>sph-</c> and 12 hex digits.</summary>
+    public required string Name { get; init; }
+
+    public required Guid Uuid { get; init; }
+
+    public required VmOwner Owner { get; init; }
+
+    public required int VirtualCpus { get; init; }
+
+    public required int MemoryMiB { get; init; }
+
+    public required string KernelPath { get; init; }
+
+    public required string InitramfsPath { get; init; }
+
+    /// <summary>The full kernel command line (console, CRX settings).</summary>
+    public required string KernelCommandLine { get; init; }
+
+    /// <summary>The host directory shared into the VM over virtio-9p.</summary>
+    public required string ShareDirectory { get; init; }
+
+    /// <summary>The 9p mount tag CRX mounts (<c>spherelet.share=</c> on the command line).</summary>
+    public required string ShareTag { get; init; }
+
+    /// <summary>The Unix socket the VMM serves the CRX virtio-serial port on.</summary>
+    public required string ChannelSocketPath { get; init; }
+
+    /// <summary>The virtio-serial port name CRX opens.</summary>
+    public required string ChannelName { get; init; }
+
+    /// <summary>Where the VM's serial console is written.</summary>
+    public required string ConsoleLogPath { get; init; }
+}

@@ -1,0 +1,10 @@
+namespace Spherelet.Domain.Vmm;
+
+public enum VmState
+{
+    Unknown = 0,
+    Running,
+    Paused,
+    Stopped,
+    Crashed,
+}

@@ -1,0 +1,141 @@
+using Spherelet.Libvirt.Native;
+
+namespace Spherelet.Libvirt;
+
+/// <summary>
+/// One libvirt domain (a VM, defined or running), held through its own reference
+/// (<c>virDomainPtr</c>, released by <see cref="Dispose"/>). Calls block while libvirtd answers.
+/// </summary>
+public sealed unsafe class LibvirtDomain : IDisposable
+{
+    private readonly DomainHandle _handle;
+
+    /// <summary>Takes ownership of <paramref name="handle"/>; disposes it if the domain cannot be read.</summary>
+    internal LibvirtDomain(DomainHandle handle)
+    {
+        _handle = handle;
+        try
+        {
+            // The handle is new and not shared yet, so it cannot be released under this call.
+            (Name, Uuid) = LibvirtNative.NameAndUuid(handle.DangerousGetHandle());
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The domain's name (read once, when this object was made).</summary>
+    public string Name { get; }
+
+    /// <summary>The domain's UUID (read once, when this object was made).</summary>
+    public Guid Uuid { get; }
+
+    /// <summary>Starts the defined domain (<c>virDomainCreate</c>).</summary>
+    /// <exception cref="LibvirtException">libvirt could not start it (already running, QEMU failed, ...).</exception>
+    public void Create()
+    {
+        if (LibvirtNative.virDomainCreate(_handle) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"start domain {Name}");
+        }
+    }
+
+    /// <summary>Stops the domain at once, like pulling the plug (<c>virDomainDestroy</c>).</summary>
+    /// <returns>False when the domain was not running.</returns>
+    /// <exception cref="LibvirtException">libvirt could not stop it.</exception>
+    public bool Destroy()
+    {
+        if (LibvirtNative.virDomainDestroy(_handle) < 0)
+        {
+            var error = LibvirtNative.TakeLastError($"destroy domain {Name}");
+            if (error.Code == LibvirtConstants.VIR_ERR_OPERATION_INVALID)
+            {
+                return false;
+            }
+
+            throw error;
+        }
+
+        return true;
+    }
+
+    /// <summary>Removes the domain's persistent definition (<c>virDomainUndefineFlags</c> without flags).</summary>
+    /// <exception cref="LibvirtException">libvirt could not undefine it.</exception>
+    public void Undefine()
+    {
+        if (LibvirtNative.virDomainUndefineFlags(_handle, 0) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"undefine domain {Name}");
+        }
+    }
+
+    /// <summary>The domain's state and the state-specific reason (a <c>virDomain*Reason</c> value).</summary>
+    /// <exception cref="LibvirtException">The domain is gone, or libvirtd could not be asked.</exception>
+    public (DomainState State, int Reason) GetState()
+    {
+        if (LibvirtNative.virDomainGetState(_handle, out var state, out var reason, 0) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"state of domain {Name}");
+        }
+
+        return ((DomainState)state, reason);
+    }
+
+    /// <summary>State, memory, vCPUs and CPU time (<c>virDomainGetInfo</c>).</summary>
+    /// <exception cref="LibvirtException">The domain is gone, or libvirtd could not be asked.</exception>
+    public DomainInfo GetInfo()
+    {
+        if (LibvirtNative.virDomainGetInfo(_handle, out var info) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"info of domain {Name}");
+        }
+
+        return new DomainInfo((DomainState)info.State, info.MaxMem, info.Memory, info.NrVirtCpu, info.CpuTime);
+    }
+
+    /// <summary>The domain's current XML description.</summary>
+    /// <exception cref="LibvirtException">The domain is gone, or libvirtd could not be asked.</exception>
+    public string GetXml()
+    {
+        var xml = LibvirtNative.virDomainGetXMLDesc(_handle, 0);
+        if (xml == null)
+        {
+            throw LibvirtNative.TakeLastError($"XML of domain {Name}");
+        }
+
+        return LibvirtNative.TakeString(xml);
+    }
+
+    /// <summary>
+    /// The element under the domain's <c>&lt;metadata&gt;</c> in namespace
+    /// <paramref name="namespaceUri"/>, as XML; null when there is none.
+    /// </summary>
+    /// <exception cref="LibvirtException">The domain is gone, or libvirtd could not be asked.</exception>
+    public string? GetMetadataElement(string namespaceUri)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(namespaceUri);
+        var metadata = LibvirtNative.virDomainGetMetadata(
+            _handle,
+            LibvirtConstants.VIR_DOMAIN_METADATA_ELEMENT,
+            namespaceUri,
+            LibvirtConstants.VIR_DOMAIN_AFFECT_CURRENT);
+        if (metadata == null)
+        {
+            var error = LibvirtNative.TakeLastError($"metadata {namespaceUri} of domain {Name}");
+            if (error.Code == LibvirtConstants.VIR_ERR_NO_DOMAIN_METADATA)
+            {
+                return null;
+            }
+
+            throw error;
+        }
+
+        return LibvirtNative.TakeString(metadata);
+    }
+
+    public void Dispose() => _handle.Dispose();
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Runtime.V1;
+using Spherelet.Domain.Sandboxes;
+using Spherelet.Domain.Vmm;
+
+namespace Spherelet.Cri;
+
+/// <summary>Pure mappings between CRI's pod sandbox messages and the domain's sandboxes.</summary>
+public static class SandboxMapping
+{
+    public static RunPodSandboxCommand ToCommand(RunPodSandboxRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var config = request.Config ?? new PodSandboxConfig();
+        var resources = config.Linux?.Resources;
+        var cpuMillis = resources is { CpuQuota: > 0, CpuPeriod: > 0 } ? resources.CpuQuota * 1000 / resources.CpuPeriod : 0;
+        return new RunPodSandboxCommand
+        {
+            Metadata = config.Metadata is { } m ? new Domain.Sandboxes.PodSandboxMetadata(m.Name, m.Namespace, m.Uid, m.Attempt) : null,
+            Hostname = config.Hostname,
+            LogDirectory = config.LogDirectory,
+            Dns = config.DnsConfig is { } dns
+                ? new DnsSettings([.. dns.Servers], [.. dns.Searches], [.. dns.Options])
+                : DnsSettings.None,
+            Labels = new Dictionary<string, string>(config.Labels, StringComparer.Ordinal),
+            Annotations = new Dictionary<string, string>(config.Annotations, StringComparer.Ordinal),
+            RuntimeHandler = request.RuntimeHandler,
+            CpuMillis = cpuMillis,
+            MemoryLimitBytes = resources?.MemoryLimitInBytes ?? 0,
+        };
+    }
+
+    public static SandboxFilter ToFilter(PodSandboxFilter? filter) =>
+        filter is null
+            ? SandboxFilter.All
+            : new SandboxFilter(
+                filter.Id.Length > 0 ? filter.Id : null,
+                filter.State is { } state ? ToDomain(state.State) : null,
+                filter.LabelSelector.Count > 0 ? new Dictionary<string, string>(filter.LabelSelector, StringComparer.Ordinal) : null);
+
+    public static Runtime.V1.PodSandbox ToListItem(Domain.Sandboxes.PodSandbox sandbox)
+    {
+        ArgumentNullException.ThrowIfNull(sandbox);
+        var item = new Runtime.V1.PodSandbox
+        {
+            Id = sandbox.Id,
+            Metadata = ToCri(sandbox.Metadata),
+            State = ToCri(sandbox.State),
+            CreatedAt = sandbox.CreatedAt,
+            RuntimeHandler = sandbox.RuntimeHandler,
+        };
+        item.Labels.Add(sandbox.Labels.ToDictionary());
+        item.Annotations.Add(sandbox.Annotations.ToDictionary());
+        return item;
+    }
+
+    public static PodSandboxStatusResponse ToStatusResponse(SandboxStatus status, bool verbose, long timestamp)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var sandbox = status.Sandbox;
+        var response = new PodSandboxStatusResponse
+        {
+            Status = new Runtime.V1.PodSandboxStatus
+            {
+                Id = sandbox.Id,
+                Metadata = ToCri(sandbox.Metadata),
+                State = ToCri(sandbox.State),
+                CreatedAt = sandbox.CreatedAt,
+                Network = new PodSandboxNetworkStatus(),
+                // The pod has its own network, IPC and PID space: its VM.
+                Linux = new LinuxPodSandboxStatus
+                {
+                    Namespaces = new Namespace
+                    {
+                        Options = new NamespaceOption { Network = NamespaceMode.Pod, Pid = NamespaceMode.Container, Ipc = NamespaceMode.Pod },
+                    },
+                },
+                RuntimeHandler = sandbox.RuntimeHandler,
+            },
+            Timestamp = timestamp,
+        };
+        response.Status.Labels.Add(sandbox.Labels.ToDictionary());
+        response.Status.Annotations.Add(sandbox.Annotations.ToDictionary());
+        if (verbose)
+        {
+            response.Info.Add("info", VerboseInfo(status));
+        }
+
+        return response;
+    }
+
+    /// <summary>The verbose "info" JSON: the VM as the VMM sees it and what CRX reported.</summary>
+    public static string VerboseInfo(SandboxStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var sandbox = status.Sandbox;
+        var info = new JsonObject
+        {
+            ["vmm"] = status.VmmName,
+            ["vmName"] = sandbox.VmName,
+            ["vmUuid"] = sandbox.VmUuid.ToString(),
+            ["vmState"] = status.Vm is { } vm ? vm.State.ToString().ToLowerInvariant() : "absent",
+            ["vcpus"] = status.Vm?.VirtualCpus ?? sandbox.VirtualCpus,
+            ["memoryMiB"] = status.Vm?.MemoryMiB ?? sandbox.MemoryMiB,
+            ["cpuTimeNs"] = status.Vm is { } running ? (long)(running.CpuTime.Ticks * 100) : 0,
+            ["runtimeHandler"] = sandbox.RuntimeHandler,
+            ["hostname"] = sandbox.Hostname,
+            ["bootToReadyMs"] = sandbox.Guest.BootToReadyMs,
+            ["crxVersion"] = sandbox.Guest.CrxVersion,
+            ["guestKernel"] = sandbox.Guest.KernelRelease,
+            ["stateReason"] = sandbox.StateReason,
+        };
+        return info.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+    }
+
+    private static Runtime.V1.PodSandboxMetadata ToCri(Domain.Sandboxes.PodSandboxMetadata metadata) =>
+        new() { Name = metadata.Name, Namespace = metadata.Namespace, Uid = metadata.Uid, Attempt = metadata.Attempt };
+
+    private static PodSandboxState ToCri(SandboxState state) =>
+        state == SandboxState.Ready ? PodSandboxState.SandboxReady : PodSandboxState.SandboxNotready;
+
+    private static SandboxState ToDomain(PodSandboxState state) =>
+        state == PodSandboxState.SandboxReady ? SandboxState.Ready : SandboxState.NotReady;
+}

@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using Spherelet.Domain.Errors;
+using Spherelet.Domain.Sandboxes;
+
+namespace Spherelet.Tests.Sandboxes;
+
+/// <summary>In-memory guests for the sandbox service's unit tests (the real channel is tested with CRX).</summary>
+internal sealed class FakeGuests : IPodGuests
+{
+    public ConcurrentDictionary<string, GuestSandboxSettings?> Connected { get; } = new(StringComparer.Ordinal);
+
+    public List<string> ShutdownRequests { get; } = [];
+
+    public bool Unreachable { get; set; }
+
+    public int OpenConnections => Connected.Count;
+
+    public Task<GuestInfo> ConnectAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken)
+    {
+        if (Unreachable)
+        {
+            throw new GuestUnavailableException($"pod {sandboxId}: the guest did not answer");
+        }
+
+        Connected[sandboxId] = null;
+        return Task.FromResult(new GuestInfo("1.0.0", "6.1.0", 1234));
+    }
+
+    public Task ConfigureAsync(string sandboxId, string channelSocketPath, GuestSandboxSettings settings, CancellationToken cancellationToken)
+    {
+        Connected[sandboxId] = settings;
+        return Task.CompletedTask;
+    }
+
+    public Task ShutdownAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken)
+    {
+        lock (ShutdownRequests)
+        {
+            ShutdownRequests.Add(sandboxId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task CloseAsync(string sandboxId)
+    {
+        Connected.TryRemove(sandboxId, out _);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using Spherelet.Domain.Errors;
+using Spherelet.Domain.Vmm;
+
+namespace Spherelet.Tests.Sandboxes;
+
+/// <summary>An in-memory VMM for the sandbox service's unit tests (the real one is tested against libvirtd).</summary>
+internal sealed class FakeVmm : IVmm
+{
+    private readonly List<Action<VmStopped>> _watchers = [];
+
+    public ConcurrentDictionary<string, (VmSpec? Spec, VmStatus Status)> Vms { get; } = new(StringComparer.Ordinal);
+
+    public string Name => "fake";
+
+    public Exception? FailStart { get; set; }
+
+    public Task StartAsync(VmSpec spec, CancellationToken cancellationToken)
+    {
+        if (FailStart is { } failure)
+        {
+            throw failure;
+        }
+
+        if (Vms.ContainsKey(spec.Name))
+        {
+            throw new ObjectAlreadyExistsException(spec.Name);
+        }
+
+        Vms[spec.Name] = (spec, new VmStatus(spec.Name, spec.Uuid, VmState.Running, spec.VirtualCpus, spec.MemoryMiB, TimeSpan.Zero, spec.Owner));
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> StopAsync(string vmName, CancellationToken cancellationToken)
+    {
+        if (Vms.TryGetValue(vmName, out var vm) && vm.Status.State == VmState.Running)
+        {
+            Vms[vmName] = vm with { Status = vm.Status with { State = VmState.Stopped } };
+            return Task.FromResult(true);
+        }
+
+        return Task.FromResult(false);
+    }
+
+    public Task DeleteAsync(string vmName, CancellationToken cancellationToken)
+    {
+        Vms.TryRemove(vmName, out _);
+        return Task.CompletedTask;
+    }
+
+    public Task<VmStatus?> InspectAsync(string vmName, CancellationToken cancellationToken) =>
+        Task.FromResult(Vms.TryGetValue(vmName, out var vm) ? vm.Status : null);
+
+    public Task<IReadOnlyList<VmStatus>> ListAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<VmStatus>>(Vms.Values.Select(v => v.Status).ToList());
+
+    public IDisposable WatchStops(Action<VmStopped> handler)
+    {
+        _watchers.Add(handler);
+        return new NoopDisposable();
+    }
+
+    /// <summary>A VM stops outside Spherelet (virsh destroy).</summary>
+    public void DestroyOutside(string vmName)
+    {
+        var vm = Vms[vmName];
+        Vms[vmName] = vm with { Status = vm.Status with { State = VmState.Stopped } };
+        foreach (var watcher in _watchers)
+        {
+            watcher(new VmStopped(vmName, "destroyed"));
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace Spherelet.Tests.Sandboxes;
+
+internal sealed class NoopDisposable : IDisposable
+{
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,226 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Spherelet.Domain.Errors;
+using Spherelet.Domain.Sandboxes;
+using Spherelet.Domain.Vmm;
+
+namespace Spherelet.Tests.Sandboxes;
+
+/// <summary>The sandbox service's orchestration (names, rollback, state, recovery) with an in-memory VMM and guests.</summary>
+public sealed class SandboxServiceTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("sph-sbx-").FullName;
+    private readonly FakeVmm _vmm = new();
+    private readonly FakeGuests _guests = new();
+    private readonly MemoryCheckpointStore _checkpoints = new();
+    private readonly RuntimeReadiness _readiness = new();
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private SandboxLayout Layout => new(Path.Combine(_root, "lib"), Path.Combine(_root, "run"));
+
+    private SandboxService NewService() => new(
+        _vmm,
+        _guests,
+        _checkpoints,
+        new RuntimeHandlerCatalog(
+            [new RuntimeHandler("default", 1, 256, "/k", "/i"), new RuntimeHandler("big", 4, 1024, "/k", "/i")], "default"),
+        Layout,
+        _readiness,
+        new SandboxServiceOptions { ChannelName = "io.spherelet.crx.0" },
+        TimeProvider.System,
+        NullLogger<SandboxService>.Instance);
+
+    private static RunPodSandboxCommand Pod(string name = "web", uint attempt = 0) => new()
+    {
+        Metadata = new PodSandboxMetadata(name, "team-a", "uid-" + name, attempt),
+        Hostname = name,
+        Labels = new Dictionary<string, string> { ["app"] = name },
+        Dns = new DnsSettings(["10.96.0.10"], ["team-a.svc.cluster.local"], ["ndots:5"]),
+    };
+
+    private async Task<SandboxService> ReadyServiceAsync()
+    {
+        var service = NewService();
+        await service.RecoverAsync(CancellationToken.None);
+        return service;
+    }
+
+    [Fact]
+    public async Task Requests_before_recovery_has_finished_are_unavailable()
+    {
+        var service = NewService();
+
+        await Assert.ThrowsAsync<RuntimeNotReadyException>(() => service.RunAsync(Pod(), CancellationToken.None));
+        Assert.Throws<RuntimeNotReadyException>(() => service.List(SandboxFilter.All));
+    }
+
+    [Fact]
+    public async Task Run_boots_a_vm_configures_the_guest_and_checkpoints_a_ready_sandbox()
+    {
+        var service = await ReadyServiceAsync();
+
+        var id = await service.RunAsync(Pod() with { CpuMillis = 2500, MemoryLimitBytes = 128L * 1024 * 1024 }, CancellationToken.None);
+
+        var sandbox = Assert.Single(service.List(SandboxFilter.All));
+        Assert.Equal(id, sandbox.Id);
+        Assert.Equal(SandboxState.Ready, sandbox.State);
+        Assert.Equal(64, id.Length);
+        var vm = _vmm.Vms[sandbox.VmName].Spec!;
+        Assert.Equal("sph-" + id[..12], vm.Name);
+        Assert.Equal(3, vm.VirtualCpus);
+        Assert.Equal(256 + 128, vm.MemoryMiB);
+        Assert.Contains("random.trust_cpu=on", vm.KernelCommandLine, StringComparison.Ordinal);
+        Assert.Equal("web", _guests.Connected[id]!.Hostname);
+        Assert.Equal(["10.96.0.10"], _guests.Connected[id]!.Dns.Servers);
+        Assert.Equal(SandboxState.Ready, _checkpoints.Saved[id].State);
+        Assert.True(Directory.Exists(Layout.Share(id)));
+    }
+
+    [Fact]
+    public async Task A_second_run_with_the_same_metadata_is_already_exists_while_the_first_exists()
+    {
+        var service = await ReadyServiceAsync();
+        var first = await service.RunAsync(Pod(), CancellationToken.None);
+
+        await Assert.ThrowsAsync<ObjectAlreadyExistsException>(() => service.RunAsync(Pod(), CancellationToken.None));
+        await service.RemoveAsync(first, CancellationToken.None);
+        var again = await service.RunAsync(Pod(), CancellationToken.None);
+
+        Assert.NotEqual(first, again);
+    }
+
+    [Fact]
+    public async Task A_guest_that_never_answers_undoes_the_run_and_leaves_nothing()
+    {
+        var service = await ReadyServiceAsync();
+        _guests.Unreachable = true;
+
+        await Assert.ThrowsAsync<GuestUnavailableException>(() => service.RunAsync(Pod(), CancellationToken.None));
+
+        Assert.Empty(_vmm.Vms);
+        Assert.Empty(_checkpoints.Saved);
+        Assert.Empty(service.List(SandboxFilter.All));
+        Assert.Empty(Directory.EnumerateDirectories(Layout.PodsDirectory));
+        Assert.Empty(Directory.EnumerateDirectories(Layout.VmsDirectory));
+        _guests.Unreachable = false;
+        await service.RunAsync(Pod(), CancellationToken.None); // the name was released
+    }
+
+    [Fact]
+    public async Task Bad_input_is_invalid_argument_and_creates_nothing()
+    {
+        var service = await ReadyServiceAsync();
+
+        await Assert.ThrowsAsync<InvalidRequestException>(() => service.RunAsync(Pod() with { Metadata = null }, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => service.RunAsync(Pod() with { RuntimeHandler = "nope" }, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => service.RunAsync(Pod(new string('a', 254)), CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => service.RunAsync(
+            Pod() with { Dns = new DnsSettings(["not-an-ip"], [], []) }, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => service.RunAsync(
+            Pod() with { Dns = new DnsSettings([], [], ["ndots 5"]) }, CancellationToken.None));
+
+        Assert.Empty(_vmm.Vms);
+        Assert.False(Directory.Exists(Layout.PodsDirectory) && Directory.EnumerateDirectories(Layout.PodsDirectory).Any());
+    }
+
+    [Fact]
+    public async Task Runtime_handler_profile_sizes_the_vm()
+    {
+        var service = await ReadyServiceAsync();
+
+        var id = await service.RunAsync(Pod() with { RuntimeHandler = "big" }, CancellationToken.None);
+
+        var sandbox = service.List(SandboxFilter.All).Single(s => s.Id == id);
+        Assert.Equal("big", sandbox.RuntimeHandler);
+        Assert.Equal(4, _vmm.Vms[sandbox.VmName].Spec!.VirtualCpus);
+        Assert.Equal(1024, _vmm.Vms[sandbox.VmName].Spec!.MemoryMiB);
+    }
+
+    [Fact]
+    public async Task Stop_and_remove_are_idempotent_and_remove_leaves_nothing()
+    {
+        var service = await ReadyServiceAsync();
+        var id = await service.RunAsync(Pod(), CancellationToken.None);
+
+        await service.StopAsync(id, CancellationToken.None);
+        await service.StopAsync(id, CancellationToken.None);
+        var stopped = (await service.StatusAsync(id, CancellationToken.None)).Sandbox;
+        await service.RemoveAsync(id, CancellationToken.None);
+        await service.RemoveAsync(id, CancellationToken.None);
+
+        Assert.Equal(SandboxState.NotReady, stopped.State);
+        Assert.Equal("stopped", stopped.StateReason);
+        Assert.Equal([id], _guests.ShutdownRequests);
+        Assert.Empty(_vmm.Vms);
+        Assert.Empty(_checkpoints.Saved);
+        Assert.False(Directory.Exists(Layout.PodDirectory(id)));
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => service.StopAsync(id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Removing_a_ready_sandbox_stops_it_first()
+    {
+        var service = await ReadyServiceAsync();
+        var id = await service.RunAsync(Pod(), CancellationToken.None);
+
+        await service.RemoveAsync(id, CancellationToken.None);
+
+        Assert.Equal([id], _guests.ShutdownRequests);
+        Assert.Empty(_vmm.Vms);
+        Assert.Empty(_guests.Connected);
+    }
+
+    [Fact]
+    public async Task A_vm_destroyed_outside_spherelet_turns_its_sandbox_not_ready()
+    {
+        var service = await ReadyServiceAsync();
+        using var watch = _vmm.WatchStops(stopped => service.OnVmStoppedAsync(stopped).GetAwaiter().GetResult());
+        var id = await service.RunAsync(Pod(), CancellationToken.None);
+
+        _vmm.DestroyOutside("sph-" + id[..12]);
+
+        var sandbox = (await service.StatusAsync(id, CancellationToken.None)).Sandbox;
+        Assert.Equal(SandboxState.NotReady, sandbox.State);
+        Assert.Equal("vm stopped: destroyed", sandbox.StateReason);
+        Assert.Equal(SandboxState.NotReady, _checkpoints.Saved[id].State);
+    }
+
+    [Fact]
+    public async Task List_filters_by_id_prefix_state_and_labels()
+    {
+        var service = await ReadyServiceAsync();
+        var a = await service.RunAsync(Pod("a"), CancellationToken.None);
+        var b = await service.RunAsync(Pod("b"), CancellationToken.None);
+        await service.StopAsync(b, CancellationToken.None);
+
+        Assert.Equal([a], service.List(new SandboxFilter(a[..8], null, null)).Select(s => s.Id));
+        Assert.Equal([b], service.List(new SandboxFilter(null, SandboxState.NotReady, null)).Select(s => s.Id));
+        Assert.Equal([a], service.List(new SandboxFilter(null, null, new Dictionary<string, string> { ["app"] = "a" })).Select(s => s.Id));
+        Assert.Empty(service.List(new SandboxFilter(null, SandboxState.Ready, new Dictionary<string, string> { ["app"] = "b" })));
+        Assert.Equal(a, (await service.StatusAsync(a[..10], CancellationToken.None)).Sandbox.Id);
+    }
+
+    [Fact]
+    public async Task Recovery_destroys_leftover_vms_marks_sandboxes_without_a_vm_not_ready_and_keeps_the_rest()
+    {
+        var before = await ReadyServiceAsync();
+        var kept = await before.RunAsync(Pod("kept"), CancellationToken.None);
+        var lost = await before.RunAsync(Pod("lost"), CancellationToken.None);
+        await _vmm.DeleteAsync("sph-" + lost[..12], CancellationToken.None);
+        _vmm.Vms["sph-ffffffffffff"] = (null, new VmStatus("sph-ffffffffffff", Guid.NewGuid(), VmState.Running, 1, 256, TimeSpan.Zero, new VmOwner(new string('f', 64), "x", "y", "z", 0)));
+        Directory.CreateDirectory(Path.Combine(Layout.PodsDirectory, "orphan"));
+        _guests.Connected.Clear();
+
+        var after = NewService();
+        await after.RecoverAsync(CancellationToken.None);
+
+        Assert.False(_vmm.Vms.ContainsKey("sph-ffffffffffff"));
+        Assert.Equal(SandboxState.Ready, (await after.StatusAsync(kept, CancellationToken.None)).Sandbox.State);
+        Assert.True(_guests.Connected.ContainsKey(kept), "reconnected to the running guest");
+        var lostStatus = (await after.StatusAsync(lost, CancellationToken.None)).Sandbox;
+        Assert.Equal(SandboxState.NotReady, lostStatus.State);
+        Assert.Contains("vm gone", lostStatus.StateReason, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Layout.PodsDirectory, "orphan")));
+        await Assert.ThrowsAsync<ObjectAlreadyExistsException>(() => after.RunAsync(Pod("kept"), CancellationToken.None));
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Spherelet.Agent.Virtualization;
+using Spherelet.Domain.Vmm;
+
+namespace Spherelet.Tests.Virtualization;
+
+/// <summary>The pod VM's domain XML, checked against golden files (set SPHERELET_UPDATE_GOLDEN=1 to rewrite them).</summary>
+public sealed class DomainXmlTests
+{
+    private static readonly VmSpec Spec = new()
+    {
+        Name = "sph-0123456789ab",
+        Uuid = Guid.Parse("6f1c2b9e-0d7a-4c3e-9b1f-2a4d5e6f7a8b"),
+        Owner = new VmOwner("0123456789ab" + new string('c', 52), "team-a", "web-0", "5d0c7e2a-1111-2222-3333-444455556666", 2),
+        VirtualCpus = 2,
+        MemoryMiB = 384,
+        KernelPath = "/usr/local/lib/spherelet/guest/vmlinuz",
+        InitramfsPath = "/usr/local/lib/spherelet/guest/initramfs.img",
+        KernelCommandLine = "console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share=pod spherelet.channel=io.spherelet.crx.0",
+        ShareDirectory = "/var/lib/spherelet/pods/0123456789abcc/share",
+        ShareTag = "pod",
+        ChannelSocketPath = "/run/spherelet/vm/sph-0123456789ab/crx.sock",
+        ChannelName = "io.spherelet.crx.0",
+        ConsoleLogPath = "/var/lib/spherelet/pods/0123456789abcc/console.log",
+    };
+
+    [Theory]
+    [InlineData("qemu", "pod-vm-tcg.xml")]
+    [InlineData("kvm", "pod-vm-kvm.xml")]
+    public void Pod_vm_domain_xml_matches_its_golden_file(string domainType, string golden)
+    {
+        var xml = DomainXml.Build(Spec, new DomainHostFacts(domainType, "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd");
+
+        var expectedPath = Path.Combine(AppContext.BaseDirectory, "Virtualization", "Golden", golden);
+        if (Environment.GetEnvironmentVariable("SPHERELET_UPDATE_GOLDEN") == "1")
+        {
+            File.WriteAllText(Path.Combine(SourceDirectory(), golden), xml);
+            return;
+        }
+
+        Assert.Equal(File.ReadAllText(expectedPath), xml);
+    }
+
+    [Fact]
+    public void Domain_xml_carries_what_crun_and_crx_need()
+    {
+        var xml = DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd");
+
+        Assert.Contains("<rng model=\"virtio\">", xml, StringComparison.Ordinal);
+        Assert.Contains("random.trust_cpu=on", xml, StringComparison.Ordinal);
+        Assert.Contains("<target type=\"virtio\" name=\"io.spherelet.crx.0\" />", xml, StringComparison.Ordinal);
+        Assert.Contains("<filesystem type=\"mount\" accessmode=\"passthrough\">", xml, StringComparison.Ordinal);
+        Assert.DoesNotContain("<graphics", xml, StringComparison.Ordinal);
+        Assert.DoesNotContain("<disk", xml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Domain_xml_is_valid_for_libvirts_schema()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"sph-domain-{Guid.NewGuid():N}.xml");
+        File.WriteAllText(file, DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+        try
+        {
+            var start = new ProcessStartInfo("virt-xml-validate") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(file);
+            start.ArgumentList.Add("domain");
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+
+            Assert.True(process.ExitCode == 0, "virt-xml-validate (libvirt-clients) rejected the domain: " + output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Owner_written_into_the_metadata_reads_back_for_the_same_agent_only()
+    {
+        var xml = System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+        var metadata = xml.Element("metadata")!.Elements().Single().ToString();
+
+        Assert.Equal(Spec.Owner, DomainXml.ParseOwner(metadata, "00112233aabbccdd"));
+        Assert.Null(DomainXml.ParseOwner(metadata, "another-agent-id"));
+        // virDomainGetMetadata returns the element without its namespace prefix.
+        Assert.Equal(Spec.Owner, DomainXml.ParseOwner(
+            $"<pod><agent>00112233aabbccdd</agent><sandbox>{Spec.Owner.SandboxId}</sandbox><namespace>team-a</namespace><name>web-0</name><uid>{Spec.Owner.Uid}</uid><attempt>2</attempt></pod>",
+            "00112233aabbccdd"));
+        Assert.Null(DomainXml.ParseOwner("<other xmlns='urn:x'/>", "00112233aabbccdd"));
+        Assert.Null(DomainXml.ParseOwner(null, "00112233aabbccdd"));
+    }
+
+    private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+        Path.Combine(Path.GetDirectoryName(here)!, "Golden");
+}
