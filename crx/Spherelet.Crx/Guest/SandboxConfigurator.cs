@@ -63,6 +63,10 @@ internal sealed class SandboxConfigurator
         await WriteAsync(Path.Combine(filesDirectory, "hostname"), hostname + "\n");
         await WriteAsync(Path.Combine(filesDirectory, "hosts"), hosts.ToString());
         await WriteAsync(Path.Combine(filesDirectory, "resolv.conf"), resolv.ToString());
+        CrxLog.Info(
+            $"sandbox configured hostname={hostname} nameservers={string.Join(',', request.DnsServers)} " +
+            $"search={string.Join(',', request.DnsSearches)} options={string.Join(',', request.DnsOptions)} " +
+            $"interfaces={request.Interfaces.Count} routes={request.Routes.Count} sysctls={request.Sysctls.Count}");
         if (!_applyToSystem)
         {
             return;

@@ -45,6 +45,9 @@ public sealed class PodSandboxTests : IDisposable
         Assert.Contains("\"vmState\":\"running\"", status.Info["info"], StringComparison.Ordinal);
         Assert.Equal("running", await Virsh.DomainStateAsync(vmName));
         Assert.True(File.Exists(Path.Combine(VmsDirectory, vmName, "crx.sock")), "the CRX channel socket");
+        // The guest's own account (its serial console) of the hostname and DNS settings it applied.
+        var console = await File.ReadAllTextAsync(Path.Combine(PodsDirectory, id, "console.log"));
+        Assert.Contains("sandbox configured hostname=web nameservers=10.96.0.10 search=team-a.svc.cluster.local options=ndots:5", console, StringComparison.Ordinal);
 
         var duplicate = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("web") }).ResponseAsync);
         Assert.Equal(StatusCode.AlreadyExists, duplicate.StatusCode);
