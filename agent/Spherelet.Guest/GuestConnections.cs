@@ -19,6 +19,7 @@ public sealed partial class GuestConnections : IAsyncDisposable
     private readonly ILogger<GuestConnections> _logger;
     private readonly ConcurrentDictionary<string, Lazy<Task<GuestConnection>>> _connections = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<string, bool> _closing = new(StringComparer.Ordinal);
 
     public GuestConnections(GuestChannelOptions options, ILogger<GuestConnections> logger)
     {
@@ -63,9 +64,13 @@ public sealed partial class GuestConnections : IAsyncDisposable
         }
     }
 
+    /// <summary>The pod's guest is about to close its channel (it was asked to power off): that is not a loss.</summary>
+    public void ExpectClose(string podId) => _closing[podId] = true;
+
     /// <summary>Closes the pod's connection, if any (its VM is going away). The guest is not told anything.</summary>
     public async Task CloseAsync(string podId)
     {
+        _closing.TryRemove(podId, out _);
         if (_connections.TryRemove(podId, out var entry) && entry.IsValueCreated)
         {
             try
@@ -132,7 +137,11 @@ public sealed partial class GuestConnections : IAsyncDisposable
             && ReferenceEquals(entry.Value.Result, connection))
         {
             _connections.TryRemove(new KeyValuePair<string, Lazy<Task<GuestConnection>>>(podId, entry));
-            if (!_stopping.IsCancellationRequested)
+            if (_closing.TryRemove(podId, out _))
+            {
+                LogClosed(podId);
+            }
+            else if (!_stopping.IsCancellationRequested)
             {
                 LogLost(podId, reason);
             }
@@ -166,6 +175,9 @@ public sealed partial class GuestConnections : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest connected pod={PodId} crx={CrxVersion} kernel={KernelRelease} boot_to_ready_ms={BootToReadyMs} connect_ms={ConnectMs}")]
     private partial void LogConnected(string podId, string crxVersion, string kernelRelease, ulong bootToReadyMs, long connectMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest channel closed by a guest powering off pod={PodId}")]
+    private partial void LogClosed(string podId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest channel lost pod={PodId} reason={Reason}")]
     private partial void LogLost(string podId, string reason);

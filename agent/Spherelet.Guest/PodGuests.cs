@@ -39,6 +39,7 @@ public sealed class PodGuests : IPodGuests
     public async Task ShutdownAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken)
     {
         var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        _connections.ExpectClose(sandboxId);
         await connection.ShutdownAsync(reboot: false, cancellationToken);
     }
 
