@@ -11,6 +11,6 @@ public sealed partial class RuntimeServiceAdapter
         ArgumentNullException.ThrowIfNull(context);
         var report = await _health.CheckAsync(context.CancellationToken);
         var network = await _nodeConfig.GetAsync(context.CancellationToken);
-        return StatusMapping.ToStatusResponse(report, network, request.Verbose);
+        return StatusMapping.ToStatusResponse(report, network, request.Verbose, _sandboxes.Handlers.All.Select(h => h.Name).Order(StringComparer.Ordinal));
     }
 }

@@ -13,10 +13,12 @@ public static class StatusMapping
 {
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static StatusResponse ToStatusResponse(HostHealthReport report, NodeNetworkConfig network, bool verbose)
+    /// <param name="runtimeHandlers">The configured handler names; the default one is also listed with an empty name, as the kubelet asks for it.</param>
+    public static StatusResponse ToStatusResponse(HostHealthReport report, NodeNetworkConfig network, bool verbose, IEnumerable<string> runtimeHandlers)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(runtimeHandlers);
         var status = new RuntimeStatus();
         foreach (var condition in report.Conditions())
         {
@@ -30,6 +32,12 @@ public static class StatusMapping
         }
 
         var response = new StatusResponse { Status = status };
+        foreach (var handler in runtimeHandlers.Prepend(string.Empty).Distinct(StringComparer.Ordinal))
+        {
+            // A pod VM has its own kernel: user namespaces and recursive read-only mounts are the guest's to give,
+            // and neither is offered yet.
+            response.RuntimeHandlers.Add(new RuntimeHandler { Name = handler, Features = new RuntimeHandlerFeatures() });
+        }
         if (verbose)
         {
             response.Info.Add("runtime", JsonSerializer.Serialize(

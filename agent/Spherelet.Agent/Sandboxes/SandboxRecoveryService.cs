@@ -33,6 +33,7 @@ public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _watch = _vmm.WatchStops(stopped => _ = OnStoppedAsync(stopped));
+        _libvirt.Reconnected += OnReconnected;
         _recovery = Task.Run(RecoverAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -40,6 +41,7 @@ public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
+        _libvirt.Reconnected -= OnReconnected;
         _watch?.Dispose();
         try
         {
@@ -75,6 +77,21 @@ public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
                 LogRecoveryRetry(attempt, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
+        }
+    }
+
+    private void OnReconnected() => _ = ResyncAsync();
+
+    private async Task ResyncAsync()
+    {
+        try
+        {
+            await _recovery;
+            await _sandboxes.ResyncAsync(_stopping.Token);
+        }
+        catch (Exception e) when (e is SphereletException or IOException or OperationCanceledException)
+        {
+            LogStopHandlingFailed("*", e.Message);
         }
     }
 

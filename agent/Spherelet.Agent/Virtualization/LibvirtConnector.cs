@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Spherelet.Agent.Options;
 using Spherelet.Libvirt;
 
@@ -10,9 +11,10 @@ namespace Spherelet.Agent.Virtualization;
 /// to every new connection. libvirt calls block, so they run on the thread pool, one at a
 /// time over this connection.
 /// </summary>
-public sealed class LibvirtConnector : IDisposable
+public sealed partial class LibvirtConnector : IDisposable
 {
     private readonly string _uri;
+    private readonly ILogger<LibvirtConnector> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<Action<DomainLifecycleEvent>> _subscribers = [];
     private readonly Lock _subscribersLock = new();
@@ -21,13 +23,17 @@ public sealed class LibvirtConnector : IDisposable
     private volatile bool _closed;
     private bool _disposed;
 
-    public LibvirtConnector(SphereletOptions options)
+    public LibvirtConnector(SphereletOptions options, ILogger<LibvirtConnector> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _uri = options.LibvirtUri;
+        _logger = logger;
     }
 
     public string Uri => _uri;
+
+    /// <summary>Raised (on the thread pool) after a new connection replaced one libvirtd closed: events may have been missed meanwhile.</summary>
+    public event Action? Reconnected;
 
     /// <summary>Runs <paramref name="call"/> with a live connection.</summary>
     /// <exception cref="LibvirtException">libvirtd cannot be reached, or the call failed.</exception>
@@ -90,7 +96,7 @@ public sealed class LibvirtConnector : IDisposable
         {
             var connection = LibvirtConnection.Open(_uri);
             _closed = false;
-            connection.OnClosed(_ => OnConnectionClosed());
+            connection.OnClosed(OnConnectionClosed);
             _subscription = connection.SubscribeLifecycleEvents(Dispatch);
             _connection = connection;
         }
@@ -99,16 +105,19 @@ public sealed class LibvirtConnector : IDisposable
     }
 
     /// <summary>libvirtd went away: reconnect in the background so events keep coming.</summary>
-    private void OnConnectionClosed()
+    private void OnConnectionClosed(int reason)
     {
         _closed = true;
+        LogClosed(_uri, reason);
         _ = Task.Run(async () =>
         {
-            for (var attempt = 0; attempt < 600 && !_disposed; attempt++)
+            for (var attempt = 1; attempt <= 600 && !_disposed; attempt++)
             {
                 try
                 {
                     await ConnectAsync(CancellationToken.None);
+                    LogReconnected(_uri, attempt);
+                    Reconnected?.Invoke();
                     return;
                 }
                 catch (LibvirtException)
@@ -136,4 +145,10 @@ public sealed class LibvirtConnector : IDisposable
             subscriber(lifecycle);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "libvirt connection closed uri={Uri} reason={Reason}; reconnecting")]
+    private partial void LogClosed(string uri, int reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "libvirt reconnected uri={Uri} attempts={Attempts}")]
+    private partial void LogReconnected(string uri, int attempts);
 }

@@ -236,6 +236,25 @@ public sealed partial class SandboxService
         LogVmStoppedOutside(sandbox.Id, stopped.Name, stopped.Reason);
     }
 
+    /// <summary>The VMM was unreachable for a while (its events may be lost): every READY sandbox whose VM no longer runs becomes NOTREADY.</summary>
+    public async Task ResyncAsync(CancellationToken cancellationToken)
+    {
+        foreach (var sandbox in _store.List(new SandboxFilter(null, SandboxState.Ready, null)))
+        {
+            if (_stopping.ContainsKey(sandbox.Id))
+            {
+                continue;
+            }
+
+            var vm = await _vmm.InspectAsync(sandbox.VmName, cancellationToken);
+            if (vm is not { State: VmState.Running or VmState.Paused })
+            {
+                await _guests.CloseAsync(sandbox.Id);
+                await MarkNotReadyAsync(sandbox.Id, vm is null ? "vm gone while the VMM was unreachable" : "vm stopped while the VMM was unreachable");
+            }
+        }
+    }
+
     /// <summary>
     /// At start: reloads every checkpoint, destroys Spherelet VMs that have none (leftovers),
     /// removes files no sandbox owns, turns sandboxes whose VM is gone NOTREADY, reconnects to

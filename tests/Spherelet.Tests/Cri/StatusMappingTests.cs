@@ -20,7 +20,7 @@ public sealed class StatusMappingTests
             HostCheckResult.Warn("kvm", HealthArea.Host, "TCG", "enable KVM"),
         ], At);
 
-        var response = StatusMapping.ToStatusResponse(report, NodeNetworkConfig.Empty, verbose: false);
+        var response = StatusMapping.ToStatusResponse(report, NodeNetworkConfig.Empty, verbose: false, ["default"]);
 
         var runtime = Assert.Single(response.Status.Conditions, c => c.Type == "RuntimeReady");
         Assert.False(runtime.Status);
@@ -41,7 +41,7 @@ public sealed class StatusMappingTests
             HostCheckResult.Fail("qemu", HealthArea.Runtime, "QemuMissing", "not found", "install it"),
         ], At);
 
-        var conditions = StatusMapping.ToStatusResponse(report, NodeNetworkConfig.Empty, verbose: false).Status.Conditions;
+        var conditions = StatusMapping.ToStatusResponse(report, NodeNetworkConfig.Empty, verbose: false, ["default"]).Status.Conditions;
 
         Assert.Equal("LibvirtUnreachable,QemuMissing", conditions.Single(c => c.Type == "RuntimeReady").Reason);
         Assert.Equal("OvsdbUnreachable", conditions.Single(c => c.Type == "NetworkReady").Reason);
@@ -52,7 +52,7 @@ public sealed class StatusMappingTests
     {
         var report = new HostHealthReport([HostCheckResult.Ok("libvirt", HealthArea.Runtime, "libvirtd 9.0.0")], At);
 
-        var response = StatusMapping.ToStatusResponse(report, NodeNetworkConfig.ParsePodCidrs("10.244.0.0/24"), verbose: true);
+        var response = StatusMapping.ToStatusResponse(report, NodeNetworkConfig.ParsePodCidrs("10.244.0.0/24"), verbose: true, ["default"]);
 
         using var checks = JsonDocument.Parse(response.Info["checks"]);
         Assert.Equal("libvirt", checks.RootElement[0].GetProperty("name").GetString());
@@ -60,5 +60,15 @@ public sealed class StatusMappingTests
         using var runtime = JsonDocument.Parse(response.Info["runtime"]);
         Assert.Equal("10.244.0.0/24", runtime.RootElement.GetProperty("podCIDR").GetString());
         Assert.Equal("spherelet", runtime.RootElement.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public void Status_lists_each_runtime_handler_and_the_default_one_by_its_empty_name()
+    {
+        var report = new HostHealthReport([], DateTimeOffset.UnixEpoch);
+
+        var handlers = StatusMapping.ToStatusResponse(report, NodeNetworkConfig.Empty, verbose: false, ["default", "large"]).RuntimeHandlers;
+
+        Assert.Equal(["", "default", "large"], handlers.Select(h => h.Name));
     }
 }
