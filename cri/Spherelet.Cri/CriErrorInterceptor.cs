@@ -57,6 +57,7 @@ public sealed partial class CriErrorInterceptor : Interceptor
         switch (error)
         {
             case SphereletException:
+            case Images.ImageException:
             case RpcException:
                 LogRejected(rpc, mapped.StatusCode, mapped.Status.Detail);
                 break;

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Runtime;
+using Spherelet.Images;
 
 namespace Spherelet.Cri;
 
@@ -24,6 +25,18 @@ public static class CriErrors
         _ => StatusCode.Internal,
     };
 
+    /// <summary>The status code an image failure maps to.</summary>
+    public static StatusCode CodeFor(ImageErrorKind kind) => kind switch
+    {
+        ImageErrorKind.Invalid => StatusCode.InvalidArgument,
+        ImageErrorKind.NotFound => StatusCode.NotFound,
+        ImageErrorKind.Unauthorized => StatusCode.PermissionDenied,
+        ImageErrorKind.DigestMismatch => StatusCode.DataLoss,
+        ImageErrorKind.Unavailable => StatusCode.Unavailable,
+        ImageErrorKind.InUse => StatusCode.FailedPrecondition,
+        _ => StatusCode.Internal,
+    };
+
     /// <summary>
     /// Turns what an RPC handler threw into the RpcException the client sees.
     /// <paramref name="method"/> is the gRPC method path, for example
@@ -35,6 +48,7 @@ public static class CriErrors
         return error switch
         {
             SphereletException domain => new RpcException(new Status(CodeFor(domain), domain.Message)),
+            ImageException image => new RpcException(new Status(CodeFor(image.Kind), image.Message)),
             RpcException { StatusCode: StatusCode.Unimplemented } rpc when string.IsNullOrEmpty(rpc.Status.Detail) =>
                 new RpcException(new Status(StatusCode.Unimplemented, NotImplementedMessage(method))),
             RpcException rpc => rpc,

@@ -10,7 +10,7 @@ internal static class Program
     {
         if (args.Length == 0)
         {
-            await Console.Error.WriteLineAsync("usage: Spherelet.Benchmarks startup --daemon PATH --empty PATH [--runs N] | guest --kernel K --initramfs I --trivial-initramfs T [--runs N] | sandbox --daemon PATH --kernel K --initramfs I [--runs N] [--parallel N]");
+            await Console.Error.WriteLineAsync("usage: Spherelet.Benchmarks startup --daemon PATH --empty PATH [--runs N] | guest --kernel K --initramfs I --trivial-initramfs T [--runs N] | sandbox --daemon PATH --kernel K --initramfs I [--runs N] [--parallel N] | images --daemon PATH [--runs N] [--layers N] [--layer-mib N]");
             return 2;
         }
 
@@ -22,11 +22,14 @@ internal static class Program
             case "guest":
                 await GuestBenchmark.RunAsync(GuestBenchOptions.Parse(args.Skip(1).ToArray()), Console.Out);
                 return 0;
+            case "images":
+                await ImagesBenchmark.RunAsync(ImagesBenchOptions.Parse(args.Skip(1).ToArray()), Console.Out);
+                return 0;
             case "sandbox":
                 await SandboxBenchmark.RunAsync(SandboxBenchOptions.Parse(args.Skip(1).ToArray()), Console.Out);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"unknown benchmark area '{args[0]}'; known: startup, guest, sandbox");
+                await Console.Error.WriteLineAsync($"unknown benchmark area '{args[0]}'; known: startup, guest, sandbox, images");
                 return 2;
         }
     }

@@ -74,12 +74,12 @@ public sealed class DaemonTests : IDisposable
         using var client = await daemon.ConnectAsync();
 
         var containers = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.ListContainersAsync(new ListContainersRequest()).ResponseAsync);
-        var pull = await Assert.ThrowsAsync<RpcException>(() => client.Images.PullImageAsync(new PullImageRequest()).ResponseAsync);
+        var exec = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.ExecSyncAsync(new ExecSyncRequest()).ResponseAsync);
 
         Assert.Equal(StatusCode.Unimplemented, containers.StatusCode);
         Assert.Contains("RuntimeService/ListContainers", containers.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(StatusCode.Unimplemented, pull.StatusCode);
-        Assert.Contains("ImageService/PullImage", pull.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unimplemented, exec.StatusCode);
+        Assert.Contains("RuntimeService/ExecSync", exec.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Spherelet.Agent.Checks;
+using Spherelet.Agent.Images;
 using Spherelet.Agent.Node;
 using Spherelet.Agent.Options;
 using Spherelet.Agent.Sandboxes;
@@ -18,6 +19,9 @@ using Spherelet.Domain.Runtime;
 using Spherelet.Domain.Sandboxes;
 using Spherelet.Domain.Vmm;
 using Spherelet.Guest;
+using Spherelet.Images;
+using Spherelet.Images.Registry;
+using Spherelet.Images.Unpacking;
 
 namespace Spherelet.Agent.Hosting;
 
@@ -89,6 +93,24 @@ public static class DaemonHost
         services.AddSingleton<IVmm, LibvirtVmm>();
         services.AddSingleton<SandboxService>();
         services.AddHostedService<SandboxRecoveryService>();
+        services.AddSingleton(new RegistryOptions
+        {
+            MaxAttempts = options.Images.PullAttempts,
+            Hosts = options.Images.Registries.ToDictionary(
+                r => r.Key,
+                r => new RegistryHostOptions { Mirrors = [.. r.Value.Mirrors], PlainHttp = r.Value.PlainHttp, SkipTlsVerify = r.Value.SkipTlsVerify },
+                StringComparer.OrdinalIgnoreCase),
+        });
+        services.AddSingleton(sp => new RegistryClient(sp.GetRequiredService<RegistryOptions>(), sp.GetRequiredService<ILogger<RegistryClient>>()));
+        services.AddSingleton<LayerUnpacker>();
+        services.AddSingleton(sp => new ImageManager(
+            Path.Combine(options.Root, "images"),
+            sp.GetRequiredService<RegistryClient>(),
+            sp.GetRequiredService<LayerUnpacker>(),
+            usage: null,
+            TimeProvider.System,
+            sp.GetRequiredService<ILogger<ImageManager>>()));
+        services.AddHostedService<ImageStoreLoadService>();
         services.AddSingleton(sp => new HostHealth(
             HostChecks.Create(options, sp.GetRequiredService<LibvirtConnector>()),
             sp.GetRequiredService<TimeProvider>(),

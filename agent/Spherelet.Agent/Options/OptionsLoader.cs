@@ -96,6 +96,10 @@ public static class OptionsLoader
                     FindUnknownKeys(entry, valueType, unknown);
                 }
             }
+            else if (property.PropertyType.IsGenericType && property.PropertyType.GetGenericTypeDefinition() == typeof(List<>))
+            {
+                // A list's children are its items ("0", "1", ...), not keys.
+            }
             else if (property.PropertyType.IsClass && property.PropertyType != typeof(string))
             {
                 FindUnknownKeys(child, property.PropertyType, unknown);

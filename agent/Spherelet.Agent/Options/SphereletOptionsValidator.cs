@@ -82,6 +82,19 @@ public static class SphereletOptionsValidator
             }
         }
 
+        if (options.Images.PullAttempts is < 1 or > 20)
+        {
+            errors.Add($"Images:PullAttempts: {options.Images.PullAttempts} must be 1 to 20");
+        }
+
+        foreach (var (host, registry) in options.Images.Registries)
+        {
+            foreach (var mirror in registry.Mirrors.Where(m => string.IsNullOrWhiteSpace(m) || m.Any(char.IsWhiteSpace)))
+            {
+                errors.Add($"Images:Registries:{host}:Mirrors: '{mirror}' is not a host[:port] or URL");
+            }
+        }
+
         AbsolutePath(errors, "Ovs:DbSocket", options.Ovs.DbSocket);
         AbsolutePath(errors, "Ovs:RunDirectory", options.Ovs.RunDirectory);
         return errors;
