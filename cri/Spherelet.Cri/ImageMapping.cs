@@ -70,7 +70,7 @@ public static class ImageMapping
                 ["os"] = config.Os,
             },
         };
-        return info.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        return info.ToJsonString(new JsonSerializerOptions { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     public static FilesystemUsage ToCri(ImageFsUsage usage)

@@ -111,7 +111,7 @@ public static class SandboxMapping
             ["guestKernel"] = sandbox.Guest.KernelRelease,
             ["stateReason"] = sandbox.StateReason,
         };
-        return info.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        return info.ToJsonString(new JsonSerializerOptions { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     private static Runtime.V1.PodSandboxMetadata ToCri(Domain.Sandboxes.PodSandboxMetadata metadata) =>

@@ -141,12 +141,12 @@ public sealed partial class LayerUnpacker
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Unpacked layer into {Target}: {Entries} entries, {Bytes} bytes in {ElapsedMs} ms")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "layer unpacked target={Target} entries={Entries} bytes={Bytes} elapsed_ms={ElapsedMs}")]
     private partial void LogUnpacked(string target, long entries, long bytes, long elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Layer {Target}: {Count} extended attributes were not set (not supported by the file system, binary values the tar reader cannot keep, or trusted.overlay.* from the layer)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "layer xattrs skipped target={Target} count={Count} (unsupported by the file system, binary values, or trusted.overlay.* from the layer)")]
     private partial void LogAttributesSkipped(string target, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the temporary layer directory {Directory}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "layer temp directory not removed path={Directory}")]
     private partial void LogCleanupFailed(string directory, Exception exception);
 }
