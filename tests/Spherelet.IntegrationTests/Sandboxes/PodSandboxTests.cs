@@ -74,7 +74,6 @@ public sealed class PodSandboxTests : IDisposable
         using var daemon = DaemonProcess.Start(_dir, SandboxDaemon.Environment());
         using var client = await daemon.ConnectAsync();
         await SandboxDaemon.ListWhenRecoveredAsync(client, Recovery);
-        var domainsBefore = await Virsh.AllDomainsAsync();
         var noMetadata = SandboxDaemon.Pod("a");
         noMetadata.Metadata = null;
         var longName = SandboxDaemon.Pod(new string('n', 254));
@@ -95,7 +94,7 @@ public sealed class PodSandboxTests : IDisposable
         Assert.All(failures, f => Assert.Equal(StatusCode.InvalidArgument, f.StatusCode));
         Assert.Contains("no-such-handler", failures[1].Status.Detail, StringComparison.Ordinal);
         Assert.Empty((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
-        Assert.Equal(domainsBefore.Order(), (await Virsh.AllDomainsAsync()).Order());
+        Assert.Empty(await Virsh.DomainsOfAgentAsync(_dir.Root));
         Assert.False(Directory.Exists(PodsDirectory) && Directory.EnumerateFileSystemEntries(PodsDirectory).Any());
     }
 
@@ -106,7 +105,6 @@ public sealed class PodSandboxTests : IDisposable
         using var daemon = DaemonProcess.Start(_dir, SandboxDaemon.Environment(connectTimeoutSeconds: 0.05));
         using var client = await daemon.ConnectAsync();
         await SandboxDaemon.ListWhenRecoveredAsync(client, Recovery);
-        var domainsBefore = await Virsh.AllDomainsAsync();
 
         var failure = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("slow") }).ResponseAsync);
 
@@ -114,7 +112,7 @@ public sealed class PodSandboxTests : IDisposable
         Assert.Contains("did not answer", failure.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("vm started", daemon.Output, StringComparison.Ordinal);
         Assert.Empty((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
-        Assert.Equal(domainsBefore.Order(), (await Virsh.AllDomainsAsync()).Order());
+        Assert.Empty(await Virsh.DomainsOfAgentAsync(_dir.Root));
         Assert.Empty(Directory.EnumerateFileSystemEntries(PodsDirectory));
         Assert.Empty(Directory.EnumerateFileSystemEntries(VmsDirectory));
     }

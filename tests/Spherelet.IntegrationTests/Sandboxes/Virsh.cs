@@ -36,24 +36,36 @@ public static class Virsh
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
-    /// <summary>Destroys and undefines every pod VM of the agent whose root is <paramref name="agentRoot"/> (test cleanup).</summary>
-    public static async Task RemoveDomainsOfAgentAsync(string agentRoot)
+    /// <summary>The pod VMs (running or not) of the agent whose root is <paramref name="agentRoot"/>: other tests' domains do not count.</summary>
+    public static async Task<IReadOnlyList<string>> DomainsOfAgentAsync(string agentRoot)
     {
         var idFile = Path.Combine(agentRoot, "instance-id");
         if (!File.Exists(idFile))
         {
-            return;
+            return [];
         }
 
         var instance = (await File.ReadAllTextAsync(idFile)).Trim();
+        var owned = new List<string>();
         foreach (var name in (await AllDomainsAsync()).Where(n => n.StartsWith("sph-", StringComparison.Ordinal)))
         {
             var (_, metadata) = await RunAsync("metadata", name, "urn:spherelet:pod:1");
             if (metadata.Contains($">{instance}<", StringComparison.Ordinal))
             {
-                await RunAsync("destroy", name);
-                await RunAsync("undefine", name);
+                owned.Add(name);
             }
+        }
+
+        return owned;
+    }
+
+    /// <summary>Destroys and undefines every pod VM of the agent whose root is <paramref name="agentRoot"/> (test cleanup).</summary>
+    public static async Task RemoveDomainsOfAgentAsync(string agentRoot)
+    {
+        foreach (var name in await DomainsOfAgentAsync(agentRoot))
+        {
+            await RunAsync("destroy", name);
+            await RunAsync("undefine", name);
         }
     }
 }
