@@ -147,7 +147,7 @@ public sealed class GuestVm : IAsyncDisposable
         }
 
         File.Copy("/bin/busybox", Path.Combine(bin, "busybox"));
-        foreach (var applet in new[] { "sh", "echo", "cat", "sleep", "true", "false", "id", "hostname", "ls", "env", "wc", "head", "dd", "ip", "tty", "stty" })
+        foreach (var applet in new[] { "sh", "echo", "cat", "sleep", "true", "false", "id", "hostname", "ls", "env", "wc", "head", "dd", "ip", "tty", "stty", "grep", "pwd", "mount" })
         {
             File.CreateSymbolicLink(Path.Combine(bin, applet), "busybox");
         }
