@@ -58,7 +58,12 @@ internal static class Program
 
             if (settings.ShareTag is { } tag)
             {
-                GuestInit.MountShare(tag);
+                GuestInit.MountShare(tag, GuestSettings.ShareMountPoint, readOnly: false);
+            }
+
+            if (settings.LayersTag is { } layers)
+            {
+                GuestInit.MountShare(layers, GuestSettings.LayersMountPoint, readOnly: true);
             }
 
             var port = await VirtioPorts.FindAsync(settings.ChannelName, TimeSpan.FromSeconds(30));

@@ -85,6 +85,7 @@ public static class DaemonHost
         services.AddSingleton(new SandboxServiceOptions
         {
             ChannelName = CrxProtocol.DefaultChannelName,
+            LayersDirectory = Path.Combine(options.Root, "images", "layers", "sha256"),
             ExtraKernelArguments = string.Equals(options.LogLevel, "Debug", StringComparison.OrdinalIgnoreCase)
                 || string.Equals(options.LogLevel, "Trace", StringComparison.OrdinalIgnoreCase) ? "spherelet.log=debug" : string.Empty,
         });

@@ -16,6 +16,9 @@ public static class DomainXml
     /// <summary>The XML namespace of Spherelet's domain metadata.</summary>
     public const string MetadataNamespace = "urn:spherelet:pod:1";
 
+    /// <summary>The 9p tag of the image layers share (<c>spherelet.layers=</c> on the kernel command line).</summary>
+    public const string LayersTag = "layers";
+
     private static readonly XNamespace Pod = MetadataNamespace;
 
     /// <param name="agentInstance">The agent instance that owns the VM (several agents may share one libvirtd).</param>
@@ -57,6 +60,15 @@ public static class DomainXml
                     new XAttribute("accessmode", "passthrough"),
                     new XElement("source", new XAttribute("dir", spec.ShareDirectory)),
                     new XElement("target", new XAttribute("dir", spec.ShareTag))),
+                spec.LayersDirectory is null
+                    ? null
+                    : new XElement(
+                        "filesystem",
+                        new XAttribute("type", "mount"),
+                        new XAttribute("accessmode", "passthrough"),
+                        new XElement("source", new XAttribute("dir", spec.LayersDirectory)),
+                        new XElement("target", new XAttribute("dir", LayersTag)),
+                        new XElement("readonly")),
                 new XElement(
                     "serial",
                     new XAttribute("type", "file"),

@@ -90,6 +90,7 @@ public sealed partial class SandboxService
                 KernelCommandLine = KernelCommandLine(),
                 ShareDirectory = _layout.Share(id),
                 ShareTag = ShareTag,
+                LayersDirectory = _options.LayersDirectory,
                 ChannelSocketPath = socket,
                 ChannelName = _options.ChannelName,
                 ConsoleLogPath = _layout.ConsoleLog(id),
@@ -425,7 +426,9 @@ public sealed partial class SandboxService
     }
 
     private string KernelCommandLine() =>
-        $"console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share={ShareTag} spherelet.channel={_options.ChannelName} {_options.ExtraKernelArguments}".TrimEnd();
+        $"console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share={ShareTag} spherelet.channel={_options.ChannelName}"
+        + (_options.LayersDirectory is null ? string.Empty : " spherelet.layers=layers")
+        + (_options.ExtraKernelArguments.Length > 0 ? " " + _options.ExtraKernelArguments : string.Empty);
 
     private const string ShareTag = "pod";
 

@@ -9,6 +9,9 @@ public sealed record SandboxServiceOptions
     /// <summary>Appended to every pod VM's kernel command line (for example <c>spherelet.log=debug</c>).</summary>
     public string ExtraKernelArguments { get; init; } = string.Empty;
 
+    /// <summary>The node's unpacked image layers, shared read-only into every pod VM; null for none.</summary>
+    public string? LayersDirectory { get; init; }
+
     /// <summary>How long StopPodSandbox waits for the guest to power off before the VM is stopped hard.</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(5);
 }

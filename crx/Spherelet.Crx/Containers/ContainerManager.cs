@@ -49,7 +49,12 @@ internal sealed class ContainerManager : IDisposable
         }
 
         var stdio = request.Stdio ?? new Stdio();
-        var (spec, cgroupPath) = PrepareSpec(request.OciSpec.ToByteArray(), request.ContainerId, stdio.Tty);
+        var (spec, cgroupPath, rootPath) = PrepareSpec(request.OciSpec.ToByteArray(), request.ContainerId, stdio.Tty);
+        var lowerDirs = request.Rootfs?.LowerDirs.ToList() ?? [];
+        if (request.Rootfs is not null)
+        {
+            ValidateRootfs(lowerDirs, rootPath);
+        }
 
         await _gate.WaitAsync();
         try
@@ -59,9 +64,19 @@ internal sealed class ContainerManager : IDisposable
                 throw new CrxRequestException(CrxProtocol.Codes.AlreadyExists, $"container {request.ContainerId} already exists");
             }
 
+            var rootfs = request.Rootfs is null ? null : MountRootfs(request.ContainerId, lowerDirs, rootPath!);
             var bundleExisted = Directory.Exists(request.Bundle);
-            Directory.CreateDirectory(request.Bundle);
-            await File.WriteAllTextAsync(Path.Combine(request.Bundle, "config.json"), spec);
+            try
+            {
+                Directory.CreateDirectory(request.Bundle);
+                await File.WriteAllTextAsync(Path.Combine(request.Bundle, "config.json"), spec);
+            }
+            catch
+            {
+                UnmountRootfs(rootfs);
+                throw;
+            }
+
             var pidFile = Path.Combine(_stateDirectory, "pids", request.ContainerId + ".pid");
             var process = await StartProcessAsync(
                 requestId,
@@ -73,6 +88,7 @@ internal sealed class ContainerManager : IDisposable
                 onFailure: async () =>
                 {
                     await TryDeleteAsync(request.ContainerId);
+                    UnmountRootfs(rootfs);
                     if (!bundleExisted)
                     {
                         Directory.Delete(request.Bundle, recursive: true);
@@ -82,7 +98,7 @@ internal sealed class ContainerManager : IDisposable
                         File.Delete(Path.Combine(request.Bundle, "config.json"));
                     }
                 });
-            var record = new ContainerRecord(request.ContainerId, request.Bundle, cgroupPath, process);
+            var record = new ContainerRecord(request.ContainerId, request.Bundle, cgroupPath, process) { Rootfs = rootfs };
             _containers[request.ContainerId] = record;
             _ = WatchAsync(process, record);
             CrxLog.Info($"container created id={request.ContainerId} pid={process.Pid}");
@@ -264,6 +280,7 @@ internal sealed class ContainerManager : IDisposable
 
         await Task.WhenAny(record.Main.Exit, Task.Delay(TimeSpan.FromSeconds(5)));
         await TryDeleteAsync(record.Id);
+        UnmountRootfs(record.Rootfs);
         record.Main.Log?.Dispose();
         _containers.TryRemove(record.Id, out _);
         File.Delete(Path.Combine(record.Bundle, "config.json"));
@@ -469,7 +486,7 @@ internal sealed class ContainerManager : IDisposable
             : throw new CrxRequestException(CrxProtocol.Codes.NotFound, $"exec {execId} does not exist in container {containerId}");
     }
 
-    private static (string Spec, string CgroupPath) PrepareSpec(byte[] json, string containerId, bool tty)
+    private static (string Spec, string CgroupPath, string? RootPath) PrepareSpec(byte[] json, string containerId, bool tty)
     {
         JsonNode? root;
         try
@@ -504,7 +521,74 @@ internal sealed class ContainerManager : IDisposable
             linux["cgroupsPath"] = cgroupPath;
         }
 
-        return (spec.ToJsonString(), cgroupPath);
+        var rootPath = (spec["root"] as JsonObject)?["path"]?.GetValue<string>();
+        return (spec.ToJsonString(), cgroupPath, rootPath);
+    }
+
+    private static void ValidateRootfs(List<string> lowerDirs, string? rootPath)
+    {
+        if (lowerDirs.Count == 0)
+        {
+            throw Invalid("rootfs needs at least one lower directory");
+        }
+
+        if (rootPath is null || !Path.IsPathRooted(rootPath))
+        {
+            throw Invalid($"the spec's root.path '{rootPath}' must be an absolute path for a rootfs CRX mounts");
+        }
+
+        foreach (var dir in lowerDirs)
+        {
+            if (!Path.IsPathRooted(dir) || dir.Contains(':', StringComparison.Ordinal) || dir.Contains(',', StringComparison.Ordinal) || !Directory.Exists(dir))
+            {
+                throw Invalid($"rootfs lower directory '{dir}' must be an existing absolute path without ':' or ','");
+            }
+        }
+    }
+
+    /// <summary>Mounts overlay(lower dirs, the container's own upper dir) at <paramref name="target"/>.</summary>
+    private RootfsMount MountRootfs(string containerId, List<string> lowerDirs, string target)
+    {
+        var directory = Path.Combine(_stateDirectory, "containers", containerId);
+        var upper = Path.Combine(directory, "upper");
+        var work = Path.Combine(directory, "work");
+        Directory.CreateDirectory(upper);
+        Directory.CreateDirectory(work);
+        Directory.CreateDirectory(target);
+        // overlayfs lists the top layer first.
+        var options = $"lowerdir={string.Join(':', Enumerable.Reverse(lowerDirs))},upperdir={upper},workdir={work}";
+        if (Sys.mount("overlay", target, "overlay", 0, options) != 0)
+        {
+            var error = Sys.LastError();
+            Directory.Delete(directory, recursive: true);
+            throw new CrxRequestException(CrxProtocol.Codes.Internal, $"overlay mount of the rootfs of {containerId} failed: {error}");
+        }
+
+        CrxLog.Verbose($"rootfs mounted container={containerId} target={target} layers={lowerDirs.Count}");
+        return new RootfsMount(target, directory);
+    }
+
+    private static void UnmountRootfs(RootfsMount? rootfs)
+    {
+        if (rootfs is null)
+        {
+            return;
+        }
+
+        if (Sys.umount2(rootfs.Target, Sys.MNT_DETACH) != 0)
+        {
+            CrxLog.Warn($"umount {rootfs.Target}: {Sys.LastError()}");
+        }
+
+        try
+        {
+            Directory.Delete(rootfs.Directory, recursive: true);
+            Directory.Delete(rootfs.Target);
+        }
+        catch (IOException e)
+        {
+            CrxLog.Warn($"cleanup of {rootfs.Directory}: {e.Message}");
+        }
     }
 
     private static void ValidateId(string id, string field)

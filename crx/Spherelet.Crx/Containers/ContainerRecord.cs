@@ -16,5 +16,8 @@ internal sealed class ContainerRecord(string id, string bundle, string cgroupPat
 
     public bool Started { get; set; }
 
+    /// <summary>The root file system CRX mounted for it, if it did.</summary>
+    public RootfsMount? Rootfs { get; init; }
+
     public ConcurrentDictionary<string, GuestProcess> Execs { get; } = new(StringComparer.Ordinal);
 }

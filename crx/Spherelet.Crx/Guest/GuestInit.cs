@@ -44,13 +44,13 @@ internal static class GuestInit
         EnableCgroupControllers();
     }
 
-    /// <summary>Mounts the pod's 9p share at <see cref="GuestSettings.ShareMountPoint"/>.</summary>
-    public static void MountShare(string tag)
+    /// <summary>Mounts a 9p share (the pod share at /pod, the image layers read-only at /layers).</summary>
+    public static void MountShare(string tag, string mountPoint, bool readOnly)
     {
-        Directory.CreateDirectory(GuestSettings.ShareMountPoint);
-        if (Sys.mount(tag, GuestSettings.ShareMountPoint, "9p", 0, "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client") != 0)
+        Directory.CreateDirectory(mountPoint);
+        if (Sys.mount(tag, mountPoint, "9p", readOnly ? (nuint)Sys.MS_RDONLY : 0, "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client") != 0)
         {
-            CrxLog.Warn($"mount of the pod share '{tag}' failed: {Sys.LastError()}");
+            CrxLog.Warn($"mount of the 9p share '{tag}' at {mountPoint} failed: {Sys.LastError()}");
         }
     }
 

@@ -18,7 +18,9 @@ internal static unsafe partial class Sys
     public const int O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;
     public const int O_NOCTTY = 0x100;
+    public const int MS_RDONLY = 1;
     public const int MS_NOSUID = 2;
+    public const int MNT_DETACH = 2;
     public const int MS_NODEV = 4;
     public const int MS_NOEXEC = 8;
     public const int MS_RELATIME = 1 << 21;
@@ -48,6 +50,9 @@ internal static unsafe partial class Sys
 
     [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int mount(string? source, string target, string? fstype, nuint flags, string? data);
+
+    [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int umount2(string target, int flags);
 
     [LibraryImport(LibC, SetLastError = true)]
     public static partial int reboot(uint cmd);

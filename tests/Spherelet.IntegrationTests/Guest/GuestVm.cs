@@ -40,7 +40,9 @@ public sealed class GuestVm : IAsyncDisposable
 
     public bool HasExited => _qemu.HasExited;
 
-    public static GuestVm Boot()
+    /// <param name="layersDirectory">Unpacked image layers to share read-only as the <c>layers</c> tag (mounted at /layers), or null.
+    /// passthrough, as libvirt's accessmode: only it carries trusted.* xattrs (overlayfs's opaque marker) to the guest.</param>
+    public static GuestVm Boot(string? layersDirectory = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("sph-vm-").FullName;
         MakeBusyboxRoot(Path.Combine(directory, "pod", "rootfs"));
@@ -50,15 +52,21 @@ public sealed class GuestVm : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        string[] layers = layersDirectory is null
+            ? []
+            : ["-fsdev", $"local,id=layers,path={layersDirectory},security_model=passthrough,readonly=on", "-device", "virtio-9p-pci,fsdev=layers,mount_tag=layers"];
         var args = GuestQemuCommand.Arguments(
             GuestArtifacts.Kernel,
             GuestArtifacts.Initramfs,
             directory,
             $"file:{Path.Combine(directory, "console.log")}",
-            "spherelet.log=debug",
-            // A NIC for sandbox network configuration; restrict=on: nothing leaves the VM.
-            "-netdev", "user,id=net0,restrict=on",
-            "-device", $"virtio-net-pci,netdev=net0,mac={Mac}");
+            layersDirectory is null ? "spherelet.log=debug" : "spherelet.log=debug spherelet.layers=layers",
+            [
+                // A NIC for sandbox network configuration; restrict=on: nothing leaves the VM.
+                "-netdev", "user,id=net0,restrict=on",
+                "-device", $"virtio-net-pci,netdev=net0,mac={Mac}",
+                .. layers,
+            ]);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

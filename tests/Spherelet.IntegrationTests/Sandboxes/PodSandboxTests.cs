@@ -48,6 +48,7 @@ public sealed class PodSandboxTests : IDisposable
         // The guest's own account (its serial console) of the hostname and DNS settings it applied.
         var console = await File.ReadAllTextAsync(Path.Combine(PodsDirectory, id, "console.log"));
         Assert.Contains("sandbox configured hostname=web nameservers=10.96.0.10 search=team-a.svc.cluster.local options=ndots:5", console, StringComparison.Ordinal);
+        Assert.DoesNotContain("mount of the 9p share", console, StringComparison.Ordinal); // the pod share and the image layers are mounted
 
         var duplicate = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("web") }).ResponseAsync);
         Assert.Equal(StatusCode.AlreadyExists, duplicate.StatusCode);
