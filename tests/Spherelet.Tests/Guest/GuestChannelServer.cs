@@ -18,10 +18,14 @@ internal sealed class GuestChannelServer : IAsyncDisposable
     private CrxServer? _server;
     private Socket? _listener;
     private Task _loop = Task.CompletedTask;
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string SocketPath => Path.Combine(_directory, "crx.sock");
 
     public int Connections { get; private set; }
+
+    /// <summary>Completes once the socket listens.</summary>
+    public Task Listening => _listening.Task;
 
     /// <summary>Starts listening after <paramref name="delay"/>; with <paramref name="answer"/> false, accepts and stays silent.</summary>
     public void Start(TimeSpan delay, bool answer = true)
@@ -36,6 +40,7 @@ internal sealed class GuestChannelServer : IAsyncDisposable
             _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
             _listener.Listen();
+            _listening.TrySetResult();
             while (!_stop.IsCancellationRequested)
             {
                 var socket = await _listener.AcceptAsync(_stop.Token);

@@ -57,6 +57,7 @@ public sealed class GuestConnectionsTests
     {
         await using var guest = new GuestChannelServer();
         guest.Start(TimeSpan.Zero, answer: false);
+        await guest.Listening;
         await using var connections = Connections(connectTimeoutSeconds: 0.5);
 
         var silent = await Assert.ThrowsAsync<GuestUnavailableException>(() => connections.GetAsync("pod-a", guest.SocketPath, CancellationToken.None));
