@@ -556,7 +556,7 @@ internal sealed class ContainerManager : IDisposable
         Directory.CreateDirectory(work);
         Directory.CreateDirectory(target);
         // overlayfs lists the top layer first.
-        var options = $"lowerdir={string.Join(':', Enumerable.Reverse(lowerDirs))},upperdir={upper},workdir={work}";
+        var options = $"lowerdir={string.Join(':', Enumerable.Reverse(lowerDirs))},upperdir={upper},workdir={work},userxattr";
         if (Sys.mount("overlay", target, "overlay", 0, options) != 0)
         {
             var error = Sys.LastError();

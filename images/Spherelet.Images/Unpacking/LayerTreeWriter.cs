@@ -22,7 +22,9 @@ internal sealed class LayerTreeWriter
     private const string WhiteoutMetadataPrefix = ".wh..wh.";
     private const string OpaqueMarker = ".wh..wh..opq";
     private const string OpaqueAttribute = "trusted.overlay.opaque";
+    private const string UserOpaqueAttribute = "user.overlay.opaque";
     private const string OverlayAttributePrefix = "trusted.overlay.";
+    private const string UserOverlayAttributePrefix = "user.overlay.";
     private const string SchilyXattrPrefix = "SCHILY.xattr.";
     private const string LibarchiveXattrPrefix = "LIBARCHIVE.xattr.";
     private const int DefaultDirectoryMode = 0x1ED; // 0755
@@ -48,7 +50,7 @@ internal sealed class LayerTreeWriter
     /// <summary>Bytes of regular-file content written.</summary>
     public long Bytes { get; private set; }
 
-    /// <summary>Extended attributes not set: unsupported by the file system, not valid UTF-8 in the tar, or <c>trusted.overlay.*</c> from the layer itself.</summary>
+    /// <summary>Extended attributes not set: unsupported by the file system, not valid UTF-8 in the tar, or <c>trusted.overlay.*</c> / <c>user.overlay.*</c> from the layer itself.</summary>
     public int SkippedAttributes { get; private set; }
 
     /// <exception cref="ImageException">Invalid: the entry is refused; the message names it and says why.</exception>
@@ -294,6 +296,9 @@ internal sealed class LayerTreeWriter
                 throw new IOException($"cannot mark '{directory}' opaque: the file system does not support trusted.* extended attributes");
             }
 
+            // Also in the user namespace: an overlay mounted with userxattr (a pod VM's, over 9p) reads that one.
+            UnpackNative.TrySetXattr(directory, UserOpaqueAttribute, "y"u8);
+
             Entries++;
             return;
         }
@@ -436,7 +441,10 @@ internal sealed class LayerTreeWriter
                 throw Refused(entry.Name, "an extended attribute has an empty name or a NUL byte in its name");
             }
 
-            if (attribute.StartsWith(OverlayAttributePrefix, StringComparison.Ordinal) || !UnpackNative.TrySetXattr(path, attribute, bytes))
+            // overlayfs's own attributes come from whiteouts only: a layer may not forge them.
+            if (attribute.StartsWith(OverlayAttributePrefix, StringComparison.Ordinal)
+                || attribute.StartsWith(UserOverlayAttributePrefix, StringComparison.Ordinal)
+                || !UnpackNative.TrySetXattr(path, attribute, bytes))
             {
                 SkippedAttributes++;
             }

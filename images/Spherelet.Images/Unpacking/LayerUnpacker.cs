@@ -144,7 +144,7 @@ public sealed partial class LayerUnpacker
     [LoggerMessage(Level = LogLevel.Information, Message = "layer unpacked target={Target} entries={Entries} bytes={Bytes} elapsed_ms={ElapsedMs}")]
     private partial void LogUnpacked(string target, long entries, long bytes, long elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "layer xattrs skipped target={Target} count={Count} (unsupported by the file system, binary values, or trusted.overlay.* from the layer)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "layer xattrs skipped target={Target} count={Count} (unsupported by the file system, binary values, or overlay attributes from the layer)")]
     private partial void LogAttributesSkipped(string target, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "layer temp directory not removed path={Directory}")]

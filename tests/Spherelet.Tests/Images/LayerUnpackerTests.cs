@@ -193,6 +193,28 @@ public sealed class LayerUnpackerTests : IDisposable
     }
 
     [Fact]
+    public async Task Overlay_attributes_in_a_layer_are_not_set_but_its_opaque_marker_is_in_the_user_namespace_too()
+    {
+        var layer = Tar(
+            Pax(TarEntryType.RegularFile, "forged", new Dictionary<string, string> { ["SCHILY.xattr.user.overlay.opaque"] = "y", ["SCHILY.xattr.user.overlay.redirect"] = "/etc" }),
+            DirectoryEntry("real"),
+            FileEntry("real/.wh..wh..opq", string.Empty));
+
+        try
+        {
+            await _unpacker.UnpackAsync(layer, Target, CancellationToken.None);
+        }
+        catch (ImageException e) when (Environment.UserName != "root" && e.Message.Contains("opaque", StringComparison.Ordinal))
+        {
+            return; // Without root, trusted.overlay.opaque cannot be set: the layer is refused (checked as root in CI).
+        }
+
+        Assert.Null(UnpackNative.GetXattr(Path.Combine(Target, "forged"), "user.overlay.opaque"));
+        Assert.Null(UnpackNative.GetXattr(Path.Combine(Target, "forged"), "user.overlay.redirect"));
+        Assert.Equal("y"u8.ToArray(), UnpackNative.GetXattr(Path.Combine(Target, "real"), "user.overlay.opaque"));
+    }
+
+    [Fact]
     public async Task Libarchive_base64_xattr_is_decoded_and_set()
     {
         var layer = Tar(Pax(TarEntryType.RegularFile, "f", new Dictionary<string, string> { ["LIBARCHIVE.xattr.user.b64"] = "aGk" }));
