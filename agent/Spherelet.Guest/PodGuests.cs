@@ -32,6 +32,7 @@ public sealed class PodGuests : IPodGuests
                 DnsServers = { settings.Dns.Servers },
                 DnsSearches = { settings.Dns.Searches },
                 DnsOptions = { settings.Dns.Options },
+                Sysctls = { settings.Sysctls.ToDictionary() },
             },
             cancellationToken);
     }

@@ -26,6 +26,7 @@ public static class SandboxMapping
             Labels = new Dictionary<string, string>(config.Labels, StringComparer.Ordinal),
             Annotations = new Dictionary<string, string>(config.Annotations, StringComparer.Ordinal),
             RuntimeHandler = request.RuntimeHandler,
+            Sysctls = config.Linux is { } linux ? new Dictionary<string, string>(linux.Sysctls, StringComparer.Ordinal) : new Dictionary<string, string>(),
             CpuMillis = cpuMillis,
             MemoryLimitBytes = resources?.MemoryLimitInBytes ?? 0,
         };

@@ -17,6 +17,9 @@ public sealed record RunPodSandboxCommand
 
     public string RuntimeHandler { get; init; } = string.Empty;
 
+    /// <summary>Pod sysctls; the VM is the pod, so CRX applies them to the VM.</summary>
+    public IReadOnlyDictionary<string, string> Sysctls { get; init; } = new Dictionary<string, string>();
+
     /// <summary>CPU limit of the pod in millicores (from CFS quota over period), 0 for none.</summary>
     public long CpuMillis { get; init; }
 

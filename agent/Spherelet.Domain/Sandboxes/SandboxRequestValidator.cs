@@ -44,6 +44,20 @@ public static class SandboxRequestValidator
             }
         }
 
+        foreach (var (name, value) in command.Sysctls)
+        {
+            if (name.Length is 0 or > 256 || name.StartsWith('.') || name.Contains("..", StringComparison.Ordinal)
+                || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '/'))
+            {
+                throw new InvalidRequestException($"sysctl '{name}' is not a sysctl name");
+            }
+
+            if (value.Any(char.IsControl))
+            {
+                throw new InvalidRequestException($"sysctl {name}: the value must not contain control characters");
+            }
+        }
+
         if (command.CpuMillis < 0 || command.MemoryLimitBytes < 0)
         {
             throw new InvalidRequestException("pod resources must not be negative");

@@ -101,7 +101,7 @@ public sealed partial class SandboxService
 
             var guest = await _guests.ConnectAsync(id, socket, cancellationToken);
             undo.Push("guest channel", () => _guests.CloseAsync(id));
-            await _guests.ConfigureAsync(id, socket, new GuestSandboxSettings(hostname, command.Dns), cancellationToken);
+            await _guests.ConfigureAsync(id, socket, new GuestSandboxSettings(hostname, command.Dns, command.Sysctls), cancellationToken);
 
             var sandbox = new PodSandbox
             {

@@ -47,7 +47,7 @@ public sealed class PodSandboxTests : IDisposable
         Assert.True(File.Exists(Path.Combine(VmsDirectory, vmName, "crx.sock")), "the CRX channel socket");
         // The guest's own account (its serial console) of the hostname and DNS settings it applied.
         var console = await File.ReadAllTextAsync(Path.Combine(PodsDirectory, id, "console.log"));
-        Assert.Contains("sandbox configured hostname=web nameservers=10.96.0.10 search=team-a.svc.cluster.local options=ndots:5", console, StringComparison.Ordinal);
+        Assert.Contains("sandbox configured hostname=web nameservers=10.96.0.10 search=team-a.svc.cluster.local options=ndots:5 interfaces=0 routes=0 sysctls=1", console, StringComparison.Ordinal);
         Assert.DoesNotContain("mount of the 9p share", console, StringComparison.Ordinal); // the pod share and the image layers are mounted
 
         var duplicate = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("web") }).ResponseAsync);

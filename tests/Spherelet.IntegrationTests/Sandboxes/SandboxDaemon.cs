@@ -21,6 +21,7 @@ public static class SandboxDaemon
         DnsConfig = new DNSConfig { Servers = { "10.96.0.10" }, Searches = { @namespace + ".svc.cluster.local" }, Options = { "ndots:5" } },
         Labels = { ["app"] = name },
         Annotations = { ["test"] = "sandboxes" },
+        Linux = new LinuxPodSandboxConfig { Sysctls = { ["net.ipv4.ip_unprivileged_port_start"] = "0" } },
     };
 
     /// <summary>Waits until ListPodSandbox answers (recovery has finished).</summary>

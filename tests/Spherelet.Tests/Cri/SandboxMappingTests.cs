@@ -24,7 +24,11 @@ public sealed class SandboxMappingTests
                 DnsConfig = new DNSConfig { Servers = { "10.96.0.10" }, Searches = { "svc.cluster.local" }, Options = { "ndots:5" } },
                 Labels = { ["app"] = "web" },
                 Annotations = { ["note"] = "x" },
-                Linux = new LinuxPodSandboxConfig { Resources = new LinuxContainerResources { CpuQuota = 150_000, CpuPeriod = 100_000, MemoryLimitInBytes = 1 << 30 } },
+                Linux = new LinuxPodSandboxConfig
+                {
+                    Resources = new LinuxContainerResources { CpuQuota = 150_000, CpuPeriod = 100_000, MemoryLimitInBytes = 1 << 30 },
+                    Sysctls = { ["kernel.shm_rmid_forced"] = "1" },
+                },
             },
         };
 
@@ -38,6 +42,7 @@ public sealed class SandboxMappingTests
         Assert.Equal(["10.96.0.10"], command.Dns.Servers);
         Assert.Equal(["ndots:5"], command.Dns.Options);
         Assert.Equal("web", command.Labels["app"]);
+        Assert.Equal("1", command.Sysctls["kernel.shm_rmid_forced"]);
     }
 
     [Fact]

@@ -36,6 +36,7 @@ public sealed class SandboxServiceTests : IDisposable
         Hostname = name,
         Labels = new Dictionary<string, string> { ["app"] = name },
         Dns = new DnsSettings(["10.96.0.10"], ["team-a.svc.cluster.local"], ["ndots:5"]),
+        Sysctls = new Dictionary<string, string> { ["net.ipv4.ip_unprivileged_port_start"] = "0" },
     };
 
     private async Task<SandboxService> ReadyServiceAsync()
@@ -72,6 +73,7 @@ public sealed class SandboxServiceTests : IDisposable
         Assert.Contains("random.trust_cpu=on", vm.KernelCommandLine, StringComparison.Ordinal);
         Assert.Equal("web", _guests.Connected[id]!.Hostname);
         Assert.Equal(["10.96.0.10"], _guests.Connected[id]!.Dns.Servers);
+        Assert.Equal("0", _guests.Connected[id]!.Sysctls["net.ipv4.ip_unprivileged_port_start"]);
         Assert.Equal(SandboxState.Ready, _checkpoints.Saved[id].State);
         Assert.True(Directory.Exists(Layout.Share(id)));
     }
@@ -118,6 +120,8 @@ public sealed class SandboxServiceTests : IDisposable
             Pod() with { Dns = new DnsSettings(["not-an-ip"], [], []) }, CancellationToken.None));
         await Assert.ThrowsAsync<InvalidRequestException>(() => service.RunAsync(
             Pod() with { Dns = new DnsSettings([], [], ["ndots 5"]) }, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => service.RunAsync(
+            Pod() with { Sysctls = new Dictionary<string, string> { ["../../etc/passwd"] = "x" } }, CancellationToken.None));
 
         Assert.Empty(_vmm.Vms);
         Assert.False(Directory.Exists(Layout.PodsDirectory) && Directory.EnumerateDirectories(Layout.PodsDirectory).Any());
