@@ -100,6 +100,26 @@ public sealed class PodSandboxTests : IDisposable
     }
 
     [Fact]
+    public async Task A_missing_guest_kernel_is_a_failed_precondition_that_names_the_fix_and_changes_nothing()
+    {
+        var environment = SandboxDaemon.Environment();
+        environment["SPHERELET__GUEST__KERNELPATH"] = Path.Combine(_dir.Path, "no-such-vmlinuz");
+        using var daemon = DaemonProcess.Start(_dir, environment);
+        using var client = await daemon.ConnectAsync();
+        await SandboxDaemon.ListWhenRecoveredAsync(client, Recovery);
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("nokernel") }).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
+        Assert.Contains("no-such-vmlinuz", failure.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("scripts/setup", failure.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
+        Assert.Empty(await Virsh.DomainsOfAgentAsync(_dir.Root));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(PodsDirectory));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(VmsDirectory));
+    }
+
+    [Fact]
     public async Task A_failure_in_the_middle_of_RunPodSandbox_undoes_every_step()
     {
         // The guest cannot answer within 50 ms, so the run fails after its VM was defined and started.
