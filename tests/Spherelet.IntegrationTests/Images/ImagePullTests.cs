@@ -72,6 +72,13 @@ public sealed class ImagePullTests : IClassFixture<TestRegistry>, IDisposable
         Assert.Equal("y"u8.ToArray(), UnpackNative.GetXattr(Path.Combine(change, "data"), "trusted.overlay.opaque"));
         Assert.False(File.Exists(Path.Combine(change, "data", ".wh..wh..opq")));
         Assert.Equal("new", await File.ReadAllTextAsync(Path.Combine(change, "data", "new")));
+        // The image's files as a container sees them, read from the layers alone.
+        var stack = layered.Layers.Select(l => _images.LayerDirectory(l.Digest)).ToList();
+        Assert.Null(LayerStackReader.ReadText(stack, "/etc/a"));
+        Assert.Equal("b", LayerStackReader.ReadText(stack, "/etc/b"));
+        Assert.Equal("c", LayerStackReader.ReadText(stack, "/etc/c"));
+        Assert.Null(LayerStackReader.ReadText(stack, "/data/old"));
+        Assert.Equal("new", LayerStackReader.ReadText(stack, "/data/new"));
         // Four distinct layers: the busybox layer is unpacked once for both images.
         Assert.Equal(4, Directory.EnumerateDirectories(Path.Combine(_root, "layers", "sha256")).Count());
     }
