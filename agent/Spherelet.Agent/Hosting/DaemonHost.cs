@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Spherelet.Agent.Checks;
 using Spherelet.Agent.Images;
+using Spherelet.Agent.Mounts;
 using Spherelet.Agent.Node;
 using Spherelet.Agent.Options;
 using Spherelet.Agent.Sandboxes;
@@ -70,6 +71,7 @@ public static class DaemonHost
         });
         services.AddSingleton<GuestConnections>();
         services.AddSingleton<IPodGuests, PodGuests>();
+        services.AddSingleton<IHostMounts, HostMounts>();
         var layout = new SandboxLayout(options.Root, options.State);
         services.AddSingleton(layout);
         services.AddSingleton<ISandboxCheckpointStore, FileSandboxCheckpointStore>();

@@ -58,6 +58,8 @@ public static class DomainXml
                     "filesystem",
                     new XAttribute("type", "mount"),
                     new XAttribute("accessmode", "passthrough"),
+                    // The share holds bind mounts (the kubelet's log directory): keep inode numbers of different devices apart.
+                    new XAttribute("multidevs", "remap"),
                     new XElement("source", new XAttribute("dir", spec.ShareDirectory)),
                     new XElement("target", new XAttribute("dir", spec.ShareTag))),
                 spec.LayersDirectory is null

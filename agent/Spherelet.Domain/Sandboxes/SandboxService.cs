@@ -16,6 +16,7 @@ public sealed partial class SandboxService
 {
     private readonly IVmm _vmm;
     private readonly IPodGuests _guests;
+    private readonly IHostMounts _mounts;
     private readonly SandboxStore _store;
     private readonly ISandboxCheckpointStore _checkpoints;
     private readonly NameRegistrar _names;
@@ -31,6 +32,7 @@ public sealed partial class SandboxService
     public SandboxService(
         IVmm vmm,
         IPodGuests guests,
+        IHostMounts mounts,
         ISandboxCheckpointStore checkpoints,
         RuntimeHandlerCatalog handlers,
         SandboxLayout layout,
@@ -41,6 +43,7 @@ public sealed partial class SandboxService
     {
         _vmm = vmm;
         _guests = guests;
+        _mounts = mounts;
         _checkpoints = checkpoints;
         _store = new SandboxStore(checkpoints);
         _names = new NameRegistrar();
@@ -73,7 +76,17 @@ public sealed partial class SandboxService
             var (cpus, memory) = Size(handler, command);
             var hostname = command.Hostname.Length > 0 ? command.Hostname : DefaultHostname(metadata.Name);
             Directory.CreateDirectory(_layout.Share(id));
-            undo.Push("pod directory", () => DeleteDirectoryAsync(_layout.PodDirectory(id)));
+            undo.Push("pod directory", () => RemovePodDirectoryAsync(id));
+            if (command.LogDirectory.Length > 0)
+            {
+                // The kubelet reads container logs there; CRX writes them through the share.
+                Directory.CreateDirectory(command.LogDirectory);
+                var logs = Path.Combine(_layout.Share(id), LogsDirectoryName);
+                Directory.CreateDirectory(logs);
+                await _mounts.BindAsync(command.LogDirectory, logs, cancellationToken);
+                undo.Push("log directory mount", () => _mounts.UnmountAllUnderAsync(_layout.PodDirectory(id)));
+            }
+
             Directory.CreateDirectory(_layout.VmDirectory(vmName));
             undo.Push("vm directory", () => DeleteDirectoryAsync(_layout.VmDirectory(vmName)));
 
@@ -193,7 +206,7 @@ public sealed partial class SandboxService
             await _vmm.DeleteAsync(sandbox.VmName, cancellationToken);
             await _store.RemoveAsync(id, cancellationToken);
             await DeleteDirectoryAsync(_layout.VmDirectory(sandbox.VmName));
-            await DeleteDirectoryAsync(_layout.PodDirectory(id));
+            await RemovePodDirectoryAsync(id);
             _names.Release(sandbox.Metadata.ReservationKey, id);
             LogSandboxRemoved(id, sandbox.Metadata.Namespace, sandbox.Metadata.Name);
         }
@@ -292,8 +305,8 @@ public sealed partial class SandboxService
         }
 
         // A pod directory with a checkpoint this agent cannot read is left for the operator.
-        RemoveUnowned(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)));
-        RemoveUnowned(_layout.VmsDirectory, ownedVms.Contains);
+        await RemoveUnownedAsync(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)));
+        await RemoveUnownedAsync(_layout.VmsDirectory, ownedVms.Contains);
 
         var reconnected = 0;
         await Task.WhenAll(sandboxes.Where(s => s.State == SandboxState.Ready).Select(async sandbox =>
@@ -407,23 +420,39 @@ public sealed partial class SandboxService
         }
     }
 
-    private void RemoveUnowned(string directory, Func<string, bool> owned)
+    private async Task RemoveUnownedAsync(string directory, Func<string, bool> owned)
     {
         if (!Directory.Exists(directory))
         {
             return;
         }
 
-        foreach (var entry in Directory.EnumerateDirectories(directory))
+        foreach (var entry in Directory.EnumerateDirectories(directory).ToList())
         {
             var name = Path.GetFileName(entry);
             if (!owned(name))
             {
                 LogLeftoverFiles(entry);
+                // Never delete through a mount: the kubelet's log directory may be bound inside.
+                await _mounts.UnmountAllUnderAsync(entry);
                 Directory.Delete(entry, recursive: true);
             }
         }
     }
+
+    /// <summary>Unmounts what is bound inside a pod directory (the log directory), then deletes it.</summary>
+    private async Task RemovePodDirectoryAsync(string sandboxId)
+    {
+        var directory = _layout.PodDirectory(sandboxId);
+        if (Directory.Exists(directory))
+        {
+            await _mounts.UnmountAllUnderAsync(directory);
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Where the kubelet's log directory appears in the pod share (and in the guest, under /pod).</summary>
+    public const string LogsDirectoryName = "logs";
 
     private string KernelCommandLine() =>
         $"console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share={ShareTag} spherelet.channel={_options.ChannelName}"

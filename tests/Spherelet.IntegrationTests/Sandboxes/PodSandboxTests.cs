@@ -32,7 +32,15 @@ public sealed class PodSandboxTests : IDisposable
         using var client = await daemon.ConnectAsync();
         await SandboxDaemon.ListWhenRecoveredAsync(client, Recovery);
 
-        var id = (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("web") })).PodSandboxId;
+        var podLogs = Path.Combine(_dir.Path, "var-log-pods", "team-a_web_uid-web");
+        var config = SandboxDaemon.Pod("web");
+        config.LogDirectory = podLogs;
+        var id = (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config })).PodSandboxId;
+        // The kubelet's log directory is bound into the pod share (where CRX writes container logs).
+        var sharedLogs = Path.Combine(PodsDirectory, id, "share", "logs");
+        await File.WriteAllTextAsync(Path.Combine(podLogs, "probe.log"), "written by the kubelet's side\n");
+        Assert.Contains(sharedLogs, await File.ReadAllTextAsync("/proc/self/mountinfo"), StringComparison.Ordinal);
+        Assert.Equal("written by the kubelet's side\n", await File.ReadAllTextAsync(Path.Combine(sharedLogs, "probe.log")));
         var listed = Assert.Single((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
         var status = await client.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = id, Verbose = true });
         var vmName = System.Text.Json.JsonDocument.Parse(status.Info["info"]).RootElement.GetProperty("vmName").GetString()!;
@@ -61,6 +69,8 @@ public sealed class PodSandboxTests : IDisposable
 
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id });
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id });
+        Assert.DoesNotContain(sharedLogs, await File.ReadAllTextAsync("/proc/self/mountinfo"), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(podLogs, "probe.log")), "removing the sandbox leaves the kubelet's logs alone");
         Assert.Null(await Virsh.DomainStateAsync(vmName));
         Assert.Empty((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
         Assert.Empty(Directory.EnumerateFileSystemEntries(PodsDirectory));

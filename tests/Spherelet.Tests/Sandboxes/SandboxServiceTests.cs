@@ -11,6 +11,7 @@ public sealed class SandboxServiceTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("sph-sbx-").FullName;
     private readonly FakeVmm _vmm = new();
     private readonly FakeGuests _guests = new();
+    private readonly FakeMounts _mounts = new();
     private readonly MemoryCheckpointStore _checkpoints = new();
     private readonly RuntimeReadiness _readiness = new();
 
@@ -21,6 +22,7 @@ public sealed class SandboxServiceTests : IDisposable
     private SandboxService NewService() => new(
         _vmm,
         _guests,
+        _mounts,
         _checkpoints,
         new RuntimeHandlerCatalog(
             [new RuntimeHandler("default", 1, 256, "/k", "/i"), new RuntimeHandler("big", 4, 1024, "/k", "/i")], "default"),
@@ -76,6 +78,35 @@ public sealed class SandboxServiceTests : IDisposable
         Assert.Equal("0", _guests.Connected[id]!.Sysctls["net.ipv4.ip_unprivileged_port_start"]);
         Assert.Equal(SandboxState.Ready, _checkpoints.Saved[id].State);
         Assert.True(Directory.Exists(Layout.Share(id)));
+    }
+
+    [Fact]
+    public async Task The_kubelets_log_directory_is_bound_into_the_pod_share_until_the_sandbox_is_removed()
+    {
+        var service = await ReadyServiceAsync();
+        var logs = Path.Combine(_root, "var-log-pods", "team-a_web_uid-web");
+
+        var id = await service.RunAsync(Pod() with { LogDirectory = logs }, CancellationToken.None);
+        var target = Path.Combine(Layout.Share(id), SandboxService.LogsDirectoryName);
+        Assert.Equal(logs, _mounts.Bound[target]);
+        await service.StopAsync(id, CancellationToken.None);
+        Assert.True(_mounts.Bound.ContainsKey(target), "logs stay readable after a stop");
+
+        await service.RemoveAsync(id, CancellationToken.None);
+        Assert.Empty(_mounts.Bound);
+        Assert.True(Directory.Exists(logs), "the kubelet's directory is left alone");
+    }
+
+    [Fact]
+    public async Task A_failed_run_unmounts_the_log_directory_before_deleting_anything()
+    {
+        var service = await ReadyServiceAsync();
+        _guests.Unreachable = true;
+
+        await Assert.ThrowsAsync<GuestUnavailableException>(() => service.RunAsync(Pod() with { LogDirectory = Path.Combine(_root, "logs") }, CancellationToken.None));
+
+        Assert.Empty(_mounts.Bound);
+        Assert.True(Directory.Exists(Path.Combine(_root, "logs")));
     }
 
     [Fact]

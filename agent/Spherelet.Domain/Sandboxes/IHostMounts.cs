@@ -1,0 +1,12 @@
+namespace Spherelet.Domain.Sandboxes;
+
+/// <summary>Bind mounts on the host, for what a pod VM must see through its share (the kubelet's log directory).</summary>
+public interface IHostMounts
+{
+    /// <summary>Bind-mounts <paramref name="source"/> onto <paramref name="target"/> (both directories, the target existing).</summary>
+    Task BindAsync(string source, string target, CancellationToken cancellationToken);
+
+    /// <summary>Unmounts every mount at or below <paramref name="path"/>; nothing mounted is fine.</summary>
+    /// <exception cref="IOException">A mount could not be removed (the caller must then not delete the directory).</exception>
+    Task UnmountAllUnderAsync(string path);
+}

@@ -1,0 +1,25 @@
+using Spherelet.Domain.Sandboxes;
+
+namespace Spherelet.Tests.Sandboxes;
+
+/// <summary>Records bind mounts instead of making them (the real ones are tested as root).</summary>
+internal sealed class FakeMounts : IHostMounts
+{
+    public Dictionary<string, string> Bound { get; } = new(StringComparer.Ordinal);
+
+    public Task BindAsync(string source, string target, CancellationToken cancellationToken)
+    {
+        Bound[target] = source;
+        return Task.CompletedTask;
+    }
+
+    public Task UnmountAllUnderAsync(string path)
+    {
+        foreach (var target in Bound.Keys.Where(t => t.StartsWith(path, StringComparison.Ordinal)).ToList())
+        {
+            Bound.Remove(target);
+        }
+
+        return Task.CompletedTask;
+    }
+}
