@@ -13,6 +13,9 @@ internal sealed class FakeGuests : IPodGuests
 
     public bool Unreachable { get; set; }
 
+    /// <summary>Called when a guest is asked to power off (the fake VMM stops the VM, as a real guest would).</summary>
+    public Action<string>? OnShutdown { get; set; }
+
     public int OpenConnections => Connected.Count;
 
     public Task<GuestInfo> ConnectAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken)
@@ -38,6 +41,8 @@ internal sealed class FakeGuests : IPodGuests
         {
             ShutdownRequests.Add(sandboxId);
         }
+
+        OnShutdown?.Invoke(sandboxId);
 
         return Task.CompletedTask;
     }

@@ -15,6 +15,12 @@ public sealed class SandboxServiceTests : IDisposable
     private readonly MemoryCheckpointStore _checkpoints = new();
     private readonly RuntimeReadiness _readiness = new();
 
+    public SandboxServiceTests()
+    {
+        // A guest asked to power off stops its VM.
+        _guests.OnShutdown = id => _vmm.StopAsync("sph-" + id[..12], CancellationToken.None).GetAwaiter().GetResult();
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private SandboxLayout Layout => new(Path.Combine(_root, "lib"), Path.Combine(_root, "run"));
