@@ -1,3 +1,5 @@
+using Spherelet.Images.Unpacking;
+
 namespace Spherelet.Images.Store;
 
 /// <summary>Writes a file so that readers see the old or the new content, never a part: temp file, fsync, rename, fsync of the directory.</summary>
@@ -24,6 +26,6 @@ internal static class AtomicWrite
             throw;
         }
 
-        StoreNative.SyncDirectory(directory);
+        UnpackNative.SyncDirectory(directory);
     }
 }

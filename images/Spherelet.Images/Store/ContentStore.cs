@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Spherelet.Images.Unpacking;
 
 namespace Spherelet.Images.Store;
 
@@ -137,7 +138,7 @@ public sealed class ContentStore
             }
 
             File.Move(temp, path, overwrite: true);
-            StoreNative.SyncDirectory(_blobs);
+            UnpackNative.SyncDirectory(_blobs);
             return path;
         }
         finally

@@ -5,7 +5,7 @@ using Tmds.Linux;
 namespace Spherelet.Images.Unpacking;
 
 /// <summary>
-/// Every libc call the layer unpacker makes, in one place. Tmds.LibC where it has the call
+/// Every libc call of the image store and the layer unpacker, in one place. Tmds.LibC where it has the call
 /// (its imports set the last error), <c>LibraryImport</c> otherwise. None of them follows a
 /// symlink in the last path component except <see cref="Chmod"/>, which is only called on
 /// nodes the unpacker has just created and knows are not symlinks. A failed call throws an
