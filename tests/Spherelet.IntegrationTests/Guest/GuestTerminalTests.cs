@@ -25,7 +25,7 @@ public sealed class GuestTerminalTests : IClassFixture<BootedGuest>
     public async Task Exec_with_a_tty_runs_on_a_terminal_and_resize_sets_its_window_size()
     {
         await CreateAsync("tty1", new Stdio(), "/bin/sleep", "600");
-        await StartAsync("tty1");
+        await Crx.StartContainerAsync("tty1");
 
         var exec = await Crx.ExecAsync(new ExecProcess
         {
@@ -33,87 +33,87 @@ public sealed class GuestTerminalTests : IClassFixture<BootedGuest>
             ExecId = "shell",
             OciProcess = ByteString.CopyFrom(OciSpecs.ExecProcess("/bin/sh", "-c", "tty; read go; stty size; [ -t 1 ] && echo on-a-terminal")),
             Stdio = new Stdio { Tty = true, Stdin = true },
-        }, Timeout());
+        }, GuestCalls.Timeout());
         var output = new StringBuilder();
         await ReadUntilAsync(exec, output, "/dev/pts/");
-        await exec.ResizeAsync(132, 43, Timeout());
-        await exec.WriteStdinAsync("go\n"u8.ToArray(), Timeout());
+        await exec.ResizeAsync(132, 43, GuestCalls.Timeout());
+        await exec.WriteStdinAsync("go\n"u8.ToArray(), GuestCalls.Timeout());
         await ReadUntilAsync(exec, output, "on-a-terminal");
-        var exit = await exec.Exited.WaitAsync(Timeout());
+        var exit = await exec.Exited.WaitAsync(GuestCalls.Timeout());
 
         Assert.Equal(0, exit.ExitCode);
         // A terminal turns "\n" into "\r\n" and echoes what is typed.
         Assert.Contains("go\r\n43 132\r\non-a-terminal\r\n", output.ToString(), StringComparison.Ordinal);
-        await RemoveAsync("tty1");
+        await Crx.RemoveContainerAsync("tty1");
     }
 
     [Fact]
     public async Task Container_on_a_tty_echoes_attached_stdin_logs_it_and_ends_on_end_of_file()
     {
         await CreateAsync("tty2", new Stdio { Tty = true, Stdin = true, LogPath = "/pod/logs/tty2.log" }, "/bin/cat");
-        await StartAsync("tty2");
+        await Crx.StartContainerAsync("tty2");
 
-        var attached = await Crx.AttachAsync("tty2", string.Empty, Timeout());
-        await attached.WriteStdinAsync("hello\n"u8.ToArray(), Timeout());
+        var attached = await Crx.AttachAsync("tty2", string.Empty, GuestCalls.Timeout());
+        await attached.WriteStdinAsync("hello\n"u8.ToArray(), GuestCalls.Timeout());
         var output = new StringBuilder();
         // The terminal echoes the line, then cat writes it back.
         await ReadUntilAsync(attached, output, "hello\r\nhello\r\n");
-        await Crx.CallAsync(new Request { CloseStdin = new CloseStdin { ContainerId = "tty2" } }, Timeout());
-        var exit = await attached.Exited.WaitAsync(Timeout());
+        await Crx.CallAsync(new Request { CloseStdin = new CloseStdin { ContainerId = "tty2" } }, GuestCalls.Timeout());
+        var exit = await attached.Exited.WaitAsync(GuestCalls.Timeout());
 
         Assert.Equal(0, exit.ExitCode);
         var log = await File.ReadAllLinesAsync(Path.Combine(_guest.Vm.Share, "logs", "tty2.log"));
         Assert.Contains(log, line => line.EndsWith(" stdout F hello", StringComparison.Ordinal));
         var resize = await Assert.ThrowsAsync<CrxCallException>(() => Crx.CallAsync(
-            new Request { Resize = new ResizeTerminal { ContainerId = "tty2", Width = 0, Height = 10 } }, Timeout()));
+            new Request { Resize = new ResizeTerminal { ContainerId = "tty2", Width = 0, Height = 10 } }, GuestCalls.Timeout()));
         Assert.Equal(CrxProtocol.Codes.InvalidArgument, resize.Code);
-        await RemoveAsync("tty2");
+        await Crx.RemoveContainerAsync("tty2");
     }
 
     [Fact]
     public async Task Detaching_stops_a_stream_and_a_new_attach_takes_over_stdin_and_output()
     {
         await CreateAsync("att1", new Stdio { Stdin = true }, "/bin/sh", "-c", "while read line; do echo \"got $line\"; done; echo done");
-        await StartAsync("att1");
+        await Crx.StartContainerAsync("att1");
 
-        var first = await Crx.AttachAsync("att1", string.Empty, Timeout());
-        await first.WriteStdinAsync("one\n"u8.ToArray(), Timeout());
+        var first = await Crx.AttachAsync("att1", string.Empty, GuestCalls.Timeout());
+        await first.WriteStdinAsync("one\n"u8.ToArray(), GuestCalls.Timeout());
         var firstOutput = new StringBuilder();
         await ReadUntilAsync(first, firstOutput, "got one\n");
-        await first.DetachAsync(Timeout());
+        await first.DetachAsync(GuestCalls.Timeout());
 
-        var second = await Crx.AttachAsync("att1", string.Empty, Timeout());
-        await second.WriteStdinAsync("two\n"u8.ToArray(), Timeout());
-        await Crx.CallAsync(new Request { CloseStdin = new CloseStdin { ContainerId = "att1" } }, Timeout());
-        var (stdout, _, exit) = await second.CollectAsync(Timeout());
+        var second = await Crx.AttachAsync("att1", string.Empty, GuestCalls.Timeout());
+        await second.WriteStdinAsync("two\n"u8.ToArray(), GuestCalls.Timeout());
+        await Crx.CallAsync(new Request { CloseStdin = new CloseStdin { ContainerId = "att1" } }, GuestCalls.Timeout());
+        var (stdout, _, exit) = await second.CollectAsync(GuestCalls.Timeout());
 
         Assert.Equal("got two\ndone\n", stdout);
         Assert.Equal(0, exit.ExitCode);
         Assert.Equal("got one\n", firstOutput.ToString());
         Assert.True(first.Output.Completion.IsCompleted, "the detached stream's output is complete");
         var resize = await Assert.ThrowsAsync<CrxCallException>(() => Crx.CallAsync(
-            new Request { Resize = new ResizeTerminal { ContainerId = "att1", Width = 80, Height = 24 } }, Timeout()));
+            new Request { Resize = new ResizeTerminal { ContainerId = "att1", Width = 80, Height = 24 } }, GuestCalls.Timeout()));
         Assert.Equal(CrxProtocol.Codes.FailedPrecondition, resize.Code);
-        var late = await Assert.ThrowsAsync<CrxCallException>(() => Crx.AttachAsync("att1", string.Empty, Timeout()));
+        var late = await Assert.ThrowsAsync<CrxCallException>(() => Crx.AttachAsync("att1", string.Empty, GuestCalls.Timeout()));
         Assert.Equal(CrxProtocol.Codes.FailedPrecondition, late.Code);
-        await RemoveAsync("att1");
+        await Crx.RemoveContainerAsync("att1");
     }
 
     [Fact]
     public async Task Stdin_once_closes_stdin_when_the_first_attach_ends()
     {
         await CreateAsync("once1", new Stdio { Stdin = true, StdinOnce = true }, "/bin/sh", "-c", "cat; echo stdin closed");
-        await StartAsync("once1");
+        await Crx.StartContainerAsync("once1");
 
-        var attached = await Crx.AttachAsync("once1", string.Empty, Timeout());
-        await attached.WriteStdinAsync("data\n"u8.ToArray(), Timeout());
+        var attached = await Crx.AttachAsync("once1", string.Empty, GuestCalls.Timeout());
+        await attached.WriteStdinAsync("data\n"u8.ToArray(), GuestCalls.Timeout());
         var output = new StringBuilder();
         await ReadUntilAsync(attached, output, "data\n");
-        await attached.DetachAsync(Timeout());
-        var exit = await Crx.CallAsync(new Request { Wait = new WaitProcess { ContainerId = "once1" } }, Timeout());
+        await attached.DetachAsync(GuestCalls.Timeout());
+        var exit = await Crx.CallAsync(new Request { Wait = new WaitProcess { ContainerId = "once1" } }, GuestCalls.Timeout());
 
         Assert.Equal(0, exit.Exit.ExitCode);
-        await RemoveAsync("once1");
+        await Crx.RemoveContainerAsync("once1");
     }
 
     private static async Task ReadUntilAsync(CrxProcess process, StringBuilder output, string expected)
@@ -145,13 +145,5 @@ public sealed class GuestTerminalTests : IClassFixture<BootedGuest>
                 OciSpec = ByteString.CopyFrom(OciSpecs.Container(id, args)),
                 Stdio = stdio,
             },
-        }, Timeout());
-
-    private Task StartAsync(string id) =>
-        Crx.CallAsync(new Request { StartContainer = new StartContainer { ContainerId = id } }, Timeout());
-
-    private Task RemoveAsync(string id) =>
-        Crx.CallAsync(new Request { RemoveContainer = new RemoveContainer { ContainerId = id } }, Timeout());
-
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+        }, GuestCalls.Timeout());
 }

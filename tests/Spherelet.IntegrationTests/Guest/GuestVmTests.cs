@@ -31,31 +31,31 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
     public async Task Echo_in_a_busybox_container_returns_its_output_exit_code_and_cri_log()
     {
         var process = await CreateAsync("echo1", "/pod/logs/echo1.log", "/bin/sh", "-c", "echo hello from crx");
-        await StartAsync("echo1");
+        await Crx.StartContainerAsync("echo1");
 
-        var (stdout, stderr, exit) = await process.CollectAsync(Timeout());
+        var (stdout, stderr, exit) = await process.CollectAsync(GuestCalls.Timeout());
 
         Assert.Equal("hello from crx\n", stdout);
         Assert.Equal(string.Empty, stderr);
         Assert.Equal(0, exit.ExitCode);
         var log = await File.ReadAllLinesAsync(Path.Combine(_guest.Vm.Share, "logs", "echo1.log"));
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hello from crx$", Assert.Single(log));
-        await RemoveAsync("echo1");
+        await Crx.RemoveContainerAsync("echo1");
     }
 
     [Fact]
     public async Task Failing_command_reports_its_exit_code_and_stderr()
     {
         var process = await CreateAsync("fail1", null, "/bin/sh", "-c", "echo broken >&2; exit 3");
-        await StartAsync("fail1");
+        await Crx.StartContainerAsync("fail1");
 
-        var (_, stderr, exit) = await process.CollectAsync(Timeout());
-        var waited = await Crx.CallAsync(new Request { Wait = new WaitProcess { ContainerId = "fail1" } }, Timeout());
+        var (_, stderr, exit) = await process.CollectAsync(GuestCalls.Timeout());
+        var waited = await Crx.CallAsync(new Request { Wait = new WaitProcess { ContainerId = "fail1" } }, GuestCalls.Timeout());
 
         Assert.Equal("broken\n", stderr);
         Assert.Equal(3, exit.ExitCode);
         Assert.Equal(3, waited.Exit.ExitCode);
-        await RemoveAsync("fail1");
+        await Crx.RemoveContainerAsync("fail1");
     }
 
     [Fact]
@@ -69,8 +69,8 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
                 Bundle = "/run/bundles/svc1",
                 OciSpec = ByteString.CopyFrom(OciSpecs.Container("svc1", "/bin/sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.1; done")),
             },
-        }, Timeout());
-        await StartAsync("svc1");
+        }, GuestCalls.Timeout());
+        await Crx.StartContainerAsync("svc1");
 
         var exec = await Crx.ExecAsync(new ExecProcess
         {
@@ -78,33 +78,33 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
             ExecId = "cat1",
             OciProcess = ByteString.CopyFrom(OciSpecs.ExecProcess("/bin/sh", "-c", "hostname; cat")),
             Stdio = new Stdio { Stdin = true },
-        }, Timeout());
-        await exec.WriteStdinAsync("piped through cat\n"u8.ToArray(), Timeout());
-        await exec.CloseStdinAsync(Timeout());
-        var (stdout, _, execExit) = await exec.CollectAsync(Timeout());
+        }, GuestCalls.Timeout());
+        await exec.WriteStdinAsync("piped through cat\n"u8.ToArray(), GuestCalls.Timeout());
+        await exec.CloseStdinAsync(GuestCalls.Timeout());
+        var (stdout, _, execExit) = await exec.CollectAsync(GuestCalls.Timeout());
 
         Assert.Equal("svc1\npiped through cat\n", stdout);
         Assert.Equal(0, execExit.ExitCode);
 
-        await Crx.CallAsync(new Request { Signal = new SignalProcess { ContainerId = "svc1", Signal = 15 } }, Timeout());
-        var exit = await Crx.CallAsync(new Request { Wait = new WaitProcess { ContainerId = "svc1" } }, Timeout());
+        await Crx.CallAsync(new Request { Signal = new SignalProcess { ContainerId = "svc1", Signal = 15 } }, GuestCalls.Timeout());
+        var exit = await Crx.CallAsync(new Request { Wait = new WaitProcess { ContainerId = "svc1" } }, GuestCalls.Timeout());
         Assert.Equal(7, exit.Exit.ExitCode);
-        await RemoveAsync("svc1");
+        await Crx.RemoveContainerAsync("svc1");
     }
 
     [Fact]
     public async Task Killed_process_reports_the_signal()
     {
         var process = await CreateAsync("kill1", null, "/bin/sleep", "600");
-        await StartAsync("kill1");
+        await Crx.StartContainerAsync("kill1");
 
-        await Crx.CallAsync(new Request { Signal = new SignalProcess { ContainerId = "kill1", Signal = 9 } }, Timeout());
-        var exit = await process.Exited.WaitAsync(Timeout());
+        await Crx.CallAsync(new Request { Signal = new SignalProcess { ContainerId = "kill1", Signal = 9 } }, GuestCalls.Timeout());
+        var exit = await process.Exited.WaitAsync(GuestCalls.Timeout());
 
         Assert.Equal(9, exit.Signal);
         Assert.Equal(137, exit.ExitCode);
         Assert.False(exit.OomKilled);
-        await RemoveAsync("kill1");
+        await Crx.RemoveContainerAsync("kill1");
     }
 
     [Fact]
@@ -118,11 +118,11 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
                 Bundle = "/run/bundles/busy1",
                 OciSpec = ByteString.CopyFrom(OciSpecs.Container("busy1", "/bin/sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 600")),
             },
-        }, Timeout());
-        await StartAsync("busy1");
+        }, GuestCalls.Timeout());
+        await Crx.StartContainerAsync("busy1");
         await Task.Delay(1500);
 
-        var stats = (await Crx.CallAsync(new Request { Stats = new GetStats { ContainerIds = { "busy1" } } }, Timeout())).Stats;
+        var stats = (await Crx.CallAsync(new Request { Stats = new GetStats { ContainerIds = { "busy1" } } }, GuestCalls.Timeout())).Stats;
 
         Assert.True(stats.VmMemoryTotalBytes > 256UL * 1024 * 1024);
         Assert.True(stats.Vm.CpuUsageNs > 0);
@@ -131,7 +131,7 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
         Assert.True(container.Stats.CpuUsageNs > 0, "container CPU");
         Assert.True(container.Stats.MemoryUsageBytes > 0, "container memory");
         Assert.True(container.Stats.Pids >= 1, "container pids");
-        await RemoveAsync("busy1");
+        await Crx.RemoveContainerAsync("busy1");
     }
 
     [Fact]
@@ -148,14 +148,14 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
                 // A root file system that does not exist: crun refuses it.
                 OciSpec = ByteString.CopyFromUtf8("""{"ociVersion":"1.0.2","root":{"path":"/no/such/root"},"process":{"args":["/x"],"cwd":"/"}}"""),
             },
-        }, Timeout()));
+        }, GuestCalls.Timeout()));
 
         Assert.Equal(CrxProtocol.Codes.AlreadyExists, duplicate.Code);
         Assert.Equal(CrxProtocol.Codes.Internal, bad.Code);
         Assert.Contains("crun create bad1 failed", bad.Detail, StringComparison.Ordinal);
-        var retry = await Assert.ThrowsAsync<CrxCallException>(() => Crx.CallAsync(new Request { StartContainer = new StartContainer { ContainerId = "bad1" } }, Timeout()));
+        var retry = await Assert.ThrowsAsync<CrxCallException>(() => Crx.CallAsync(new Request { StartContainer = new StartContainer { ContainerId = "bad1" } }, GuestCalls.Timeout()));
         Assert.Equal(CrxProtocol.Codes.NotFound, retry.Code);
-        await RemoveAsync("dup1");
+        await Crx.RemoveContainerAsync("dup1");
     }
 
     [Fact]
@@ -170,19 +170,19 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
                 Routes = { new Route { Gateway = "10.88.0.1", Device = "eth0" } },
                 Sysctls = { ["net.ipv4.ip_forward"] = "1" },
             },
-        }, Timeout());
+        }, GuestCalls.Timeout());
 
         // No network namespace in the spec: the container sees the VM's network.
         var process = await CreateAsync("net1", null, "/bin/sh", "-c", "cat /proc/sys/net/ipv4/ip_forward; ip -4 addr show dev eth0; ip route");
-        await StartAsync("net1");
-        var (stdout, stderr, exit) = await process.CollectAsync(Timeout());
+        await Crx.StartContainerAsync("net1");
+        var (stdout, stderr, exit) = await process.CollectAsync(GuestCalls.Timeout());
 
         Assert.True(exit.ExitCode == 0, stderr);
         Assert.StartsWith("1\n", stdout, StringComparison.Ordinal);
         Assert.Contains("mtu 1400", stdout, StringComparison.Ordinal);
         Assert.Contains("inet 10.88.0.5/24", stdout, StringComparison.Ordinal);
         Assert.Contains("default via 10.88.0.1 dev eth0", stdout, StringComparison.Ordinal);
-        await RemoveAsync("net1");
+        await Crx.RemoveContainerAsync("net1");
     }
 
     private async Task<CrxProcess> CreateAsync(string id, string? logPath, params string[] args) =>
@@ -192,13 +192,5 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
             Bundle = "/run/bundles/" + id,
             OciSpec = ByteString.CopyFrom(OciSpecs.Container(id, args)),
             Stdio = new Stdio { LogPath = logPath ?? string.Empty },
-        }, Timeout());
-
-    private Task StartAsync(string id) =>
-        Crx.CallAsync(new Request { StartContainer = new StartContainer { ContainerId = id } }, Timeout());
-
-    private Task RemoveAsync(string id) =>
-        Crx.CallAsync(new Request { RemoveContainer = new RemoveContainer { ContainerId = id } }, Timeout());
-
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+        }, GuestCalls.Timeout());
 }
