@@ -3,7 +3,7 @@ namespace Spherelet.Agent.Options;
 /// <summary>The image store and how registries are reached.</summary>
 public sealed class ImagesOptions
 {
-    /// <summary>Per registry host ("docker.io", "registry.example:5000"): mirrors, plain HTTP, TLS.</summary>
+    /// <summary>Per registry host (as it appears in image names, with its port): mirrors, plain HTTP, TLS.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2227:Collection properties should be read only", Justification = "bound from configuration")]
     public Dictionary<string, RegistryHostSettings> Registries { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
