@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
+using Spherelet.Domain.Containers;
 using Spherelet.Domain.Health;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Sandboxes;
+using Spherelet.Images;
 
 namespace Spherelet.Cri;
 
@@ -16,6 +18,8 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
     private readonly NodeConfig _nodeConfig;
     private readonly NodeFacts _nodeFacts;
     private readonly SandboxService _sandboxes;
+    private readonly ContainerService _containers;
+    private readonly ImageManager _images;
     private readonly TimeProvider _time;
     private readonly ILogger<RuntimeServiceAdapter> _logger;
 
@@ -24,6 +28,8 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
         NodeConfig nodeConfig,
         NodeFacts nodeFacts,
         SandboxService sandboxes,
+        ContainerService containers,
+        ImageManager images,
         TimeProvider time,
         ILogger<RuntimeServiceAdapter> logger)
     {
@@ -31,6 +37,8 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
         _nodeConfig = nodeConfig;
         _nodeFacts = nodeFacts;
         _sandboxes = sandboxes;
+        _containers = containers;
+        _images = images;
         _time = time;
         _logger = logger;
     }

@@ -115,7 +115,7 @@ public static class SandboxMapping
         return info.ToJsonString(new JsonSerializerOptions { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
-    private static Runtime.V1.PodSandboxMetadata ToCri(Domain.Sandboxes.PodSandboxMetadata metadata) =>
+    public static Runtime.V1.PodSandboxMetadata ToCri(Domain.Sandboxes.PodSandboxMetadata metadata) =>
         new() { Name = metadata.Name, Namespace = metadata.Namespace, Uid = metadata.Uid, Attempt = metadata.Attempt };
 
     private static PodSandboxState ToCri(SandboxState state) =>

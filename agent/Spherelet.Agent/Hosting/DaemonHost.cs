@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Spherelet.Agent.Checks;
+using Spherelet.Agent.Containers;
 using Spherelet.Agent.Images;
 using Spherelet.Agent.Mounts;
 using Spherelet.Agent.Node;
@@ -14,6 +15,7 @@ using Spherelet.Agent.Transport;
 using Spherelet.Agent.Virtualization;
 using Spherelet.Cri;
 using Spherelet.Crx.Protocol;
+using Spherelet.Domain.Containers;
 using Spherelet.Domain.Health;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Runtime;
@@ -95,6 +97,10 @@ public static class DaemonHost
         services.AddSingleton(AgentInstance.LoadOrCreate(options.Root));
         services.AddSingleton<IVmm, LibvirtVmm>();
         services.AddSingleton<SandboxService>();
+        services.AddSingleton<IGuestContainers, GuestContainers>();
+        services.AddSingleton<IContainerCheckpointStore, FileContainerCheckpointStore>();
+        services.AddSingleton(new ContainerServiceOptions());
+        services.AddSingleton<ContainerService>();
         services.AddHostedService<SandboxRecoveryService>();
         services.AddSingleton(new RegistryOptions
         {
@@ -110,7 +116,7 @@ public static class DaemonHost
             Path.Combine(options.Root, "images"),
             sp.GetRequiredService<RegistryClient>(),
             sp.GetRequiredService<LayerUnpacker>(),
-            usage: null,
+            new ContainerImageUsage(new Lazy<ContainerService>(sp.GetRequiredService<ContainerService>)),
             TimeProvider.System,
             sp.GetRequiredService<ILogger<ImageManager>>()));
         services.AddHostedService<ImageStoreLoadService>();

@@ -7,7 +7,7 @@ namespace Spherelet.Agent.Mounts;
 /// <summary>Bind mounts through mount(2) and umount2(2); mounts are found in /proc/self/mountinfo.</summary>
 public sealed class HostMounts : IHostMounts
 {
-    public Task BindAsync(string source, string target, CancellationToken cancellationToken)
+    public Task BindAsync(string source, string target, bool readOnlyBind, bool followHost, CancellationToken cancellationToken)
     {
         if (Native(source, target, "bind", LibC.MS_BIND | LibC.MS_REC) < 0)
         {
@@ -15,11 +15,21 @@ public sealed class HostMounts : IHostMounts
         }
 
         // Private: nothing mounted later under the source leaks into the share, and back.
-        if (Native(null, target, null, LibC.MS_PRIVATE | LibC.MS_REC) < 0)
+        // Slave: what the host mounts later under the source appears in the share, nothing goes back.
+        var propagation = followHost ? LibC.MS_SLAVE : LibC.MS_PRIVATE;
+        if (Native(null, target, null, propagation | LibC.MS_REC) < 0)
         {
             var errno = LibC.errno;
             _ = Unmount(target);
-            throw new IOException($"making {target} private failed: errno {errno}");
+            throw new IOException($"setting the propagation of {target} failed: errno {errno}");
+        }
+
+        // A bind mount is made read-only by remounting it (the first mount ignores MS_RDONLY).
+        if (readOnlyBind && Native(null, target, null, LibC.MS_REMOUNT | LibC.MS_BIND | LibC.MS_RDONLY) < 0)
+        {
+            var errno = LibC.errno;
+            _ = Unmount(target);
+            throw new IOException($"making {target} read-only failed: errno {errno}");
         }
 
         return Task.CompletedTask;

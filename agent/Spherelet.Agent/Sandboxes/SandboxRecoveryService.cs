@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spherelet.Agent.Virtualization;
+using Spherelet.Domain.Containers;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Sandboxes;
 using Spherelet.Domain.Vmm;
@@ -9,12 +10,13 @@ namespace Spherelet.Agent.Sandboxes;
 
 /// <summary>
 /// At start: watches for VMs that stop, then recovers the sandboxes (reload, reconcile with
-/// libvirt, reconnect to guests). Until recovery has finished, sandbox and container RPCs
+/// libvirt, reconnect to guests) and their containers (reload, watch the running ones). Until recovery has finished, sandbox and container RPCs
 /// answer Unavailable; it is retried while libvirtd cannot be reached.
 /// </summary>
 public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
 {
     private readonly SandboxService _sandboxes;
+    private readonly ContainerService _containers;
     private readonly IVmm _vmm;
     private readonly LibvirtConnector _libvirt;
     private readonly ILogger<SandboxRecoveryService> _logger;
@@ -22,9 +24,10 @@ public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
     private IDisposable? _watch;
     private Task _recovery = Task.CompletedTask;
 
-    public SandboxRecoveryService(SandboxService sandboxes, IVmm vmm, LibvirtConnector libvirt, ILogger<SandboxRecoveryService> logger)
+    public SandboxRecoveryService(SandboxService sandboxes, ContainerService containers, IVmm vmm, LibvirtConnector libvirt, ILogger<SandboxRecoveryService> logger)
     {
         _sandboxes = sandboxes;
+        _containers = containers;
         _vmm = vmm;
         _libvirt = libvirt;
         _logger = logger;
@@ -65,7 +68,7 @@ public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
             try
             {
                 await _libvirt.ConnectAsync(_stopping.Token);
-                await _sandboxes.RecoverAsync(_stopping.Token);
+                await _sandboxes.RecoverAsync(_stopping.Token, _containers.RecoverAsync);
                 return;
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)

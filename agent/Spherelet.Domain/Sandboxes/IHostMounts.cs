@@ -1,10 +1,14 @@
 namespace Spherelet.Domain.Sandboxes;
 
-/// <summary>Bind mounts on the host, for what a pod VM must see through its share (the kubelet's log directory).</summary>
+/// <summary>Bind mounts on the host, for what a pod VM must see through its share (the kubelet's log directory, host path volumes).</summary>
 public interface IHostMounts
 {
-    /// <summary>Bind-mounts <paramref name="source"/> onto <paramref name="target"/> (both directories, the target existing).</summary>
-    Task BindAsync(string source, string target, CancellationToken cancellationToken);
+    /// <summary>
+    /// Bind-mounts <paramref name="source"/> onto <paramref name="target"/> (both directories, or
+    /// both files; the target existing), recursively. The bind is private unless
+    /// <paramref name="followHost"/>: then mounts made under the source later appear in it too (slave).
+    /// </summary>
+    Task BindAsync(string source, string target, bool readOnlyBind, bool followHost, CancellationToken cancellationToken);
 
     /// <summary>Unmounts every mount at or below <paramref name="path"/>; nothing mounted is fine.</summary>
     /// <exception cref="IOException">A mount could not be removed (the caller must then not delete the directory).</exception>

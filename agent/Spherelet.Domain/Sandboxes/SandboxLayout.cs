@@ -5,7 +5,8 @@ namespace Spherelet.Domain.Sandboxes;
 /// <summary>
 /// Where a sandbox's files live. Persistent, under the root: <c>pods/ID/sandbox.json</c>
 /// (the checkpoint), <c>pods/ID/share/</c> (the 9p pod share), <c>pods/ID/console.log</c>.
-/// Volatile, under the state directory: <c>vm/VMNAME/crx.sock</c> (the CRX channel).
+/// <c>pods/ID/containers/CID.json</c> (container checkpoints), <c>pods/ID/share/volumes/CID/</c>
+/// (a container's host path mounts). Volatile, under the state directory: <c>vm/VMNAME/crx.sock</c> (the CRX channel).
 /// </summary>
 public sealed class SandboxLayout
 {
@@ -36,6 +37,17 @@ public sealed class SandboxLayout
     public string Checkpoint(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "sandbox.json");
 
     public string Share(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "share");
+
+    /// <summary>The container checkpoints of a sandbox: <c>pods/ID/containers/CID.json</c>.</summary>
+    public string ContainersDirectory(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "containers");
+
+    public string ContainerCheckpoint(string sandboxId, string containerId) => Path.Combine(ContainersDirectory(sandboxId), containerId + ".json");
+
+    /// <summary>Where a container's host path mounts are bound in the pod share (<c>share/volumes/CID/N</c>).</summary>
+    public string Volumes(string sandboxId, string containerId) => Path.Combine(Share(sandboxId), VolumesDirectoryName, containerId);
+
+    /// <summary>The folder of the pod share that holds the containers' host path mounts.</summary>
+    public const string VolumesDirectoryName = "volumes";
 
     public string ConsoleLog(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "console.log");
 

@@ -59,6 +59,26 @@ public sealed partial class SandboxService
 
     public RuntimeHandlerCatalog Handlers => _handlers;
 
+    /// <summary>Where sandboxes keep their files (the pod share, the CRX channel socket).</summary>
+    public SandboxLayout Layout => _layout;
+
+    /// <summary>
+    /// A sandbox turned NOTREADY (stopped, its VM stopped or was gone at recovery): its
+    /// containers are no more. Raised with the sandbox's id after the change is checkpointed.
+    /// </summary>
+    public event Action<string>? SandboxStopped;
+
+    /// <summary>A sandbox by full id, also while recovery runs; null when there is none.</summary>
+    public PodSandbox? Find(string id) => _store.Find(id);
+
+    /// <summary>A sandbox by id or unique id prefix.</summary>
+    /// <exception cref="ObjectNotFoundException">No such sandbox.</exception>
+    public PodSandbox Get(string idOrPrefix)
+    {
+        _readiness.EnsureReady();
+        return _store.Get(idOrPrefix);
+    }
+
     /// <summary>Boots the pod's VM and returns the new sandbox's id once CRX has answered and taken the settings.</summary>
     public async Task<string> RunAsync(RunPodSandboxCommand command, CancellationToken cancellationToken)
     {
@@ -83,7 +103,7 @@ public sealed partial class SandboxService
                 Directory.CreateDirectory(command.LogDirectory);
                 var logs = Path.Combine(_layout.Share(id), LogsDirectoryName);
                 Directory.CreateDirectory(logs);
-                await _mounts.BindAsync(command.LogDirectory, logs, cancellationToken);
+                await _mounts.BindAsync(command.LogDirectory, logs, readOnlyBind: false, followHost: false, cancellationToken);
                 undo.Push("log directory mount", () => _mounts.UnmountAllUnderAsync(_layout.PodDirectory(id)));
             }
 
@@ -248,6 +268,7 @@ public sealed partial class SandboxService
             s => s.State == SandboxState.Ready ? s with { State = SandboxState.NotReady, StateReason = "vm stopped: " + stopped.Reason } : s,
             CancellationToken.None);
         LogVmStoppedOutside(sandbox.Id, stopped.Name, stopped.Reason);
+        SandboxStopped?.Invoke(sandbox.Id);
     }
 
     /// <summary>The VMM was unreachable for a while (its events may be lost): every READY sandbox whose VM no longer runs becomes NOTREADY.</summary>
@@ -274,7 +295,8 @@ public sealed partial class SandboxService
     /// removes files no sandbox owns, turns sandboxes whose VM is gone NOTREADY, reconnects to
     /// every running guest, then opens the readiness gate.
     /// </summary>
-    public async Task RecoverAsync(CancellationToken cancellationToken)
+    /// <param name="beforeReady">Runs once the sandboxes are recovered and before the gate opens (the containers' recovery).</param>
+    public async Task RecoverAsync(CancellationToken cancellationToken, Func<CancellationToken, Task>? beforeReady = null)
     {
         var started = Stopwatch.GetTimestamp();
         var (sandboxes, problems) = await _checkpoints.LoadAllAsync(cancellationToken);
@@ -329,6 +351,11 @@ public sealed partial class SandboxService
             }
         }));
 
+        if (beforeReady is not null)
+        {
+            await beforeReady(cancellationToken);
+        }
+
         _readiness.MarkReady();
         var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         LogRecovered(sandboxes.Count, reconnected, elapsedMs);
@@ -354,6 +381,7 @@ public sealed partial class SandboxService
                     s => s.State == SandboxState.Ready ? s with { State = SandboxState.NotReady, StateReason = reason } : s,
                     cancellationToken);
                 LogSandboxStopped(sandbox.Id, sandbox.Metadata.Namespace, sandbox.Metadata.Name);
+                SandboxStopped?.Invoke(sandbox.Id);
             }
         }
         finally
@@ -385,6 +413,7 @@ public sealed partial class SandboxService
     {
         await _store.UpdateAsync(id, s => s with { State = SandboxState.NotReady, StateReason = reason }, CancellationToken.None);
         LogMarkedNotReady(id, reason);
+        SandboxStopped?.Invoke(id);
     }
 
     private async Task KeepAsNotReadyAsync(

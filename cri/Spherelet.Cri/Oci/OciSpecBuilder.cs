@@ -204,7 +204,8 @@ public static class OciSpecBuilder
         return namespaces;
     }
 
-    private static JsonObject Resources(LinuxContainerResources? resources, bool privileged)
+    /// <summary>The OCI <c>linux.resources</c> for CRI resources (also what UpdateContainerResources applies).</summary>
+    public static JsonObject Resources(LinuxContainerResources? resources, bool privileged)
     {
         var result = new JsonObject
         {

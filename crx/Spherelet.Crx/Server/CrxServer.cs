@@ -219,7 +219,14 @@ internal sealed class CrxServer : IDisposable
         var reply = new StatsReply { Vm = vm, VmMemoryTotalBytes = total };
         foreach (var container in _containers.Containers.Where(c => wanted.Count == 0 || wanted.Contains(c.Id)))
         {
-            reply.Containers.Add(new ContainerStats { ContainerId = container.Id, Stats = CgroupReader.Read(container.CgroupPath) });
+            var (bytes, inodes) = container.Rootfs is { } rootfs ? DiskUsage.Measure(rootfs.UpperDirectory) : (0UL, 0UL);
+            reply.Containers.Add(new ContainerStats
+            {
+                ContainerId = container.Id,
+                Stats = CgroupReader.Read(container.CgroupPath),
+                WritableBytes = bytes,
+                WritableInodes = inodes,
+            });
         }
 
         return reply;

@@ -7,9 +7,16 @@ internal sealed class FakeMounts : IHostMounts
 {
     public Dictionary<string, string> Bound { get; } = new(StringComparer.Ordinal);
 
-    public Task BindAsync(string source, string target, CancellationToken cancellationToken)
+    public HashSet<string> ReadOnly { get; } = new(StringComparer.Ordinal);
+
+    public Task BindAsync(string source, string target, bool readOnlyBind, bool followHost, CancellationToken cancellationToken)
     {
         Bound[target] = source;
+        if (readOnlyBind)
+        {
+            ReadOnly.Add(target);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -1,0 +1,735 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Spherelet.Domain.Errors;
+using Spherelet.Domain.Sandboxes;
+
+namespace Spherelet.Domain.Containers;
+
+/// <summary>
+/// The containers of the pod VMs: create, start, stop, remove, status and list, exec, resources,
+/// logs and stats, each run by the pod's CRX; every state change checkpointed; the exit of every
+/// running container watched and recorded; recovery at start. See <see cref="ContainerState"/>
+/// for the state machine.
+/// </summary>
+public sealed partial class ContainerService : IAsyncDisposable
+{
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
+
+    private readonly SandboxService _sandboxes;
+    private readonly IGuestContainers _guests;
+    private readonly IHostMounts _mounts;
+    private readonly IContainerCheckpointStore _checkpoints;
+    private readonly ContainerStore _store;
+    private readonly NameRegistrar _names = new();
+    private readonly ContainerServiceOptions _options;
+    private readonly RuntimeReadiness _readiness;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ContainerService> _logger;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _operations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _watchers = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+
+    public ContainerService(
+        SandboxService sandboxes,
+        IGuestContainers guests,
+        IHostMounts mounts,
+        IContainerCheckpointStore checkpoints,
+        ContainerServiceOptions options,
+        RuntimeReadiness readiness,
+        TimeProvider time,
+        ILogger<ContainerService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(sandboxes);
+        _sandboxes = sandboxes;
+        _guests = guests;
+        _mounts = mounts;
+        _checkpoints = checkpoints;
+        _store = new ContainerStore(checkpoints);
+        _options = options;
+        _readiness = readiness;
+        _time = time;
+        _logger = logger;
+        _sandboxes.SandboxStopped += id => _ = OnSandboxStoppedAsync(id);
+    }
+
+    /// <summary>Creates the container in its pod's VM (not started) and returns its id.</summary>
+    public async Task<string> CreateAsync(CreateContainerCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var sandbox = ReadySandbox(command.SandboxId);
+        var metadata = ContainerRequestValidator.Metadata(command.Metadata);
+        var logPath = ContainerRequestValidator.LogPath(command.LogPath, sandbox.LogDirectory);
+        var mountRequests = ContainerRequestValidator.Mounts(command.Mounts);
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var key = metadata.ReservationKey(sandbox.Id);
+        _names.Reserve(key, id);
+        var undo = new RollbackSteps();
+        var socket = _sandboxes.Layout.ChannelSocket(sandbox.VmName);
+        try
+        {
+            var mounts = await BindMountsAsync(sandbox.Id, id, mountRequests, undo, cancellationToken);
+            var spec = command.BuildSpec(new ContainerSpecContext(id, GuestLayout.Rootfs(id), GuestLayout.Cgroup(id), GuestLayout.SandboxFiles, mounts));
+            var guestLog = logPath.Length > 0 ? GuestLayout.InShare($"{SandboxService.LogsDirectoryName}/{logPath}") : string.Empty;
+            var pid = await _guests.CreateAsync(
+                sandbox.Id,
+                socket,
+                new GuestContainerCreate(id, GuestLayout.Bundle(id), spec.Json, command.Image.LayerDirectories, command.Tty, command.Stdin, command.StdinOnce, guestLog),
+                cancellationToken);
+            undo.Push("guest container", () => _guests.RemoveAsync(sandbox.Id, socket, id, CancellationToken.None));
+
+            var container = new Container
+            {
+                Id = id,
+                SandboxId = sandbox.Id,
+                Metadata = metadata,
+                Image = command.Image,
+                Labels = new Dictionary<string, string>(command.Labels, StringComparer.Ordinal),
+                Annotations = new Dictionary<string, string>(command.Annotations, StringComparer.Ordinal),
+                LogPath = command.LogPath,
+                HostLogPath = logPath.Length > 0 ? Path.Combine(sandbox.LogDirectory, logPath) : string.Empty,
+                Tty = command.Tty,
+                Stdin = command.Stdin,
+                StdinOnce = command.StdinOnce,
+                Mounts = mounts,
+                StopSignal = command.StopSignal,
+                ProcessJson = spec.ProcessJson,
+                ResourcesJson = spec.ResourcesJson,
+                State = ContainerState.Created,
+                CreatedAt = UnixNanos(),
+                Pid = pid,
+            };
+            await _store.AddAsync(container, cancellationToken);
+            LogCreated(id, sandbox.Id, metadata.Name, metadata.Attempt, command.Image.Reference);
+            return id;
+        }
+        catch (Exception e)
+        {
+            var failures = await undo.UndoAllAsync();
+            _names.Release(key, id);
+            if (failures.Count == 0)
+            {
+                LogCreateFailed(sandbox.Id, metadata.Name, e.Message);
+            }
+            else
+            {
+                LogCreateCleanupFailed(id, sandbox.Id, metadata.Name, e.Message, string.Join("; ", failures));
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Starts a created container; its exit is watched from now on.</summary>
+    /// <exception cref="PreconditionFailedException">The container is not CREATED, or its pod is not READY.</exception>
+    public async Task StartAsync(string idOrPrefix, CancellationToken cancellationToken)
+    {
+        var id = Get(idOrPrefix).Id;
+        await WithContainerAsync(id, async container =>
+        {
+            if (container.State != ContainerState.Created)
+            {
+                throw new PreconditionFailedException($"container {id} is {Describe(container.State)}, not created: it can be started only once");
+            }
+
+            var sandbox = ReadySandbox(container.SandboxId);
+            try
+            {
+                await _guests.StartAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, cancellationToken);
+            }
+            catch (SphereletException e) when (e is not GuestUnavailableException)
+            {
+                // The process could not be started (crun start failed): the container is over.
+                await _store.UpdateAsync(
+                    id,
+                    c => c with { State = ContainerState.Exited, ExitCode = 128, FinishedAt = UnixNanos(), Reason = Container.Reasons.Error, Message = e.Message },
+                    CancellationToken.None);
+                LogStartFailed(id, e.Message);
+                throw;
+            }
+
+            await _store.UpdateAsync(id, c => c with { State = ContainerState.Running, StartedAt = UnixNanos() }, CancellationToken.None);
+            Watch(id);
+            LogStarted(id, container.SandboxId);
+        });
+    }
+
+    /// <summary>
+    /// Sends the container's stop signal, then SIGKILL once <paramref name="timeout"/> has passed
+    /// (at once when it is zero), and records the exit. Stopping a container that is not running does nothing.
+    /// </summary>
+    public async Task StopAsync(string idOrPrefix, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var id = Get(idOrPrefix).Id;
+        await WithContainerAsync(id, container => StopLockedAsync(container, timeout, cancellationToken));
+    }
+
+    /// <summary>Kills a running container, deletes it in the VM, unbinds its mounts and forgets it. Removing an unknown container succeeds.</summary>
+    public async Task RemoveAsync(string idOrPrefix, CancellationToken cancellationToken)
+    {
+        string id;
+        try
+        {
+            id = Get(idOrPrefix).Id;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return;
+        }
+
+        await WithContainerAsync(id, container => RemoveLockedAsync(container, cancellationToken));
+        _operations.TryRemove(id, out _);
+    }
+
+    /// <summary>Stops a pod: its running containers are killed (their exits recorded), then its VM is stopped.</summary>
+    public async Task StopPodAsync(string sandboxIdOrPrefix, CancellationToken cancellationToken)
+    {
+        var sandbox = _sandboxes.Get(sandboxIdOrPrefix);
+        await StopContainersOfAsync(sandbox, cancellationToken);
+        await _sandboxes.StopAsync(sandbox.Id, cancellationToken);
+    }
+
+    /// <summary>Removes a pod: its containers first, then the sandbox. Removing an unknown pod succeeds.</summary>
+    public async Task RemovePodAsync(string sandboxIdOrPrefix, CancellationToken cancellationToken)
+    {
+        PodSandbox sandbox;
+        try
+        {
+            sandbox = _sandboxes.Get(sandboxIdOrPrefix);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return;
+        }
+
+        await StopContainersOfAsync(sandbox, cancellationToken);
+        await _sandboxes.StopAsync(sandbox.Id, cancellationToken);
+        foreach (var container in _store.List(new ContainerFilter(null, sandbox.Id, null, null)))
+        {
+            await RemoveAsync(container.Id, cancellationToken);
+        }
+
+        await _sandboxes.RemoveAsync(sandbox.Id, cancellationToken);
+    }
+
+    /// <summary>A container by id or unique id prefix.</summary>
+    /// <exception cref="ObjectNotFoundException">No such container.</exception>
+    public Container Get(string idOrPrefix)
+    {
+        EnsureReady();
+        return _store.Get(idOrPrefix);
+    }
+
+    public IReadOnlyList<Container> List(ContainerFilter filter)
+    {
+        EnsureReady();
+        return _store.List(filter);
+    }
+
+    /// <summary>Who uses an image ("container ID"), or null when no container does.</summary>
+    public string? FindImageUser(string imageId) =>
+        _store.Where(c => c.Image.Id == imageId).Select(c => $"container {c.Id}").FirstOrDefault();
+
+    /// <summary>
+    /// Runs <paramref name="command"/> in the running container, as its own process (env, cwd, user),
+    /// and returns its output and exit code.
+    /// </summary>
+    /// <exception cref="DeadlineExceededException">The timeout passed; the process was killed.</exception>
+    public async Task<ExecResult> ExecSyncAsync(string idOrPrefix, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var container = Running(Get(idOrPrefix), "exec in");
+        if (command.Count == 0 || command[0].Length == 0)
+        {
+            throw new InvalidRequestException("ExecSync needs a command");
+        }
+
+        var sandbox = ReadySandbox(container.SandboxId);
+        var execId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var process = ExecProcess(container.ProcessJson, command);
+        var result = await _guests.ExecSyncAsync(
+            sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, execId, process, _options.ExecOutputLimitBytes, timeout, cancellationToken);
+        if (result.TimedOut)
+        {
+            LogExecTimedOut(container.Id, command[0], timeout.TotalSeconds);
+            throw new DeadlineExceededException(
+                $"command '{command[0]}' in container {container.Id} did not finish within {timeout.TotalSeconds:0.###} s and was killed");
+        }
+
+        return result;
+    }
+
+    /// <summary>Applies new cgroup limits (an OCI <c>linux.resources</c> object, JSON) to a created or running container.</summary>
+    public async Task UpdateResourcesAsync(string idOrPrefix, string resourcesJson, CancellationToken cancellationToken)
+    {
+        var id = Get(idOrPrefix).Id;
+        await WithContainerAsync(id, async container =>
+        {
+            if (container.State is not (ContainerState.Created or ContainerState.Running))
+            {
+                throw new PreconditionFailedException($"container {id} is {Describe(container.State)}: its resources cannot change");
+            }
+
+            var sandbox = ReadySandbox(container.SandboxId);
+            await _guests.UpdateResourcesAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, Encoding.UTF8.GetBytes(resourcesJson), cancellationToken);
+            await _store.UpdateAsync(id, c => c with { ResourcesJson = resourcesJson }, CancellationToken.None);
+            LogResourcesUpdated(id);
+        });
+    }
+
+    /// <summary>Has CRX close the container's log file and open a new one at its path (after the kubelet rotated it).</summary>
+    public async Task ReopenLogAsync(string idOrPrefix, CancellationToken cancellationToken)
+    {
+        var container = Running(Get(idOrPrefix), "reopen the log of");
+        if (container.HostLogPath.Length == 0)
+        {
+            throw new PreconditionFailedException($"container {container.Id} has no log file");
+        }
+
+        var sandbox = ReadySandbox(container.SandboxId);
+        await _guests.ReopenLogAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, cancellationToken);
+    }
+
+    /// <summary>Usage of the pod's VM and its containers; null when the pod is not READY (its VM is not running).</summary>
+    public async Task<PodUsage?> PodUsageAsync(string sandboxIdOrPrefix, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
+    {
+        var sandbox = _sandboxes.Get(sandboxIdOrPrefix);
+        if (sandbox.State != SandboxState.Ready)
+        {
+            return null;
+        }
+
+        return await _guests.StatsAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), containerIds, cancellationToken);
+    }
+
+    /// <summary>
+    /// At start, once the sandboxes are recovered: reloads every container checkpoint (those of
+    /// sandboxes that are gone are deleted), records the exits of containers whose VM is gone,
+    /// and watches every running container again: one that exited while the agent was down
+    /// reports its real exit code as soon as its guest answers.
+    /// </summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        var (containers, problems) = await _checkpoints.LoadAllAsync(cancellationToken);
+        foreach (var problem in problems)
+        {
+            LogCheckpointProblem(problem);
+        }
+
+        var running = new List<Container>();
+        foreach (var container in containers)
+        {
+            if (_sandboxes.Find(container.SandboxId) is not { } sandbox)
+            {
+                LogCheckpointProblem($"container {container.Id}: its pod sandbox {container.SandboxId} is gone; checkpoint deleted");
+                await _checkpoints.DeleteAsync(container, cancellationToken);
+                continue;
+            }
+
+            _store.Restore(container);
+            try
+            {
+                _names.Reserve(container.Metadata.ReservationKey(container.SandboxId), container.Id);
+            }
+            catch (ObjectAlreadyExistsException e)
+            {
+                LogCheckpointProblem($"container {container.Id}: {e.Message}");
+            }
+
+            if (container.State == ContainerState.Running)
+            {
+                if (sandbox.State == SandboxState.Ready)
+                {
+                    running.Add(container);
+                }
+                else
+                {
+                    await RecordGoneAsync(container.Id, "the pod VM stopped while the agent was down");
+                }
+            }
+        }
+
+        foreach (var container in running)
+        {
+            Watch(container.Id);
+        }
+
+        LogRecovered(containers.Count, running.Count);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        foreach (var watcher in _watchers.Values)
+        {
+            watcher.Dispose();
+        }
+
+        _watchers.Clear();
+        _stopping.Dispose();
+    }
+
+    private async Task StopLockedAsync(Container container, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (container.State != ContainerState.Running)
+        {
+            return;
+        }
+
+        if (_sandboxes.Find(container.SandboxId) is not { State: SandboxState.Ready } sandbox)
+        {
+            await RecordGoneAsync(container.Id, "the pod VM is not running");
+            return;
+        }
+
+        var socket = _sandboxes.Layout.ChannelSocket(sandbox.VmName);
+        ContainerExit? exit = null;
+        if (timeout > TimeSpan.Zero)
+        {
+            await _guests.SignalAsync(sandbox.Id, socket, container.Id, container.StopSignal, cancellationToken);
+            exit = await WaitForExitAsync(sandbox.Id, socket, container.Id, timeout, cancellationToken);
+        }
+
+        if (exit is null)
+        {
+            await _guests.SignalAsync(sandbox.Id, socket, container.Id, SigKill, cancellationToken);
+            exit = await WaitForExitAsync(sandbox.Id, socket, container.Id, _options.KillWait, cancellationToken)
+                ?? throw new GuestOperationFailedException($"container {container.Id} did not die within {_options.KillWait.TotalSeconds:0} s of SIGKILL");
+        }
+
+        await RecordExitAsync(container.Id, exit);
+        LogStopped(container.Id, exit.ExitCode, timeout.TotalSeconds);
+    }
+
+    private async Task RemoveLockedAsync(Container container, CancellationToken cancellationToken)
+    {
+        if (_store.Find(container.Id) is null)
+        {
+            return;
+        }
+
+        if (_sandboxes.Find(container.SandboxId) is { State: SandboxState.Ready } sandbox)
+        {
+            // CRX kills what still runs, unmounts the root file system and deletes the container.
+            await _guests.RemoveAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, cancellationToken);
+        }
+
+        StopWatching(container.Id);
+        await UnbindMountsAsync(container.SandboxId, container.Id);
+        await _store.RemoveAsync(container.Id, cancellationToken);
+        _names.Release(container.Metadata.ReservationKey(container.SandboxId), container.Id);
+        LogRemoved(container.Id, container.SandboxId);
+    }
+
+    private async Task StopContainersOfAsync(PodSandbox sandbox, CancellationToken cancellationToken)
+    {
+        foreach (var container in _store.List(new ContainerFilter(null, sandbox.Id, ContainerState.Running, null)))
+        {
+            try
+            {
+                await StopAsync(container.Id, TimeSpan.Zero, cancellationToken);
+            }
+            catch (SphereletException e) when (e is GuestUnavailableException or GuestOperationFailedException)
+            {
+                // The VM is stopped next anyway; the exit is recorded as the pod VM's end.
+                LogStopFailed(container.Id, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Binds each host path into the pod share (read-only where asked); the guest sees them under /pod/volumes/ID.</summary>
+    private async Task<IReadOnlyList<ContainerMount>> BindMountsAsync(
+        string sandboxId, string containerId, IReadOnlyList<MountRequest> requests, RollbackSteps undo, CancellationToken cancellationToken)
+    {
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+
+        var directory = _sandboxes.Layout.Volumes(sandboxId, containerId);
+        Directory.CreateDirectory(directory);
+        undo.Push("host path mounts", () => UnbindMountsAsync(sandboxId, containerId));
+        var mounts = new List<ContainerMount>();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            var name = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var target = Path.Combine(directory, name);
+            if (Directory.Exists(request.HostPath))
+            {
+                Directory.CreateDirectory(target);
+            }
+            else
+            {
+                await File.WriteAllBytesAsync(target, [], cancellationToken);
+            }
+
+            await _mounts.BindAsync(request.HostPath, target, request.ReadOnly, request.Propagation == MountPropagation.HostToContainer, cancellationToken);
+            var guestPath = GuestLayout.InShare($"{SandboxLayout.VolumesDirectoryName}/{containerId}/{name}");
+            mounts.Add(new ContainerMount(request.ContainerPath, request.HostPath, request.ReadOnly, request.Propagation, guestPath));
+        }
+
+        return mounts;
+    }
+
+    private async Task UnbindMountsAsync(string sandboxId, string containerId)
+    {
+        var directory = _sandboxes.Layout.Volumes(sandboxId, containerId);
+        if (Directory.Exists(directory))
+        {
+            await _mounts.UnmountAllUnderAsync(directory);
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Waits for the exit up to <paramref name="timeout"/>; null when the process still runs then.</summary>
+    private async Task<ContainerExit?> WaitForExitAsync(string sandboxId, string socket, string containerId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await _guests.WaitAsync(sandboxId, socket, containerId, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Watches a running container until it exits, the agent stops, or the container is removed.</summary>
+    private void Watch(string id)
+    {
+        var watcher = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        if (!_watchers.TryAdd(id, watcher))
+        {
+            watcher.Dispose();
+            return;
+        }
+
+        _ = Task.Run(() => WatchAsync(id, watcher.Token), CancellationToken.None);
+    }
+
+    private void StopWatching(string id)
+    {
+        if (_watchers.TryRemove(id, out var watcher))
+        {
+            watcher.Cancel();
+            watcher.Dispose();
+        }
+    }
+
+    private async Task WatchAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (_store.Find(id) is not { State: ContainerState.Running } container)
+                {
+                    return;
+                }
+
+                if (_sandboxes.Find(container.SandboxId) is not { State: SandboxState.Ready } sandbox)
+                {
+                    await RecordGoneAsync(id, "the pod VM stopped");
+                    return;
+                }
+
+                try
+                {
+                    var exit = await _guests.WaitAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, cancellationToken);
+                    await RecordExitAsync(id, exit);
+                    return;
+                }
+                catch (ObjectNotFoundException)
+                {
+                    // CRX does not know the container: the VM started anew, or it was removed meanwhile.
+                    await RecordGoneAsync(id, "the pod VM no longer has the container");
+                    return;
+                }
+                catch (GuestUnavailableException e)
+                {
+                    LogWatchRetry(id, e.Message);
+                    await Task.Delay(_options.WatchRetry, cancellationToken);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // The agent stops or the container went away: nothing to record.
+        }
+#pragma warning disable CA1031 // A watcher runs detached: whatever fails is logged, never lost.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogWatchFailed(id, e.Message);
+        }
+        finally
+        {
+            if (_watchers.TryGetValue(id, out var mine) && mine.Token == cancellationToken)
+            {
+                _watchers.TryRemove(new KeyValuePair<string, CancellationTokenSource>(id, mine));
+                mine.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The pod's VM stopped: its running containers are over (their own exits were recorded when seen).</summary>
+    private async Task OnSandboxStoppedAsync(string sandboxId)
+    {
+        try
+        {
+            foreach (var container in _store.List(new ContainerFilter(null, sandboxId, ContainerState.Running, null)))
+            {
+                StopWatching(container.Id);
+                await RecordGoneAsync(container.Id, "the pod VM stopped");
+            }
+        }
+        catch (Exception e) when (e is SphereletException or IOException)
+        {
+            LogWatchFailed(sandboxId, e.Message);
+        }
+    }
+
+    private async Task RecordExitAsync(string id, ContainerExit exit)
+    {
+        var reason = exit.OomKilled ? Container.Reasons.OomKilled : exit.ExitCode == 0 ? Container.Reasons.Completed : Container.Reasons.Error;
+        var finishedAt = exit.FinishedAt > 0 ? exit.FinishedAt : UnixNanos();
+        var recorded = await _store.UpdateAsync(
+            id,
+            c => c.State == ContainerState.Running
+                ? c with
+                {
+                    State = ContainerState.Exited,
+                    ExitCode = exit.ExitCode,
+                    Reason = reason,
+                    StartedAt = c.StartedAt > 0 ? c.StartedAt : exit.StartedAt,
+                    FinishedAt = finishedAt,
+                    Message = exit.Signal > 0 ? $"killed by signal {exit.Signal}" : string.Empty,
+                }
+                : c,
+            CancellationToken.None);
+        if (recorded.FinishedAt == finishedAt)
+        {
+            LogExited(id, exit.ExitCode, exit.Signal, reason);
+        }
+    }
+
+    /// <summary>The container's VM went away without telling how it ended: exit code 255, reason Error.</summary>
+    private async Task RecordGoneAsync(string id, string message)
+    {
+        try
+        {
+            await _store.UpdateAsync(
+                id,
+                c => c.State == ContainerState.Running
+                    ? c with { State = ContainerState.Exited, ExitCode = 255, Reason = Container.Reasons.Error, Message = message, FinishedAt = UnixNanos() }
+                    : c,
+                CancellationToken.None);
+            LogGone(id, message);
+        }
+        catch (ObjectNotFoundException)
+        {
+            // Removed meanwhile.
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the container's current value, one operation per container at a time.</summary>
+    private async Task WithContainerAsync(string id, Func<Container, Task> action)
+    {
+        var gate = _operations.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try
+        {
+            if (_store.Find(id) is { } container)
+            {
+                await action(container);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private PodSandbox ReadySandbox(string sandboxId)
+    {
+        var sandbox = _sandboxes.Get(sandboxId);
+        return sandbox.State == SandboxState.Ready
+            ? sandbox
+            : throw new PreconditionFailedException($"pod sandbox {sandbox.Id} is not ready ({sandbox.StateReason})");
+    }
+
+    private static Container Running(Container container, string what) =>
+        container.State == ContainerState.Running
+            ? container
+            : throw new PreconditionFailedException($"cannot {what} container {container.Id}: it is {Describe(container.State)}, not running");
+
+    /// <summary>The container's own process with another command: same env, cwd, user and capabilities, no terminal.</summary>
+    private static byte[] ExecProcess(string processJson, IReadOnlyList<string> command)
+    {
+        var process = JsonNode.Parse(processJson) as JsonObject ?? new JsonObject();
+        process["args"] = new JsonArray(command.Select(a => (JsonNode?)a).ToArray());
+        process["terminal"] = false;
+        process.Remove("consoleSize");
+        return Encoding.UTF8.GetBytes(process.ToJsonString());
+    }
+
+    private void EnsureReady() => _readiness.EnsureReady();
+
+    private static string Describe(ContainerState state) => state.ToString().ToLowerInvariant();
+
+    private long UnixNanos() => (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "container created container={ContainerId} sandbox={SandboxId} name={Name} attempt={Attempt} image={Image}")]
+    private partial void LogCreated(string containerId, string sandboxId, string name, uint attempt, string image);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "container create failed and was undone sandbox={SandboxId} name={Name} error={Error}")]
+    private partial void LogCreateFailed(string sandboxId, string name, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "container create failed and cleanup is incomplete container={ContainerId} sandbox={SandboxId} name={Name} error={Error} leftovers={Leftovers}")]
+    private partial void LogCreateCleanupFailed(string containerId, string sandboxId, string name, string error, string leftovers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "container started container={ContainerId} sandbox={SandboxId}")]
+    private partial void LogStarted(string containerId, string sandboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "container start failed container={ContainerId} error={Error}")]
+    private partial void LogStartFailed(string containerId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "container stopped container={ContainerId} exit_code={ExitCode} timeout_s={TimeoutSeconds}")]
+    private partial void LogStopped(string containerId, int exitCode, double timeoutSeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "container could not be stopped before its pod container={ContainerId} error={Error}")]
+    private partial void LogStopFailed(string containerId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "container exited container={ContainerId} exit_code={ExitCode} signal={Signal} reason={Reason}")]
+    private partial void LogExited(string containerId, int exitCode, int signal, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "container gone with its vm container={ContainerId} reason={Reason}")]
+    private partial void LogGone(string containerId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "container removed container={ContainerId} sandbox={SandboxId}")]
+    private partial void LogRemoved(string containerId, string sandboxId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "container resources updated container={ContainerId}")]
+    private partial void LogResourcesUpdated(string containerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "exec timed out and was killed container={ContainerId} command={Command} timeout_s={TimeoutSeconds}")]
+    private partial void LogExecTimedOut(string containerId, string command, double timeoutSeconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "container watch waits for its guest container={ContainerId} error={Error}")]
+    private partial void LogWatchRetry(string containerId, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "container watch failed id={Id} error={Error}")]
+    private partial void LogWatchFailed(string id, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "container checkpoint problem: {Problem}")]
+    private partial void LogCheckpointProblem(string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "containers recovered containers={Containers} watched={Running}")]
+    private partial void LogRecovered(int containers, int running);
+}

@@ -1,0 +1,9 @@
+namespace Spherelet.Domain.Containers;
+
+/// <summary>What the OCI spec of a new container is computed with, besides the request: paths as the pod VM sees them.</summary>
+/// <param name="RootfsPath">The container's root file system (CRX mounts the overlay there).</param>
+/// <param name="CgroupsPath">The container's cgroup in the VM.</param>
+/// <param name="SandboxFilesDirectory">Where CRX keeps the pod's hostname, hosts and resolv.conf.</param>
+/// <param name="Mounts">The host path mounts, bound into the pod share.</param>
+public sealed record ContainerSpecContext(
+    string ContainerId, string RootfsPath, string CgroupsPath, string SandboxFilesDirectory, IReadOnlyList<ContainerMount> Mounts);

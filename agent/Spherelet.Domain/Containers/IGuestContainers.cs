@@ -1,0 +1,40 @@
+namespace Spherelet.Domain.Containers;
+
+/// <summary>
+/// The containers inside a pod VM, run by its CRX. Each call names the pod and its channel
+/// socket: the connection is opened (or opened again) as needed. Failures are the domain's
+/// typed errors (a lost guest is <see cref="Errors.GuestUnavailableException"/>).
+/// </summary>
+public interface IGuestContainers
+{
+    /// <summary>Writes the bundle, mounts the root file system and has crun create the container; returns its pid.</summary>
+    Task<int> CreateAsync(string sandboxId, string channelSocketPath, GuestContainerCreate create, CancellationToken cancellationToken);
+
+    Task StartAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken);
+
+    /// <summary>Signals the container's main process (nothing happens when it has exited).</summary>
+    Task SignalAsync(string sandboxId, string channelSocketPath, string containerId, int signal, CancellationToken cancellationToken);
+
+    /// <summary>Waits for the main process to exit; answers at once for one that has exited already.</summary>
+    Task<ContainerExit> WaitAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken);
+
+    /// <summary>Kills the container's processes, unmounts its root file system and deletes it; an unknown container is fine.</summary>
+    Task RemoveAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="processJson"/> (an OCI process) in the running container and collects
+    /// its output, each stream capped at <paramref name="maxOutputBytes"/> (the rest is dropped and
+    /// a marker says so). When <paramref name="timeout"/> (if not infinite) passes first, the process is killed.
+    /// </summary>
+    Task<ExecResult> ExecSyncAsync(
+        string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, int maxOutputBytes, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Applies an OCI <c>linux.resources</c> object (JSON) to the container's cgroup.</summary>
+    Task UpdateResourcesAsync(string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, CancellationToken cancellationToken);
+
+    /// <summary>Closes the container's log file and opens it anew at its path.</summary>
+    Task ReopenLogAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken);
+
+    /// <summary>Usage of the VM and of the given containers (every container when none is given).</summary>
+    Task<PodUsage> StatsAsync(string sandboxId, string channelSocketPath, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken);
+}

@@ -1,0 +1,132 @@
+using Google.Protobuf;
+using Spherelet.Crx.Protocol;
+using Spherelet.Crx.Protocol.V1;
+using Spherelet.Domain.Containers;
+using Spherelet.Domain.Errors;
+
+namespace Spherelet.Guest;
+
+/// <summary>The domain's containers (<see cref="IGuestContainers"/>) over each pod's CRX connection (<see cref="GuestConnections"/>).</summary>
+public sealed class GuestContainers : IGuestContainers
+{
+    private const int SigKill = 9;
+
+    private readonly GuestConnections _connections;
+
+    public GuestContainers(GuestConnections connections)
+    {
+        _connections = connections;
+    }
+
+    public async Task<int> CreateAsync(string sandboxId, string channelSocketPath, GuestContainerCreate create, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        return await connection.CreateContainerAsync(
+            new CreateContainer
+            {
+                ContainerId = create.ContainerId,
+                Bundle = create.Bundle,
+                OciSpec = ByteString.CopyFrom(create.Spec.Span),
+                Stdio = new Stdio { Stdin = create.Stdin, StdinOnce = create.StdinOnce, Tty = create.Tty, LogPath = create.LogPath },
+                Rootfs = new Rootfs { LowerDirs = { create.LayerDirectories } },
+            },
+            cancellationToken);
+    }
+
+    public async Task StartAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken) =>
+        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).StartContainerAsync(containerId, cancellationToken);
+
+    public async Task SignalAsync(string sandboxId, string channelSocketPath, string containerId, int signal, CancellationToken cancellationToken) =>
+        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).SignalAsync(containerId, string.Empty, signal, cancellationToken);
+
+    public async Task<ContainerExit> WaitAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken)
+    {
+        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        return ToExit(await connection.WaitAsync(containerId, string.Empty, cancellationToken));
+    }
+
+    public async Task RemoveAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken) =>
+        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).RemoveContainerAsync(containerId, cancellationToken);
+
+    public async Task<ExecResult> ExecSyncAsync(
+        string sandboxId,
+        string channelSocketPath,
+        string containerId,
+        string execId,
+        ReadOnlyMemory<byte> processJson,
+        int maxOutputBytes,
+        TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var process = await connection.ExecAsync(
+            new ExecProcess { ContainerId = containerId, ExecId = execId, OciProcess = ByteString.CopyFrom(processJson.Span), Stdio = new Stdio() },
+            cancellationToken);
+        var stdout = new CappedBuffer(maxOutputBytes);
+        var stderr = new CappedBuffer(maxOutputBytes);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            deadline.CancelAfter(timeout);
+        }
+
+        var timedOut = false;
+        try
+        {
+            await foreach (var chunk in process.Output.ReadAllAsync(deadline.Token))
+            {
+                (chunk.Kind == StreamKind.Stderr ? stderr : stdout).Append(chunk.Data.Span);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            timedOut = true;
+        }
+        catch (Exception e) when (GuestErrors.Translate(e, sandboxId) is { } translated)
+        {
+            throw translated;
+        }
+
+        if (timedOut || cancellationToken.IsCancellationRequested)
+        {
+            // The caller stops waiting: the process must not outlive the call.
+            await connection.SignalAsync(containerId, execId, SigKill, CancellationToken.None);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        ProcessExit exit;
+        try
+        {
+            exit = await process.Exited.WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (GuestErrors.Translate(e, sandboxId) is { } translated)
+        {
+            throw translated;
+        }
+
+        return new ExecResult(stdout.ToArray(), stderr.ToArray(), exit.ExitCode, timedOut);
+    }
+
+    public async Task UpdateResourcesAsync(string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, CancellationToken cancellationToken) =>
+        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).UpdateResourcesAsync(containerId, resourcesJson, cancellationToken);
+
+    public async Task ReopenLogAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken) =>
+        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).ReopenLogAsync(containerId, cancellationToken);
+
+    public async Task<PodUsage> StatsAsync(string sandboxId, string channelSocketPath, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
+    {
+        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var reply = await connection.StatsAsync(containerIds, cancellationToken);
+        return new PodUsage(
+            ToUsage(reply.Vm ?? new CgroupStats(), 0, 0),
+            reply.VmMemoryTotalBytes,
+            reply.Containers.ToDictionary(c => c.ContainerId, c => ToUsage(c.Stats ?? new CgroupStats(), c.WritableBytes, c.WritableInodes), StringComparer.Ordinal));
+    }
+
+    private static ContainerExit ToExit(ProcessExit exit) =>
+        new(exit.ExitCode, exit.Signal, exit.OomKilled, exit.StartedAt, exit.FinishedAt);
+
+    private static ResourceUsage ToUsage(CgroupStats stats, ulong writableBytes, ulong writableInodes) =>
+        new(stats.CpuUsageNs, stats.MemoryUsageBytes, stats.MemoryWorkingSetBytes, stats.Pids, stats.Timestamp, writableBytes, writableInodes);
+}

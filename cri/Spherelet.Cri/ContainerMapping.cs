@@ -1,0 +1,303 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Runtime.V1;
+using Spherelet.Domain.Containers;
+using Spherelet.Domain.Errors;
+using DomainContainer = Spherelet.Domain.Containers.Container;
+using DomainContainerFilter = Spherelet.Domain.Containers.ContainerFilter;
+using DomainContainerMetadata = Spherelet.Domain.Containers.ContainerMetadata;
+using DomainContainerState = Spherelet.Domain.Containers.ContainerState;
+using DomainMountPropagation = Spherelet.Domain.Containers.MountPropagation;
+
+namespace Spherelet.Cri;
+
+/// <summary>Pure mappings between CRI's container messages and the domain's containers.</summary>
+public static class ContainerMapping
+{
+    public static DomainContainerMetadata? ToDomain(Runtime.V1.ContainerMetadata? metadata) =>
+        metadata is null ? null : new DomainContainerMetadata(metadata.Name, metadata.Attempt);
+
+    public static IReadOnlyList<MountRequest> ToMountRequests(IEnumerable<Mount> mounts)
+    {
+        ArgumentNullException.ThrowIfNull(mounts);
+        return mounts.Select(m =>
+        {
+            if (m.Image is { Image.Length: > 0 })
+            {
+                throw new InvalidRequestException($"mount {m.ContainerPath}: image volumes are not supported");
+            }
+
+            if (m.UidMappings.Count > 0 || m.GidMappings.Count > 0)
+            {
+                throw new InvalidRequestException($"mount {m.ContainerPath}: ID-mapped mounts are not supported");
+            }
+
+            return new MountRequest(m.ContainerPath, m.HostPath, m.Readonly, m.Propagation switch
+            {
+                Runtime.V1.MountPropagation.PropagationHostToContainer => DomainMountPropagation.HostToContainer,
+                Runtime.V1.MountPropagation.PropagationBidirectional => DomainMountPropagation.Bidirectional,
+                _ => DomainMountPropagation.Private,
+            });
+        }).ToList();
+    }
+
+    public static DomainContainerFilter ToFilter(Runtime.V1.ContainerFilter? filter) =>
+        filter is null
+            ? DomainContainerFilter.All
+            : new DomainContainerFilter(
+                filter.Id.Length > 0 ? filter.Id : null,
+                filter.PodSandboxId.Length > 0 ? filter.PodSandboxId : null,
+                filter.State is { } state ? ToDomain(state.State) : null,
+                filter.LabelSelector.Count > 0 ? new Dictionary<string, string>(filter.LabelSelector, StringComparer.Ordinal) : null);
+
+    public static DomainContainerFilter ToFilter(ContainerStatsFilter? filter) =>
+        filter is null
+            ? DomainContainerFilter.All
+            : new DomainContainerFilter(
+                filter.Id.Length > 0 ? filter.Id : null,
+                filter.PodSandboxId.Length > 0 ? filter.PodSandboxId : null,
+                null,
+                filter.LabelSelector.Count > 0 ? new Dictionary<string, string>(filter.LabelSelector, StringComparer.Ordinal) : null);
+
+    public static Runtime.V1.Container ToListItem(DomainContainer container)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        var item = new Runtime.V1.Container
+        {
+            Id = container.Id,
+            PodSandboxId = container.SandboxId,
+            Metadata = ToCri(container.Metadata),
+            Image = ImageSpec(container),
+            ImageRef = container.Image.Ref,
+            ImageId = container.Image.Id,
+            State = ToCri(container.State),
+            CreatedAt = container.CreatedAt,
+        };
+        item.Labels.Add(container.Labels.ToDictionary());
+        item.Annotations.Add(container.Annotations.ToDictionary());
+        return item;
+    }
+
+    public static ContainerStatus ToStatus(DomainContainer container)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        var status = new ContainerStatus
+        {
+            Id = container.Id,
+            Metadata = ToCri(container.Metadata),
+            State = ToCri(container.State),
+            CreatedAt = container.CreatedAt,
+            StartedAt = container.StartedAt,
+            FinishedAt = container.FinishedAt,
+            ExitCode = container.ExitCode,
+            Image = ImageSpec(container),
+            ImageRef = container.Image.Ref,
+            ImageId = container.Image.Id,
+            Reason = container.Reason,
+            Message = container.Message,
+            LogPath = container.HostLogPath,
+            Resources = new ContainerResources { Linux = ResourcesFromOci(container.ResourcesJson) },
+            User = UserFromProcess(container.ProcessJson),
+            StopSignal = Signals.ToCri(container.StopSignal),
+        };
+        status.Labels.Add(container.Labels.ToDictionary());
+        status.Annotations.Add(container.Annotations.ToDictionary());
+        status.Mounts.Add(container.Mounts.Select(m => new Mount
+        {
+            ContainerPath = m.ContainerPath,
+            HostPath = m.HostPath,
+            Readonly = m.ReadOnly,
+            Propagation = m.Propagation == DomainMountPropagation.HostToContainer
+                ? Runtime.V1.MountPropagation.PropagationHostToContainer
+                : Runtime.V1.MountPropagation.PropagationPrivate,
+        }));
+        return status;
+    }
+
+    /// <summary>The verbose info of ContainerStatus: what the agent knows beyond CRI's fields, as JSON.</summary>
+    public static string VerboseInfo(DomainContainer container, string vmName)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        var info = new JsonObject
+        {
+            ["sandboxId"] = container.SandboxId,
+            ["vmName"] = vmName,
+            ["pid"] = container.Pid,
+            ["imageLayers"] = new JsonArray(container.Image.LayerDirectories.Select(l => (JsonNode?)l).ToArray()),
+            ["stopSignal"] = container.StopSignal,
+            ["process"] = JsonNode.Parse(container.ProcessJson),
+            ["resources"] = JsonNode.Parse(container.ResourcesJson),
+            ["mounts"] = new JsonArray(container.Mounts.Select(m => (JsonNode?)new JsonObject
+            {
+                ["containerPath"] = m.ContainerPath,
+                ["hostPath"] = m.HostPath,
+                ["guestPath"] = m.GuestPath,
+                ["readonly"] = m.ReadOnly,
+            }).ToArray()),
+        };
+        return info.ToJsonString();
+    }
+
+    public static Runtime.V1.ContainerStats ToStats(DomainContainer container, ResourceUsage usage)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        ArgumentNullException.ThrowIfNull(usage);
+        var stats = new Runtime.V1.ContainerStats
+        {
+            Attributes = new ContainerAttributes { Id = container.Id, Metadata = ToCri(container.Metadata) },
+            Cpu = Cpu(usage),
+            Memory = Memory(usage),
+            WritableLayer = new FilesystemUsage
+            {
+                Timestamp = usage.Timestamp,
+                FsId = new FilesystemIdentifier { Mountpoint = GuestLayout.Rootfs(container.Id) },
+                UsedBytes = new UInt64Value { Value = usage.WritableBytes },
+                InodesUsed = new UInt64Value { Value = usage.WritableInodes },
+            },
+        };
+        stats.Attributes.Labels.Add(container.Labels.ToDictionary());
+        stats.Attributes.Annotations.Add(container.Annotations.ToDictionary());
+        return stats;
+    }
+
+    public static Runtime.V1.PodSandboxStats ToPodStats(Domain.Sandboxes.PodSandbox sandbox, PodUsage usage, IEnumerable<DomainContainer> containers)
+    {
+        ArgumentNullException.ThrowIfNull(sandbox);
+        ArgumentNullException.ThrowIfNull(usage);
+        var stats = new Runtime.V1.PodSandboxStats
+        {
+            Attributes = new PodSandboxAttributes { Id = sandbox.Id, Metadata = SandboxMapping.ToCri(sandbox.Metadata) },
+            Linux = new LinuxPodSandboxStats
+            {
+                Cpu = Cpu(usage.Vm),
+                Memory = Memory(usage.Vm, usage.VmMemoryTotalBytes),
+                Process = new ProcessUsage { Timestamp = usage.Vm.Timestamp, ProcessCount = new UInt64Value { Value = usage.Vm.Processes } },
+            },
+        };
+        stats.Attributes.Labels.Add(sandbox.Labels.ToDictionary());
+        stats.Attributes.Annotations.Add(sandbox.Annotations.ToDictionary());
+        foreach (var container in containers)
+        {
+            if (usage.Containers.TryGetValue(container.Id, out var containerUsage))
+            {
+                stats.Linux.Containers.Add(ToStats(container, containerUsage));
+            }
+        }
+
+        return stats;
+    }
+
+    /// <summary>CRI's resources from the OCI <c>linux.resources</c> the container has.</summary>
+    public static LinuxContainerResources ResourcesFromOci(string resourcesJson)
+    {
+        ArgumentNullException.ThrowIfNull(resourcesJson);
+        var result = new LinuxContainerResources();
+        if (JsonNode.Parse(resourcesJson) is not JsonObject resources)
+        {
+            return result;
+        }
+
+        if (resources["cpu"] is JsonObject cpu)
+        {
+            result.CpuShares = Number(cpu, "shares");
+            result.CpuQuota = Number(cpu, "quota");
+            result.CpuPeriod = Number(cpu, "period");
+            result.CpusetCpus = cpu["cpus"]?.GetValue<string>() ?? string.Empty;
+            result.CpusetMems = cpu["mems"]?.GetValue<string>() ?? string.Empty;
+        }
+
+        if (resources["memory"] is JsonObject memory)
+        {
+            result.MemoryLimitInBytes = Number(memory, "limit");
+            result.MemorySwapLimitInBytes = Number(memory, "swap");
+        }
+
+        if (resources["hugepageLimits"] is JsonArray hugepages)
+        {
+            result.HugepageLimits.Add(hugepages.OfType<JsonObject>().Select(h => new HugepageLimit
+            {
+                PageSize = h["pageSize"]?.GetValue<string>() ?? string.Empty,
+                Limit = (ulong)Number(h, "limit"),
+            }));
+        }
+
+        if (resources["unified"] is JsonObject unified)
+        {
+            result.Unified.Add(unified.ToDictionary(u => u.Key, u => u.Value?.GetValue<string>() ?? string.Empty));
+        }
+
+        return result;
+    }
+
+    /// <summary>The uid, gid and groups of the container's process (from its OCI process JSON).</summary>
+    public static ContainerUser UserFromProcess(string processJson)
+    {
+        ArgumentNullException.ThrowIfNull(processJson);
+        var linux = new LinuxContainerUser();
+        if (JsonNode.Parse(processJson)?["user"] is JsonObject user)
+        {
+            linux.Uid = Number(user, "uid");
+            linux.Gid = Number(user, "gid");
+            if (user["additionalGids"] is JsonArray groups)
+            {
+                linux.SupplementalGroups.Add(groups.Select(g => g?.GetValue<long>() ?? 0));
+            }
+        }
+
+        return new ContainerUser { Linux = linux };
+    }
+
+    /// <summary>The parts of a built OCI spec the agent keeps: the whole, its process and its resources.</summary>
+    public static ContainerSpec ToContainerSpec(JsonObject spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return new ContainerSpec(
+            JsonSerializer.SerializeToUtf8Bytes(spec),
+            spec["process"]?.ToJsonString() ?? "{}",
+            spec["linux"]?["resources"]?.ToJsonString() ?? "{}");
+    }
+
+    public static Runtime.V1.ContainerState ToCri(DomainContainerState state) => state switch
+    {
+        DomainContainerState.Created => Runtime.V1.ContainerState.ContainerCreated,
+        DomainContainerState.Running => Runtime.V1.ContainerState.ContainerRunning,
+        DomainContainerState.Exited => Runtime.V1.ContainerState.ContainerExited,
+        _ => Runtime.V1.ContainerState.ContainerUnknown,
+    };
+
+    public static DomainContainerState ToDomain(Runtime.V1.ContainerState state) => state switch
+    {
+        Runtime.V1.ContainerState.ContainerCreated => DomainContainerState.Created,
+        Runtime.V1.ContainerState.ContainerRunning => DomainContainerState.Running,
+        Runtime.V1.ContainerState.ContainerExited => DomainContainerState.Exited,
+        _ => DomainContainerState.Unknown,
+    };
+
+    private static Runtime.V1.ContainerMetadata ToCri(DomainContainerMetadata metadata) =>
+        new() { Name = metadata.Name, Attempt = metadata.Attempt };
+
+    private static Runtime.V1.ImageSpec ImageSpec(DomainContainer container) =>
+        new() { Image = container.Image.Reference, UserSpecifiedImage = container.Image.Reference, ImageRef = container.Image.Ref };
+
+    private static CpuUsage Cpu(ResourceUsage usage) =>
+        new() { Timestamp = usage.Timestamp, UsageCoreNanoSeconds = new UInt64Value { Value = usage.CpuNanoseconds } };
+
+    private static MemoryUsage Memory(ResourceUsage usage, ulong total = 0)
+    {
+        var memory = new MemoryUsage
+        {
+            Timestamp = usage.Timestamp,
+            WorkingSetBytes = new UInt64Value { Value = usage.WorkingSetBytes },
+            UsageBytes = new UInt64Value { Value = usage.MemoryUsageBytes },
+        };
+        if (total > 0)
+        {
+            memory.AvailableBytes = new UInt64Value { Value = total > usage.WorkingSetBytes ? total - usage.WorkingSetBytes : 0 };
+        }
+
+        return memory;
+    }
+
+    private static long Number(JsonObject json, string name) =>
+        json[name] is JsonValue value && value.TryGetValue<long>(out var number) ? number : 0;
+}

@@ -1,0 +1,25 @@
+using Grpc.Core;
+using Runtime.V1;
+using Spherelet.Domain.Sandboxes;
+
+namespace Spherelet.Cri;
+
+public sealed partial class RuntimeServiceAdapter
+{
+    /// <summary>Statistics of the READY pods that match (a stopped pod's VM has none).</summary>
+    public override async Task<ListPodSandboxStatsResponse> ListPodSandboxStats(ListPodSandboxStatsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var filter = request.Filter is { } f
+            ? new SandboxFilter(
+                f.Id.Length > 0 ? f.Id : null,
+                SandboxState.Ready,
+                f.LabelSelector.Count > 0 ? new Dictionary<string, string>(f.LabelSelector, StringComparer.Ordinal) : null)
+            : new SandboxFilter(null, SandboxState.Ready, null);
+        var stats = await Task.WhenAll(_sandboxes.List(filter).Select(s => PodStatsAsync(s, context.CancellationToken)));
+        var response = new ListPodSandboxStatsResponse();
+        response.Stats.Add(stats.OfType<Runtime.V1.PodSandboxStats>());
+        return response;
+    }
+}
