@@ -1,11 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net.Sockets;
-using Grpc.Core;
 using Runtime.V1;
 using Spherelet.Cri;
-using Spherelet.Crx.Protocol;
-using Spherelet.Tests.Shared;
 
 namespace Spherelet.Benchmarks;
 
@@ -20,41 +15,40 @@ internal static class SandboxBenchmark
     public static async Task RunAsync(SandboxBenchOptions options, TextWriter output)
     {
         var dir = Directory.CreateTempSubdirectory("sph-bench-sbx-").FullName;
-        var socket = Path.Combine(dir, "run", "s.sock");
-        await File.WriteAllTextAsync(Path.Combine(dir, "spherelet.json"), "{}");
-        using var daemon = StartDaemon(options, dir, socket);
+        using var daemon = PodVmDaemon.Start(options.Daemon, options.Kernel, options.Initramfs, dir);
+        using var channel = CriChannel.ForUnixSocket(PodVmDaemon.Socket(dir));
+        var client = new RuntimeService.RuntimeServiceClient(channel);
+        var completed = false;
         try
         {
-            using var channel = CriChannel.ForUnixSocket(socket);
-            var client = new RuntimeService.RuntimeServiceClient(channel);
-            await WaitRecoveredAsync(client, daemon);
+            await PodVmDaemon.WaitRecoveredAsync(client, daemon);
 
             var runpMs = new List<double>();
             var qemuMs = new List<double>();
             for (var run = 0; run < options.Runs; run++)
             {
-                qemuMs.Add(await PlainQemuToReadyAsync(options));
+                qemuMs.Add(await PlainQemu.ToReadyAsync(options.Kernel, options.Initramfs));
                 var watch = Stopwatch.StartNew();
-                var id = await RunPodAsync(client, $"seq-{run}");
+                var id = await PodCalls.RunAsync(client, PodCalls.Config($"seq-{run}"));
                 runpMs.Add(watch.Elapsed.TotalMilliseconds);
-                await RemovePodAsync(client, id);
+                await PodCalls.RemoveAsync(client, id);
             }
 
             var sequential = Stopwatch.StartNew();
             var sequentialIds = new List<string>();
             for (var i = 0; i < options.Parallel; i++)
             {
-                sequentialIds.Add(await RunPodAsync(client, $"one-by-one-{i}"));
+                sequentialIds.Add(await PodCalls.RunAsync(client, PodCalls.Config($"one-by-one-{i}")));
             }
 
             var sequentialMs = sequential.Elapsed.TotalMilliseconds;
             foreach (var id in sequentialIds)
             {
-                await RemovePodAsync(client, id);
+                await PodCalls.RemoveAsync(client, id);
             }
 
             var parallel = Stopwatch.StartNew();
-            var parallelIds = await Task.WhenAll(Enumerable.Range(0, options.Parallel).Select(i => RunPodAsync(client, $"at-once-{i}")));
+            var parallelIds = await Task.WhenAll(Enumerable.Range(0, options.Parallel).Select(i => PodCalls.RunAsync(client, PodCalls.Config($"at-once-{i}"))));
             var parallelMs = parallel.Elapsed.TotalMilliseconds;
 
             // Idle pods: let the guests settle, then read PSS of each pod's QEMU and of the agent.
@@ -62,16 +56,14 @@ internal static class SandboxBenchmark
             var qemuPss = new List<double>();
             foreach (var id in parallelIds)
             {
-                var vm = "sph-" + id[..12];
-                var pid = int.Parse((await File.ReadAllTextAsync($"/run/libvirt/qemu/{vm}.pid")).Trim(), CultureInfo.InvariantCulture);
-                qemuPss.Add(PssMib(pid));
+                qemuPss.Add(await PodMemory.QemuPssMibAsync(id));
             }
 
-            var agentPss = PssMib(daemon.Id);
+            var agentPss = PodMemory.PssMib(daemon.Id);
             var perPod = qemuPss.Average() + (agentPss / parallelIds.Length);
             foreach (var id in parallelIds)
             {
-                await RemovePodAsync(client, id);
+                await PodCalls.RemoveAsync(client, id);
             }
 
             var runp = Stats.Median(runpMs);
@@ -93,130 +85,20 @@ internal static class SandboxBenchmark
             output.WriteLine(
                 $"result: runp_ratio={Stats.F(ratio, "0.00")} runp_ms={Stats.F(runp)} plain_qemu_ms={Stats.F(qemu)} " +
                 $"parallel_ms={Stats.F(parallelMs)} sequential_ms={Stats.F(sequentialMs)} pss_mib_per_pod={Stats.F(perPod)}");
+            completed = true;
         }
         finally
         {
-            if (!daemon.HasExited)
+            if (!completed && !daemon.HasExited)
             {
-                _ = Tmds.Linux.LibC.kill(daemon.Id, Tmds.Linux.LibC.SIGTERM);
-                await daemon.WaitForExitAsync();
+                await PodCalls.RemoveLeftoversAsync(client);
             }
 
+            await PodVmDaemon.StopAsync(daemon);
             Directory.Delete(dir, recursive: true);
         }
     }
 
     private static void Row(TextWriter output, string name, List<double> values) =>
         output.WriteLine($"| {name,-46} | {Stats.F(Stats.Median(values)),10} | {Stats.F(Stats.Percentile(values, 90)),10} | {Stats.F(values.Min()),10} |");
-
-    private static Process StartDaemon(SandboxBenchOptions options, string dir, string socket)
-    {
-        var start = new ProcessStartInfo(options.Daemon) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "--config", Path.Combine(dir, "spherelet.json"), "--socket", socket, "--root", Path.Combine(dir, "lib"), "--state", Path.Combine(dir, "run"), "--log-level", "Warning" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["SPHERELET__GUEST__KERNELPATH"] = options.Kernel;
-        start.Environment["SPHERELET__GUEST__INITRAMFSPATH"] = options.Initramfs;
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitRecoveredAsync(RuntimeService.RuntimeServiceClient client, Process daemon)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            if (daemon.HasExited)
-            {
-                throw new InvalidOperationException($"spherelet exited with {daemon.ExitCode}");
-            }
-
-            try
-            {
-                await client.ListPodSandboxAsync(new ListPodSandboxRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
-                return;
-            }
-            catch (RpcException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
-
-    private static async Task<string> RunPodAsync(RuntimeService.RuntimeServiceClient client, string name)
-    {
-        var response = await client.RunPodSandboxAsync(new RunPodSandboxRequest
-        {
-            Config = new PodSandboxConfig
-            {
-                Metadata = new PodSandboxMetadata { Name = name, Namespace = "bench", Uid = Guid.NewGuid().ToString(), Attempt = 0 },
-                Hostname = name,
-            },
-        });
-        return response.PodSandboxId;
-    }
-
-    private static async Task RemovePodAsync(RuntimeService.RuntimeServiceClient client, string id)
-    {
-        await client.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = id });
-        await client.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id });
-    }
-
-    /// <summary>QEMU with the pod VM's command line, from exec until CRX answers Hello on the channel.</summary>
-    private static async Task<double> PlainQemuToReadyAsync(SandboxBenchOptions options)
-    {
-        var directory = Directory.CreateTempSubdirectory("sph-bench-vm-").FullName;
-        var start = new ProcessStartInfo("qemu-system-x86_64") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in GuestQemuCommand.Arguments(options.Kernel, options.Initramfs, directory, "null", string.Empty))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var watch = Stopwatch.StartNew();
-        using var qemu = Process.Start(start)!;
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-            var path = Path.Combine(directory, "crx.sock");
-            while (!File.Exists(path))
-            {
-                await Task.Delay(5, timeout.Token);
-            }
-
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), timeout.Token);
-            await using var client = await CrxClient.ConnectAsync(new NetworkStream(socket, ownsSocket: true), "bench", timeout.Token);
-            return watch.Elapsed.TotalMilliseconds;
-        }
-        finally
-        {
-            if (!qemu.HasExited)
-            {
-                qemu.Kill();
-                await qemu.WaitForExitAsync();
-            }
-
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    private static double PssMib(int pid)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
-        {
-            if (line.StartsWith("Pss:", StringComparison.Ordinal))
-            {
-                var kib = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-                return kib / 1024.0;
-            }
-        }
-
-        throw new InvalidDataException($"no Pss in /proc/{pid}/smaps_rollup");
-    }
 }

@@ -25,7 +25,7 @@ public sealed class GuestRootfsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var unpacker = new LayerUnpacker(NullLogger<LayerUnpacker>.Instance);
-        await UnpackAsync(unpacker, "base", TestRegistry.BusyboxLayer().Blob);
+        await UnpackAsync(unpacker, "base", BusyboxLayer.Build().Blob);
         await UnpackAsync(unpacker, "etc", new TestLayer().Directory("etc").Text("etc/motd", "from the image\n").Directory("data").Text("data/old", "old").Build().Blob);
         await UnpackAsync(unpacker, "change", new TestLayer().Directory("bin").Whiteout("bin/true").Directory("data").Opaque("data").Text("data/new", "new").Build().Blob);
         _vm = GuestVm.Boot(_layers);

@@ -188,7 +188,7 @@ public sealed class ImagePullTests : IClassFixture<TestRegistry>, IDisposable
         await using var locked = await RegistryServer.StartAsync(requireLogin: true);
         using (var pusher = new RegistryPusher(locked))
         {
-            await pusher.PushImageAsync("private/busybox", "1", [TestRegistry.BusyboxLayer()]);
+            await pusher.PushImageAsync("private/busybox", "1", [BusyboxLayer.Build()]);
         }
 
         var reference = $"{locked.Host}/private/busybox:1";

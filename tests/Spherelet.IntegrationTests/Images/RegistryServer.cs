@@ -66,8 +66,28 @@ public sealed class RegistryServer : IAsyncDisposable
         var start = new ProcessStartInfo("docker-registry") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("serve");
         start.ArgumentList.Add(config);
-        var server = new RegistryServer(Process.Start(start)!, directory, port, login);
-        await server.WaitUntilServingAsync();
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Directory.Delete(directory, recursive: true);
+            throw new InvalidOperationException("cannot run docker-registry (Debian package docker-registry): " + e.Message, e);
+        }
+
+        var server = new RegistryServer(process, directory, port, login);
+        try
+        {
+            await server.WaitUntilServingAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
         return server;
     }
 

@@ -32,7 +32,7 @@ public sealed class TestRegistry : IAsyncLifetime
     {
         Server = await RegistryServer.StartAsync();
         using var pusher = new RegistryPusher(Server);
-        var busyboxLayer = BusyboxLayer();
+        var busyboxLayer = BusyboxLayer.Build();
         var busybox = await pusher.PushImageAsync("tests/busybox", "1.0", [busyboxLayer], BusyboxConfig());
         BusyboxId = busybox.ConfigDigest;
         BusyboxManifestDigest = busybox.ManifestDigest;
@@ -62,16 +62,4 @@ public sealed class TestRegistry : IAsyncLifetime
         ["Labels"] = new JsonObject { ["org.spherelet.test"] = "busybox" },
         ["ExposedPorts"] = new JsonObject { ["8080/tcp"] = new JsonObject() },
     };
-
-    /// <summary>Debian's busybox-static with the applets a test needs.</summary>
-    public static (byte[] Blob, string Digest, string DiffId) BusyboxLayer()
-    {
-        var layer = new TestLayer().Directory("bin").File("bin/busybox", File.ReadAllBytes("/bin/busybox"), (UnixFileMode)0b111_101_101);
-        foreach (var applet in new[] { "sh", "echo", "cat", "ls", "sleep", "true" })
-        {
-            layer.Symlink("bin/" + applet, "busybox");
-        }
-
-        return layer.Directory("root", (UnixFileMode)0b111_000_000).Directory("tmp", (UnixFileMode)0b111_111_111 | UnixFileMode.StickyBit).Build();
-    }
 }
