@@ -1,0 +1,226 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Runtime.V1;
+
+namespace Spherelet.IntegrationTests.Containers;
+
+/// <summary>
+/// What a container's config controls, seen from inside the container through its CRI log:
+/// environment, working directory, user and groups, a read-only root file system and host
+/// path mounts, and the configs that are refused. One pod VM for the whole class.
+/// </summary>
+[Collection(ContainerPod.Collection)]
+public sealed class ContainerConfigTests : IClassFixture<ContainerPod>
+{
+    private readonly ContainerPod _pod;
+
+    public ContainerConfigTests(ContainerPod pod)
+    {
+        _pod = pod;
+    }
+
+    [Fact]
+    public async Task Envs_are_set_in_the_process_and_replace_the_image_env_of_the_same_name()
+    {
+        var config = _pod.Container("env", "env");
+        config.Envs.Add(new KeyValue { Key = "GREETING", Value = ByteString.CopyFromUtf8("hello from the pod") });
+        config.Envs.Add(new KeyValue { Key = "EMPTY", Value = ByteString.Empty });
+        config.Envs.Add(new KeyValue { Key = "PATH", Value = ByteString.CopyFromUtf8("/bin:/work") });
+
+        var (exit, stdout) = await RunToExitAsync(config, "GREETING=hello from the pod");
+
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Contains("GREETING=hello from the pod", stdout);
+        Assert.Contains("EMPTY=", stdout);
+        Assert.Equal("PATH=/bin:/work", Assert.Single(stdout, l => l.StartsWith("PATH=", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Without_a_working_dir_or_user_the_process_runs_as_root_in_the_root_directory()
+    {
+        var (exit, stdout) = await RunToExitAsync(_pod.Container("defaults", "sh", "-c", "id -u; id -g; pwd"), "/");
+
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Equal(["0", "0", "/"], stdout);
+    }
+
+    [Fact]
+    public async Task WorkingDir_is_the_process_working_directory()
+    {
+        var config = _pod.Container("cwd", "pwd");
+        config.WorkingDir = "/work";
+
+        var (exit, stdout) = await RunToExitAsync(config, "/work");
+
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Equal(["/work"], stdout);
+    }
+
+    [Fact]
+    public async Task RunAsUser_and_RunAsGroup_set_the_process_uid_and_gid()
+    {
+        var config = _pod.Container("uid", "sh", "-c", "id -u; id -g");
+        config.Linux = new LinuxContainerConfig
+        {
+            SecurityContext = new LinuxContainerSecurityContext { RunAsUser = new Int64Value { Value = 2000 }, RunAsGroup = new Int64Value { Value = 3000 } },
+        };
+
+        var (exit, stdout) = await RunToExitAsync(config, "3000");
+
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Equal(["2000", "3000"], stdout);
+    }
+
+    [Fact]
+    public async Task RunAsUsername_is_looked_up_in_the_image_passwd_and_gets_the_user_groups_from_the_image_group_file()
+    {
+        var config = _pod.Container("username", "sh", "-c", "id -un; id -u; id -g; id -G");
+        config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { RunAsUsername = "app" } };
+
+        var (exit, stdout) = await RunToExitAsync(config, "app");
+
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Equal(4, stdout.Count);
+        Assert.Equal(["app", $"{ContainerTestImage.AppUid}", $"{ContainerTestImage.AppGid}"], stdout.Take(3));
+        Assert.Contains($"{ContainerTestImage.ExtraGid}", stdout[3].Split(' '));
+    }
+
+    [Fact]
+    public async Task SupplementalGroups_are_added_to_the_process_groups()
+    {
+        var config = _pod.Container("groups", "sh", "-c", "id -u; id -g; id -G");
+        config.Linux = new LinuxContainerConfig
+        {
+            SecurityContext = new LinuxContainerSecurityContext
+            {
+                RunAsUser = new Int64Value { Value = ContainerTestImage.AppUid },
+                RunAsGroup = new Int64Value { Value = ContainerTestImage.ExtraGid },
+                SupplementalGroups = { 5555, 6666 },
+            },
+        };
+
+        var (exit, stdout) = await RunToExitAsync(config, $"{ContainerTestImage.AppUid}");
+
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Equal(3, stdout.Count);
+        Assert.Equal([$"{ContainerTestImage.AppUid}", $"{ContainerTestImage.ExtraGid}"], stdout.Take(2));
+        var groups = stdout[2].Split(' ');
+        Assert.Contains("5555", groups);
+        Assert.Contains("6666", groups);
+    }
+
+    [Fact]
+    public async Task ReadonlyRootfs_makes_writing_to_the_root_file_system_fail()
+    {
+        var writable = await RunToExitAsync(_pod.Container("rootfs-rw", "touch", "/x"), null);
+        var config = _pod.Container("rootfs-ro", "touch", "/x");
+        config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { ReadonlyRootfs = true } };
+
+        var id = await _pod.RunAsync(config);
+        var exit = await _pod.WaitUntilExitedAsync(id);
+        var log = await _pod.WaitForLogAsync(config, l => l.Any(r => r.Stream == "stderr"));
+
+        Assert.Equal(0, writable.Exit.ExitCode);
+        Assert.NotEqual(0, exit.ExitCode);
+        Assert.Equal("Error", exit.Reason);
+        Assert.Contains(log, r => r.Stream == "stderr" && r.Message.Contains("Read-only file system", StringComparison.Ordinal));
+        await _pod.RemoveAsync(id);
+    }
+
+    [Fact]
+    public async Task A_read_write_host_path_mount_shows_host_files_and_the_container_writes_appear_on_the_host()
+    {
+        var host = HostDirectory("host-rw");
+        var config = _pod.Container("mount-rw", "sh", "-c", "cat /mnt/rw/from-host.txt && echo written in the container > /mnt/rw/from-container.txt");
+        config.Mounts.Add(new Mount { ContainerPath = "/mnt/rw", HostPath = host, Readonly = false });
+
+        var id = await _pod.CreateAsync(config);
+        var status = await _pod.StatusAsync(id);
+        await _pod.StartAsync(id);
+        var exit = await _pod.WaitUntilExitedAsync(id);
+        var stdout = await _pod.StdoutAsync(config, "written on the host");
+
+        var mount = Assert.Single(status.Mounts);
+        Assert.Equal(("/mnt/rw", host, false), (mount.ContainerPath, mount.HostPath, mount.Readonly));
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Equal(["written on the host"], stdout);
+        Assert.Equal("written in the container\n", await File.ReadAllTextAsync(Path.Combine(host, "from-container.txt")));
+        await _pod.RemoveAsync(id);
+    }
+
+    [Fact]
+    public async Task A_readonly_host_path_mount_can_be_read_but_refuses_writes()
+    {
+        var host = HostDirectory("host-ro");
+        var config = _pod.Container("mount-ro", "sh", "-c", "cat /mnt/ro/from-host.txt && touch /mnt/ro/refused");
+        config.Mounts.Add(new Mount { ContainerPath = "/mnt/ro", HostPath = host, Readonly = true });
+
+        var id = await _pod.CreateAsync(config);
+        var status = await _pod.StatusAsync(id);
+        await _pod.StartAsync(id);
+        var exit = await _pod.WaitUntilExitedAsync(id);
+        var log = await _pod.WaitForLogAsync(config, l => l.Any(r => r.Stream == "stderr"));
+
+        var mount = Assert.Single(status.Mounts);
+        Assert.Equal(("/mnt/ro", host, true), (mount.ContainerPath, mount.HostPath, mount.Readonly));
+        Assert.NotEqual(0, exit.ExitCode);
+        Assert.Contains(log, r => r.Stream == "stdout" && r.Message == "written on the host");
+        Assert.Contains(log, r => r.Stream == "stderr" && r.Message.Contains("Read-only file system", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(host, "refused")), "a write went through the read-only mount");
+        await _pod.RemoveAsync(id);
+    }
+
+    [Fact]
+    public async Task A_mount_of_a_missing_host_path_is_invalid_argument_and_creates_nothing()
+    {
+        var missing = Path.Combine(_pod.Dir.Path, "no-such-host-dir");
+        var config = _pod.Container("mount-missing", "true");
+        config.Mounts.Add(new Mount { ContainerPath = "/mnt/missing", HostPath = missing });
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _pod.CreateAsync(config));
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains(missing, failure.Status.Detail, StringComparison.Ordinal);
+        Assert.False(Path.Exists(missing), "the missing host path was created");
+        await AssertNoContainerNamedAsync("mount-missing");
+    }
+
+    [Fact]
+    public async Task Bidirectional_mount_propagation_is_invalid_argument_and_creates_nothing()
+    {
+        var config = _pod.Container("mount-shared", "true");
+        config.Mounts.Add(new Mount { ContainerPath = "/mnt/shared", HostPath = HostDirectory("host-shared"), Propagation = MountPropagation.PropagationBidirectional });
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _pod.CreateAsync(config));
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        await AssertNoContainerNamedAsync("mount-shared");
+    }
+
+    /// <summary>Runs the container to its end, removes it, and returns its exit status and its stdout lines (waiting for <paramref name="lastLine"/>).</summary>
+    private async Task<(ContainerStatus Exit, IReadOnlyList<string> Stdout)> RunToExitAsync(ContainerConfig config, string? lastLine)
+    {
+        var id = await _pod.RunAsync(config);
+        var exit = await _pod.WaitUntilExitedAsync(id);
+        var stdout = await _pod.StdoutAsync(config, lastLine);
+        await _pod.RemoveAsync(id);
+        return (exit, stdout);
+    }
+
+    /// <summary>A fresh host directory holding from-host.txt.</summary>
+    private string HostDirectory(string name)
+    {
+        var path = Path.Combine(_pod.Dir.Path, name);
+        Directory.CreateDirectory(path);
+        File.WriteAllText(Path.Combine(path, "from-host.txt"), "written on the host\n");
+        return path;
+    }
+
+    /// <summary>No container of that name is listed, and the name is free: a valid config of that name is created (then removed).</summary>
+    private async Task AssertNoContainerNamedAsync(string name)
+    {
+        var listed = await _pod.Runtime.ListContainersAsync(new ListContainersRequest { Filter = new ContainerFilter { PodSandboxId = _pod.PodId } });
+        Assert.DoesNotContain(listed.Containers, c => c.Metadata.Name == name);
+        await _pod.RemoveAsync(await _pod.CreateAsync(_pod.Container(name, "true")));
+    }
+}

@@ -1,0 +1,74 @@
+using Grpc.Core;
+using Runtime.V1;
+
+namespace Spherelet.IntegrationTests.Containers;
+
+/// <summary>
+/// Containers outlive the agent: stopped while its containers run, a new agent on the same
+/// directories reports each container as it really is, including one that exited while no
+/// agent was there, and their logs kept being written. One pod VM.
+/// </summary>
+[Collection(ContainerPod.Collection)]
+public sealed class ContainerRestartTests : IClassFixture<ContainerPod>
+{
+    private static readonly TimeSpan AgentAway = TimeSpan.FromSeconds(9);
+
+    private readonly ContainerPod _pod;
+
+    public ContainerRestartTests(ContainerPod pod)
+    {
+        _pod = pod;
+    }
+
+    [Fact]
+    public async Task After_an_agent_restart_containers_are_reported_as_they_are_with_exit_codes_from_while_it_was_away_and_logs_kept()
+    {
+        // Before: one container runs, one has exited with 3, one logs a line every second,
+        // and one is started just before the agent goes away and exits with 7 while it is away.
+        var sleeper = await _pod.RunAsync(_pod.Container("sleeper", "sleep", "1000"));
+        var failed = await _pod.RunAsync(_pod.Container("failed", "sh", "-c", "exit 3"));
+        var failedBefore = await _pod.WaitUntilExitedAsync(failed);
+        var tickerConfig = _pod.Container("ticker", "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done");
+        var ticker = await _pod.RunAsync(tickerConfig);
+        await _pod.WaitForLogAsync(tickerConfig, l => l.Count >= 1, ContainerPod.Slow);
+        var late = await _pod.RunAsync(_pod.Container("late", "sh", "-c", "sleep 5; exit 7"));
+
+        // The agent goes away for longer than the late container lives.
+        _pod.StopDaemon();
+        var ticksWhenStopped = (await _pod.LogAsync(tickerConfig)).Count;
+        await Task.Delay(AgentAway);
+        var ticksBeforeRestart = (await _pod.LogAsync(tickerConfig)).Count;
+        await _pod.StartDaemonAsync();
+
+        // After: a new agent on the same directories.
+        var sleeperAfter = await _pod.StatusAsync(sleeper);
+        var failedAfter = await _pod.StatusAsync(failed);
+        var lateAfter = await _pod.StatusAsync(late);
+        var tickerAfter = await _pod.StatusAsync(ticker);
+        var listed = await _pod.Runtime.ListContainersAsync(new ListContainersRequest { Filter = new ContainerFilter { PodSandboxId = _pod.PodId } });
+        var exec = await _pod.ExecAsync(sleeper, 30, "echo", "still here");
+
+        Assert.Equal(ContainerState.ContainerRunning, sleeperAfter.State);
+        Assert.Equal(ContainerState.ContainerRunning, tickerAfter.State);
+        Assert.Equal((ContainerState.ContainerExited, 3, "Error"), (failedAfter.State, failedAfter.ExitCode, failedAfter.Reason));
+        Assert.Equal((failedBefore.StartedAt, failedBefore.FinishedAt), (failedAfter.StartedAt, failedAfter.FinishedAt));
+        Assert.Equal((ContainerState.ContainerExited, 7, "Error"), (lateAfter.State, lateAfter.ExitCode, lateAfter.Reason));
+        Assert.True(
+            lateAfter.FinishedAt - lateAfter.StartedAt >= 4_000_000_000L,
+            $"the late container ran {(lateAfter.FinishedAt - lateAfter.StartedAt) / 1e9:F1} s, not its 5 s");
+        Assert.Equal(new[] { sleeper, failed, ticker, late }.Order(), listed.Containers.Select(c => c.Id).Order());
+        Assert.Equal(("still here\n", 0), (exec.Stdout.ToStringUtf8(), exec.ExitCode));
+        Assert.True(
+            ticksBeforeRestart >= ticksWhenStopped + 3,
+            $"{ticksWhenStopped} lines when the agent stopped, {ticksBeforeRestart} {AgentAway.TotalSeconds} s later");
+        var ticks = await _pod.WaitForLogAsync(tickerConfig, l => l.Count > ticksBeforeRestart);
+        Assert.True(ticks.Count > ticksBeforeRestart, "the ticker goes on logging after the restart");
+
+        foreach (var id in new[] { sleeper, failed, ticker, late })
+        {
+            await _pod.RemoveAsync(id);
+            var gone = await Assert.ThrowsAsync<RpcException>(() => _pod.StatusAsync(id));
+            Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+        }
+    }
+}
