@@ -12,7 +12,7 @@ public static class Signals
     private const int RtMax = 64;
 
     private static readonly Google.Protobuf.Reflection.EnumDescriptor SignalEnum =
-        Runtime.V1.ApiReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.EnumDescriptor>("runtime.v1.Signal");
+        Runtime.V1.ApiReflection.Descriptor.EnumTypes.Single(e => e.Name == "Signal");
 
     private static readonly FrozenDictionary<string, int> Numbers = new Dictionary<string, int>(StringComparer.Ordinal)
     {

@@ -32,6 +32,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _operations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _watchers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
 
     public ContainerService(
         SandboxService sandboxes,
@@ -360,16 +361,13 @@ public sealed partial class ContainerService : IAsyncDisposable
         LogRecovered(containers.Count, running.Count);
     }
 
+    /// <summary>The agent stops: the exit watchers end (each disposes its own token) and record nothing more.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
-        foreach (var watcher in _watchers.Values)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            watcher.Dispose();
+            await _stopping.CancelAsync();
         }
-
-        _watchers.Clear();
-        _stopping.Dispose();
     }
 
     private async Task StopLockedAsync(Container container, TimeSpan timeout, CancellationToken cancellationToken)
@@ -510,20 +508,21 @@ public sealed partial class ContainerService : IAsyncDisposable
             return;
         }
 
-        _ = Task.Run(() => WatchAsync(id, watcher.Token), CancellationToken.None);
+        _ = Task.Run(() => WatchAsync(id, watcher), CancellationToken.None);
     }
 
+    /// <summary>Ends the container's watcher (it disposes its token itself).</summary>
     private void StopWatching(string id)
     {
         if (_watchers.TryRemove(id, out var watcher))
         {
             watcher.Cancel();
-            watcher.Dispose();
         }
     }
 
-    private async Task WatchAsync(string id, CancellationToken cancellationToken)
+    private async Task WatchAsync(string id, CancellationTokenSource watcher)
     {
+        var cancellationToken = watcher.Token;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -570,11 +569,8 @@ public sealed partial class ContainerService : IAsyncDisposable
         }
         finally
         {
-            if (_watchers.TryGetValue(id, out var mine) && mine.Token == cancellationToken)
-            {
-                _watchers.TryRemove(new KeyValuePair<string, CancellationTokenSource>(id, mine));
-                mine.Dispose();
-            }
+            _watchers.TryRemove(new KeyValuePair<string, CancellationTokenSource>(id, watcher));
+            watcher.Dispose();
         }
     }
 

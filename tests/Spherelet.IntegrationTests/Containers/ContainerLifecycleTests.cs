@@ -99,8 +99,9 @@ public sealed class ContainerLifecycleTests : IClassFixture<ContainerPod>
         Assert.Equal(ContainerState.ContainerRunning, status.State);
         Assert.Equal(("described", 2u), (status.Metadata.Name, status.Metadata.Attempt));
         Assert.Equal(_pod.Image, status.Image.Image);
-        Assert.Equal(_pod.ImageId, status.ImageRef);
-        Assert.StartsWith("sha256:", status.ImageRef, StringComparison.Ordinal);
+        // image_ref is the digest the image was pulled by (what the kubelet shows as the pod's imageID); image_id its config digest.
+        Assert.StartsWith($"{_pod.Registry.Host}/{ContainerTestImage.Repository}@sha256:", status.ImageRef, StringComparison.Ordinal);
+        Assert.Equal(_pod.ImageId, status.ImageId);
         Assert.Equal(Path.Combine(_pod.LogDirectory, "described", "2.log"), status.LogPath);
         Assert.Equal("backend", status.Labels["tier"]);
         Assert.Equal("kept as given", status.Annotations["note"]);
@@ -138,7 +139,7 @@ public sealed class ContainerLifecycleTests : IClassFixture<ContainerPod>
         var listed = Assert.Single(byPrefix);
         Assert.Equal((running, _pod.PodId, "listed-running", ContainerState.ContainerRunning), (listed.Id, listed.PodSandboxId, listed.Metadata.Name, listed.State));
         Assert.Equal(_pod.Image, listed.Image.Image);
-        Assert.Equal(_pod.ImageId, listed.ImageRef);
+        Assert.Equal(_pod.ImageId, listed.ImageId);
         Assert.True(listed.CreatedAt > 0, "created_at");
         Assert.Equal("running", listed.Labels["list"]);
         Assert.Contains(runningOnly, c => c.Id == running);

@@ -1,0 +1,416 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spherelet.Domain.Containers;
+using Spherelet.Domain.Errors;
+using Spherelet.Domain.Sandboxes;
+using Spherelet.Tests.Sandboxes;
+
+namespace Spherelet.Tests.Containers;
+
+/// <summary>The container service's orchestration (names, rollback, state, exits, stop, recovery) with in-memory VMs and guests.</summary>
+public sealed class ContainerServiceTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private readonly string _root = Directory.CreateTempSubdirectory("sph-ctr-").FullName;
+    private readonly FakeVmm _vmm = new();
+    private readonly FakeGuests _podGuests = new();
+    private readonly FakeGuestContainers _guests = new();
+    private readonly FakeMounts _mounts = new();
+    private readonly MemoryCheckpointStore _sandboxCheckpoints = new();
+    private readonly MemoryContainerCheckpointStore _checkpoints = new();
+    private readonly List<ContainerService> _services = [];
+    private SandboxService _sandboxes = null!;
+    private ContainerService _containers = null!;
+    private string _pod = string.Empty;
+
+    public async Task InitializeAsync()
+    {
+        _podGuests.OnShutdown = id => _vmm.StopAsync("sph-" + id[..12], CancellationToken.None).GetAwaiter().GetResult();
+        (_sandboxes, _containers) = await StartAgentAsync();
+        _pod = await _sandboxes.RunAsync(
+            new RunPodSandboxCommand { Metadata = new PodSandboxMetadata("web", "team-a", "uid-web", 0), LogDirectory = Path.Combine(_root, "logs") },
+            CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var service in _services)
+        {
+            await service.DisposeAsync();
+        }
+
+        Directory.Delete(_root, recursive: true);
+    }
+
+    /// <summary>A new agent over the same checkpoints, VMs and guests (an agent restart), recovered.</summary>
+    private async Task<(SandboxService, ContainerService)> StartAgentAsync()
+    {
+        var readiness = new RuntimeReadiness();
+        var sandboxes = new SandboxService(
+            _vmm,
+            _podGuests,
+            _mounts,
+            _sandboxCheckpoints,
+            new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
+            new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")),
+            readiness,
+            new SandboxServiceOptions { ChannelName = "io.spherelet.crx.0", ShutdownGrace = TimeSpan.FromMilliseconds(100) },
+            TimeProvider.System,
+            NullLogger<SandboxService>.Instance);
+        var containers = new ContainerService(
+            sandboxes,
+            _guests,
+            _mounts,
+            _checkpoints,
+            new ContainerServiceOptions { KillWait = TimeSpan.FromSeconds(2), WatchRetry = TimeSpan.FromMilliseconds(20) },
+            readiness,
+            TimeProvider.System,
+            NullLogger<ContainerService>.Instance);
+        _services.Add(containers);
+        await sandboxes.RecoverAsync(CancellationToken.None, containers.RecoverAsync);
+        return (sandboxes, containers);
+    }
+
+    private CreateContainerCommand Command(string name = "app", uint attempt = 0, IReadOnlyList<MountRequest>? mounts = null, string logPath = "app/0.log") => new()
+    {
+        SandboxId = _pod,
+        Metadata = new ContainerMetadata(name, attempt),
+        Image = new ContainerImage("registry.test/app:1", "sha256:" + new string('a', 64), "registry.test/app@sha256:" + new string('b', 64), ["/layers/" + new string('c', 64)]),
+        Labels = new Dictionary<string, string> { ["tier"] = "web" },
+        LogPath = logPath,
+        Mounts = mounts ?? [],
+        BuildSpec = context => new ContainerSpec(
+            Encoding.UTF8.GetBytes($"{{\"root\":{{\"path\":\"{context.RootfsPath}\"}},\"mounts\":[{string.Join(',', context.Mounts.Select(m => $"\"{m.GuestPath}\""))}]}}"),
+            "{\"args\":[\"/bin/app\"],\"env\":[\"A=1\"],\"cwd\":\"/srv\",\"user\":{\"uid\":7,\"gid\":8}}",
+            "{\"memory\":{\"limit\":1000}}"),
+    };
+
+    private async Task<string> RunningAsync(string name = "app")
+    {
+        var id = await _containers.CreateAsync(Command(name), CancellationToken.None);
+        await _containers.StartAsync(id, CancellationToken.None);
+        return id;
+    }
+
+    private static async Task<Container> WaitForStateAsync(ContainerService service, string id, ContainerState state)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var container = service.Get(id);
+            if (container.State == state || DateTime.UtcNow > deadline)
+            {
+                return container;
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task Create_makes_a_created_container_in_the_guest_with_its_checkpoint()
+    {
+        var id = await _containers.CreateAsync(Command(), CancellationToken.None);
+
+        var container = _containers.Get(id);
+        var created = _guests.Containers[id].Create;
+        Assert.Equal(64, id.Length);
+        Assert.Equal(ContainerState.Created, container.State);
+        Assert.Equal(4242, container.Pid);
+        Assert.Equal(Path.Combine(_root, "logs", "app", "0.log"), container.HostLogPath);
+        Assert.Equal("/pod/logs/app/0.log", created.LogPath);
+        Assert.Equal($"/run/crx/bundles/{id}", created.Bundle);
+        Assert.Contains($"/run/crx/bundles/{id}/rootfs", Encoding.UTF8.GetString(created.Spec.Span), StringComparison.Ordinal);
+        Assert.Equal(["/layers/" + new string('c', 64)], created.LayerDirectories);
+        Assert.Equal(ContainerState.Created, _checkpoints.Saved[id].State);
+        Assert.Equal($"container {id}", _containers.FindImageUser("sha256:" + new string('a', 64)));
+    }
+
+    [Fact]
+    public async Task A_second_container_with_the_same_name_and_attempt_is_already_exists_and_the_next_attempt_is_not()
+    {
+        await _containers.CreateAsync(Command(), CancellationToken.None);
+
+        await Assert.ThrowsAsync<ObjectAlreadyExistsException>(() => _containers.CreateAsync(Command(), CancellationToken.None));
+        Assert.Single(_guests.Containers);
+        await _containers.CreateAsync(Command(attempt: 1), CancellationToken.None);
+        Assert.Equal(2, _guests.Containers.Count);
+    }
+
+    [Fact]
+    public async Task Host_path_mounts_are_bound_into_the_pod_share_read_only_where_asked()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_root, "data")).FullName;
+        var file = Path.Combine(_root, "config.txt");
+        await File.WriteAllTextAsync(file, "x");
+
+        var id = await _containers.CreateAsync(
+            Command(mounts: [new MountRequest("/data", data, false, MountPropagation.Private), new MountRequest("/etc/app.conf", file, true, MountPropagation.HostToContainer)]),
+            CancellationToken.None);
+
+        var volumes = Path.Combine(_root, "lib", "pods", _pod, "share", "volumes", id);
+        Assert.Equal(data, _mounts.Bound[Path.Combine(volumes, "0")]);
+        Assert.Equal(file, _mounts.Bound[Path.Combine(volumes, "1")]);
+        Assert.True(Directory.Exists(Path.Combine(volumes, "0")), "a directory target for a directory");
+        Assert.True(File.Exists(Path.Combine(volumes, "1")), "a file target for a file");
+        Assert.Contains(Path.Combine(volumes, "1"), _mounts.ReadOnly);
+        Assert.DoesNotContain(Path.Combine(volumes, "0"), _mounts.ReadOnly);
+        Assert.Equal([$"/pod/volumes/{id}/0", $"/pod/volumes/{id}/1"], _containers.Get(id).Mounts.Select(m => m.GuestPath));
+
+        await _containers.RemoveAsync(id, CancellationToken.None);
+        Assert.DoesNotContain(_mounts.Bound.Keys, k => k.StartsWith(volumes, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(volumes));
+    }
+
+    [Theory]
+    [InlineData("/no/such/path", "/data", MountPropagation.Private, "does not exist")]
+    [InlineData("/tmp", "data", MountPropagation.Private, "absolute")]
+    [InlineData("/tmp", "/data/../etc", MountPropagation.Private, "'..'")]
+    [InlineData("/tmp/../etc", "/data", MountPropagation.Private, "'..'")]
+    [InlineData("/tmp", "/data", MountPropagation.Bidirectional, "bidirectional")]
+    public async Task Bad_mounts_are_invalid_and_leave_nothing(string hostPath, string containerPath, MountPropagation propagation, string message)
+    {
+        var error = await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _containers.CreateAsync(Command(mounts: [new MountRequest(containerPath, hostPath, false, propagation)]), CancellationToken.None));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.Empty(_guests.Containers);
+        Assert.Empty(_checkpoints.Saved);
+        Assert.DoesNotContain(_mounts.Bound.Keys, k => k.Contains("volumes", StringComparison.Ordinal));
+        await _containers.CreateAsync(Command(), CancellationToken.None); // the name is free
+    }
+
+    [Theory]
+    [InlineData("/var/log/app.log")]
+    [InlineData("../other-pod/0.log")]
+    [InlineData("app/./0.log")]
+    public async Task A_log_path_that_leaves_the_pods_log_directory_is_invalid(string logPath)
+    {
+        await Assert.ThrowsAsync<InvalidRequestException>(() => _containers.CreateAsync(Command(logPath: logPath), CancellationToken.None));
+        Assert.Empty(_guests.Containers);
+    }
+
+    [Fact]
+    public async Task A_create_that_fails_in_the_guest_unbinds_the_mounts_and_frees_the_name()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_root, "data")).FullName;
+        _guests.FailCreate = new InvalidRequestException("crun: executable file not found");
+
+        await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _containers.CreateAsync(Command(mounts: [new MountRequest("/data", data, false, MountPropagation.Private)]), CancellationToken.None));
+
+        Assert.Empty(_checkpoints.Saved);
+        Assert.DoesNotContain(_mounts.Bound.Keys, k => k.Contains("volumes", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(_root, "lib", "pods", _pod, "share", "volumes")) && Directory.EnumerateFileSystemEntries(Path.Combine(_root, "lib", "pods", _pod, "share", "volumes")).Any());
+        _guests.FailCreate = null;
+        await _containers.CreateAsync(Command(), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_container_cannot_be_created_in_a_pod_that_is_not_ready()
+    {
+        await _containers.StopPodAsync(_pod, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.CreateAsync(Command(), CancellationToken.None));
+        Assert.Contains("not ready", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, false, "Completed")]
+    [InlineData(3, false, "Error")]
+    [InlineData(137, true, "OOMKilled")]
+    public async Task A_process_that_exits_is_recorded_with_its_exit_code_and_reason(int code, bool oom, string reason)
+    {
+        var id = await RunningAsync();
+        Assert.Equal(ContainerState.Running, _containers.Get(id).State);
+
+        _guests.Containers[id].Exit(code, oom ? 9 : 0, oom);
+        var exited = await WaitForStateAsync(_containers, id, ContainerState.Exited);
+
+        Assert.Equal(ContainerState.Exited, exited.State);
+        Assert.Equal(code, exited.ExitCode);
+        Assert.Equal(reason, exited.Reason);
+        Assert.True(exited.FinishedAt > 0);
+        Assert.Equal(ContainerState.Exited, _checkpoints.Saved[id].State);
+    }
+
+    [Fact]
+    public async Task A_container_starts_only_once()
+    {
+        var id = await RunningAsync();
+
+        await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.StartAsync(id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Stop_sends_the_stop_signal_then_kills_after_the_timeout()
+    {
+        var id = await RunningAsync();
+        _guests.DeadlySignals.Remove(15); // the process ignores SIGTERM
+
+        await _containers.StopAsync(id, TimeSpan.FromMilliseconds(200), CancellationToken.None);
+
+        var stopped = _containers.Get(id);
+        Assert.Equal([(id, 15), (id, 9)], _guests.Signals);
+        Assert.Equal((ContainerState.Exited, 137, "Error"), (stopped.State, stopped.ExitCode, stopped.Reason));
+        await _containers.StopAsync(id, TimeSpan.FromSeconds(1), CancellationToken.None); // an exited container: nothing to do
+        Assert.Equal(2, _guests.Signals.Count);
+    }
+
+    [Fact]
+    public async Task Stop_with_no_timeout_kills_at_once()
+    {
+        var id = await RunningAsync();
+
+        await _containers.StopAsync(id, TimeSpan.Zero, CancellationToken.None);
+
+        Assert.Equal([(id, 9)], _guests.Signals);
+        Assert.Equal(137, _containers.Get(id).ExitCode);
+    }
+
+    [Fact]
+    public async Task Remove_kills_deletes_and_forgets_and_is_idempotent()
+    {
+        var id = await RunningAsync();
+
+        await _containers.RemoveAsync(id, CancellationToken.None);
+        await _containers.RemoveAsync(id, CancellationToken.None);
+
+        Assert.Empty(_guests.Containers);
+        Assert.Empty(_checkpoints.Saved);
+        Assert.Throws<ObjectNotFoundException>(() => _containers.Get(id));
+        Assert.Null(_containers.FindImageUser("sha256:" + new string('a', 64)));
+        await _containers.CreateAsync(Command(), CancellationToken.None); // the name is free again
+    }
+
+    [Fact]
+    public async Task ExecSync_runs_the_command_as_the_containers_own_process_and_needs_it_running()
+    {
+        var created = await _containers.CreateAsync(Command("created"), CancellationToken.None);
+        var id = await RunningAsync();
+        _guests.OnExec = args => new ExecResult(Encoding.UTF8.GetBytes(string.Join(' ', args)), [], 5, false);
+
+        var result = await _containers.ExecSyncAsync(id, ["echo", "hi"], TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        Assert.Equal("echo hi", Encoding.UTF8.GetString(result.Stdout));
+        Assert.Equal(5, result.ExitCode);
+        var process = System.Text.Json.JsonDocument.Parse(_guests.LastExecProcess!).RootElement;
+        Assert.Equal("/srv", process.GetProperty("cwd").GetString());
+        Assert.Equal("A=1", process.GetProperty("env")[0].GetString());
+        Assert.Equal(7, process.GetProperty("user").GetProperty("uid").GetInt32());
+        Assert.False(process.GetProperty("terminal").GetBoolean());
+        await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.ExecSyncAsync(created, ["true"], TimeSpan.Zero, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => _containers.ExecSyncAsync(id, [], TimeSpan.Zero, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ExecSync_past_its_timeout_is_deadline_exceeded()
+    {
+        var id = await RunningAsync();
+        _guests.OnExec = _ => new ExecResult([], [], 137, TimedOut: true);
+
+        var error = await Assert.ThrowsAsync<DeadlineExceededException>(() => _containers.ExecSyncAsync(id, ["sleep", "100"], TimeSpan.FromSeconds(1), CancellationToken.None));
+        Assert.Contains("did not finish within 1 s", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UpdateResources_applies_and_keeps_the_new_limits_only_while_the_container_can_run()
+    {
+        var id = await RunningAsync();
+
+        await _containers.UpdateResourcesAsync(id, "{\"memory\":{\"limit\":2000}}", CancellationToken.None);
+        Assert.Equal("{\"memory\":{\"limit\":2000}}", _guests.Containers[id].Resources);
+        Assert.Equal("{\"memory\":{\"limit\":2000}}", _containers.Get(id).ResourcesJson);
+
+        await _containers.StopAsync(id, TimeSpan.Zero, CancellationToken.None);
+        await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.UpdateResourcesAsync(id, "{}", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ReopenLog_asks_the_guest_for_a_running_container_only()
+    {
+        var created = await _containers.CreateAsync(Command("created"), CancellationToken.None);
+        var id = await RunningAsync();
+
+        await _containers.ReopenLogAsync(id, CancellationToken.None);
+
+        Assert.Equal(1, _guests.Containers[id].LogReopened);
+        await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.ReopenLogAsync(created, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Stopping_the_pod_kills_its_containers_first_and_records_their_exits()
+    {
+        var id = await RunningAsync();
+
+        await _containers.StopPodAsync(_pod, CancellationToken.None);
+
+        var stopped = _containers.Get(id);
+        Assert.Equal((ContainerState.Exited, 137), (stopped.State, stopped.ExitCode));
+        Assert.Equal(SandboxState.NotReady, _sandboxes.Get(_pod).State);
+    }
+
+    [Fact]
+    public async Task A_pod_vm_that_stops_on_its_own_ends_its_running_containers()
+    {
+        var id = await RunningAsync();
+        var created = await _containers.CreateAsync(Command("created"), CancellationToken.None);
+
+        await _sandboxes.OnVmStoppedAsync(new Spherelet.Domain.Vmm.VmStopped(_sandboxes.Get(_pod).VmName, "destroyed"));
+        var gone = await WaitForStateAsync(_containers, id, ContainerState.Exited);
+
+        Assert.Equal((ContainerState.Exited, 255, "Error"), (gone.State, gone.ExitCode, gone.Reason));
+        Assert.Contains("pod VM stopped", gone.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerState.Created, _containers.Get(created).State);
+    }
+
+    [Fact]
+    public async Task Removing_the_pod_removes_its_containers()
+    {
+        await RunningAsync();
+        await _containers.CreateAsync(Command("created"), CancellationToken.None);
+
+        await _containers.RemovePodAsync(_pod, CancellationToken.None);
+
+        Assert.Empty(_containers.List(ContainerFilter.All));
+        Assert.Empty(_checkpoints.Saved);
+        Assert.Empty(_sandboxes.List(SandboxFilter.All));
+        await _containers.RemovePodAsync(_pod, CancellationToken.None); // an unknown pod: nothing to do
+    }
+
+    [Fact]
+    public async Task After_an_agent_restart_containers_are_as_they_were_and_one_that_exited_meanwhile_has_its_real_exit_code()
+    {
+        var running = await RunningAsync("running");
+        var exited = await RunningAsync("exited");
+        var exitsWhileDown = await RunningAsync("exits-while-down");
+        _guests.Containers[exited].Exit(3);
+        await WaitForStateAsync(_containers, exited, ContainerState.Exited);
+        await _containers.DisposeAsync(); // the agent stops: its watchers end, nothing is recorded
+
+        _guests.Containers[exitsWhileDown].Exit(7);
+        Assert.Equal(ContainerState.Running, _checkpoints.Saved[exitsWhileDown].State);
+        var (_, after) = await StartAgentAsync();
+
+        Assert.Equal(ContainerState.Running, after.Get(running).State);
+        Assert.Equal((ContainerState.Exited, 3), (after.Get(exited).State, after.Get(exited).ExitCode));
+        var recorded = await WaitForStateAsync(after, exitsWhileDown, ContainerState.Exited);
+        Assert.Equal((ContainerState.Exited, 7, "Error"), (recorded.State, recorded.ExitCode, recorded.Reason));
+        await Assert.ThrowsAsync<ObjectAlreadyExistsException>(() => after.CreateAsync(Command("running"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Requests_before_recovery_has_finished_are_unavailable()
+    {
+        var readiness = new RuntimeReadiness();
+        var sandboxes = new SandboxService(
+            _vmm, _podGuests, _mounts, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
+            new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")), readiness, new SandboxServiceOptions { ChannelName = "c" },
+            TimeProvider.System, NullLogger<SandboxService>.Instance);
+        var containers = new ContainerService(sandboxes, _guests, _mounts, _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);
+        _services.Add(containers);
+
+        Assert.Throws<RuntimeNotReadyException>(() => containers.List(ContainerFilter.All));
+        await Assert.ThrowsAsync<RuntimeNotReadyException>(() => containers.CreateAsync(Command(), CancellationToken.None));
+    }
+}
