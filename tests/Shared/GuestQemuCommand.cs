@@ -4,7 +4,7 @@ namespace Spherelet.Tests.Shared;
 
 /// <summary>
 /// The QEMU command line of a pod VM for the tests and the benchmarks (one source file,
-/// linked into both): q35, KVM where /dev/kvm exists else TCG, direct boot of the guest,
+/// linked into both): q35, KVM where it is usable else TCG, direct boot of the guest,
 /// the CRX channel on a virtio-serial port backed by a Unix socket, the pod share over 9p,
 /// and virtio-rng (crun blocks on an unseeded CRNG without it).
 /// </summary>
@@ -17,7 +17,7 @@ internal static class GuestQemuCommand
     public static List<string> Arguments(
         string kernel, string initramfs, string directory, string serial, string extraKernelArguments, params string[] extraArguments)
     {
-        var accel = File.Exists("/dev/kvm") ? "kvm" : "tcg";
+        var accel = Spherelet.Domain.Node.HostVirtualization.KvmUsable ? "kvm" : "tcg";
         var share = Path.Combine(directory, "pod");
         Directory.CreateDirectory(share);
         List<string> args =

@@ -104,7 +104,7 @@ internal static class ContainersBenchmark
         var ratio = start / qemu;
         output.WriteLine(
             $"containers: {options.Runs} pods one at a time (RunPodSandbox + CreateContainer + StartContainer, one busybox container each), " +
-            $"interleaved with plain QEMU boots; {options.Parallel} pods at once; {(File.Exists("/dev/kvm") ? "KVM" : "TCG")}");
+            $"interleaved with plain QEMU boots; {options.Parallel} pods at once; {(Spherelet.Domain.Node.HostVirtualization.KvmUsable ? "KVM" : "TCG")}");
         output.WriteLine();
         output.WriteLine("| measure                                             | median     | p90        | min        |");
         output.WriteLine("|-----------------------------------------------------|------------|------------|------------|");

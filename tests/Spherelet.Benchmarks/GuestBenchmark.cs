@@ -27,7 +27,7 @@ internal static class GuestBenchmark
         var trivial = Stats.Median(trivialMs);
         var ratio = crx / trivial;
         var size = new FileInfo(options.Initramfs).Length / 1024.0;
-        output.WriteLine($"guest: {options.Runs} boots each, interleaved; {(File.Exists("/dev/kvm") ? "KVM" : "TCG")}; q35, 1 vCPU, 512 MiB");
+        output.WriteLine($"guest: {options.Runs} boots each, interleaved; {(Spherelet.Domain.Node.HostVirtualization.KvmUsable ? "KVM" : "TCG")}; q35, 1 vCPU, 512 MiB");
         output.WriteLine();
         output.WriteLine("| measure                                      | median     | p90/p99    | min        |");
         output.WriteLine("|----------------------------------------------|------------|------------|------------|");

@@ -69,7 +69,7 @@ internal static class SandboxBenchmark
             var runp = Stats.Median(runpMs);
             var qemu = Stats.Median(qemuMs);
             var ratio = runp / qemu;
-            output.WriteLine($"sandbox: {options.Runs} pods one at a time, interleaved with plain QEMU boots; {options.Parallel} pods at once; {(File.Exists("/dev/kvm") ? "KVM" : "TCG")}");
+            output.WriteLine($"sandbox: {options.Runs} pods one at a time, interleaved with plain QEMU boots; {options.Parallel} pods at once; {(Spherelet.Domain.Node.HostVirtualization.KvmUsable ? "KVM" : "TCG")}");
             output.WriteLine();
             output.WriteLine("| measure                                        | median     | p90        | min        |");
             output.WriteLine("|------------------------------------------------|------------|------------|------------|");

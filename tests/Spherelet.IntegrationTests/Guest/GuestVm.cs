@@ -7,7 +7,7 @@ using Spherelet.Tests.Shared;
 namespace Spherelet.IntegrationTests.Guest;
 
 /// <summary>
-/// A real pod VM booted by QEMU (q35, TCG here, KVM where /dev/kvm exists) with the
+/// A real pod VM booted by QEMU (q35, TCG here, KVM where it is usable) with the
 /// Spherelet guest kernel and initramfs, the CRX channel on a virtio-serial port backed by
 /// a Unix socket, and a 9p pod share holding a busybox root file system.
 /// </summary>
