@@ -75,7 +75,15 @@ public sealed class CrxClient : IAsyncDisposable
         try
         {
             var response = await client.CallAsync(
-                new Request { Hello = new Hello { ProtocolVersion = CrxProtocol.Version, HostVersion = hostVersion } },
+                new Request
+                {
+                    Hello = new Hello
+                    {
+                        ProtocolVersion = CrxProtocol.Version,
+                        HostVersion = hostVersion,
+                        HostTimeUnixNanos = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100,
+                    },
+                },
                 cancellationToken);
             if (response.Hello.ProtocolVersion != CrxProtocol.Version)
             {
@@ -106,7 +114,7 @@ public sealed class CrxClient : IAsyncDisposable
     public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await CallAsync(new Request { Ping = new Ping() }, cancellationToken);
+        await CallAsync(new Request { Ping = new Ping { HostTimeUnixNanos = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100 } }, cancellationToken);
         return System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
 

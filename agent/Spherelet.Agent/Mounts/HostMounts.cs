@@ -35,6 +35,23 @@ public sealed class HostMounts : IHostMounts
         return Task.CompletedTask;
     }
 
+    public Task MakeSharedAsync(string directory)
+    {
+        var path = Path.GetFullPath(directory).TrimEnd('/');
+        Directory.CreateDirectory(path);
+        if (!MountPoints().Contains(path) && Native(path, path, "bind", LibC.MS_BIND | LibC.MS_REC) < 0)
+        {
+            throw new IOException($"bind mount of {path} onto itself failed: errno {LibC.errno}");
+        }
+
+        if (Native(null, path, null, LibC.MS_SHARED | LibC.MS_REC) < 0)
+        {
+            throw new IOException($"making {path} a shared mount failed: errno {LibC.errno}");
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task UnmountAllUnderAsync(string path)
     {
         var root = Path.GetFullPath(path).TrimEnd('/');

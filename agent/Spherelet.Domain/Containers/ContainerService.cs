@@ -594,7 +594,12 @@ public sealed partial class ContainerService : IAsyncDisposable
     private async Task RecordExitAsync(string id, ContainerExit exit)
     {
         var reason = exit.OomKilled ? Container.Reasons.OomKilled : exit.ExitCode == 0 ? Container.Reasons.Completed : Container.Reasons.Error;
-        var finishedAt = exit.FinishedAt > 0 ? exit.FinishedAt : UnixNanos();
+        var startedAt = _store.Find(id)?.StartedAt ?? 0;
+        // The VM's clock is not the host's (it drifts, more so under TCG): the run time the guest
+        // measured is added to the start the host recorded, so finished_at never precedes started_at.
+        var finishedAt = startedAt > 0 && exit.StartedAt > 0 && exit.FinishedAt >= exit.StartedAt
+            ? startedAt + (exit.FinishedAt - exit.StartedAt)
+            : UnixNanos();
         var recorded = await _store.UpdateAsync(
             id,
             c => c.State == ContainerState.Running
@@ -603,7 +608,6 @@ public sealed partial class ContainerService : IAsyncDisposable
                     State = ContainerState.Exited,
                     ExitCode = exit.ExitCode,
                     Reason = reason,
-                    StartedAt = c.StartedAt > 0 ? c.StartedAt : exit.StartedAt,
                     FinishedAt = finishedAt,
                     Message = exit.Signal > 0 ? $"killed by signal {exit.Signal}" : string.Empty,
                 }

@@ -10,6 +10,14 @@ public interface IHostMounts
     /// </summary>
     Task BindAsync(string source, string target, bool readOnlyBind, bool followHost, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Makes <paramref name="directory"/> a shared mount point (bound onto itself first when it is
+    /// not a mount point), as the kubelet does with its root: binds made below it later then also
+    /// appear in the mount namespaces that QEMU processes run in, so a running VM sees them through
+    /// its 9p share. Doing it again changes nothing.
+    /// </summary>
+    Task MakeSharedAsync(string directory);
+
     /// <summary>Unmounts every mount at or below <paramref name="path"/>; nothing mounted is fine.</summary>
     /// <exception cref="IOException">A mount could not be removed (the caller must then not delete the directory).</exception>
     Task UnmountAllUnderAsync(string path);

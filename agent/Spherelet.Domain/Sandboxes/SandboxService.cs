@@ -299,6 +299,8 @@ public sealed partial class SandboxService
     public async Task RecoverAsync(CancellationToken cancellationToken, Func<CancellationToken, Task>? beforeReady = null)
     {
         var started = Stopwatch.GetTimestamp();
+        // Host path mounts bound into a pod share after its VM started must reach QEMU's mount namespace.
+        await _mounts.MakeSharedAsync(_layout.PodsDirectory);
         var (sandboxes, problems) = await _checkpoints.LoadAllAsync(cancellationToken);
         foreach (var problem in problems)
         {

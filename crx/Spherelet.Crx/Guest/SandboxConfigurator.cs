@@ -108,6 +108,29 @@ internal sealed class SandboxConfigurator
     }
 
     /// <summary>Brings the loopback interface up (at boot).</summary>
+    /// <summary>
+    /// Sets the VM's wall clock to the host's (the RTC the kernel starts from has whole seconds,
+    /// and a VM's clock drifts): container times and CRI log timestamps then agree with the host.
+    /// </summary>
+    /// <param name="tolerance">The clock is left alone when it is off by less than this.</param>
+    public void SetClock(long unixNanos, TimeSpan tolerance)
+    {
+        var guestNanos = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+        if (!_applyToSystem || Math.Abs(unixNanos - guestNanos) < tolerance.Ticks * 100)
+        {
+            return;
+        }
+
+        var time = new Native.Timespec { Seconds = unixNanos / 1_000_000_000, Nanoseconds = unixNanos % 1_000_000_000 };
+        if (Native.Sys.clock_settime(Native.Sys.CLOCK_REALTIME, in time) != 0)
+        {
+            CrxLog.Warn($"clock_settime: {Native.Sys.LastError()}");
+            return;
+        }
+
+        CrxLog.Verbose($"clock set from the host guest_was_behind_ms={(unixNanos - guestNanos) / 1_000_000}");
+    }
+
     public Task LoopbackUpAsync() => IpAsync(["link", "set", "dev", "lo", "up"]);
 
     private static void Validate(ConfigureSandbox request)

@@ -27,6 +27,7 @@ internal static unsafe partial class Sys
     public const uint LINUX_REBOOT_CMD_POWER_OFF = 0x4321FEDC;
     public const uint LINUX_REBOOT_CMD_RESTART = 0x01234567;
     public const int PR_SET_CHILD_SUBREAPER = 36;
+    public const int CLOCK_REALTIME = 0;
     public const int CLOCK_BOOTTIME = 7;
     public const int SOL_SOCKET = 1;
     public const int SCM_RIGHTS = 1;
@@ -89,6 +90,9 @@ internal static unsafe partial class Sys
 
     [LibraryImport(LibC, SetLastError = true)]
     public static partial int clock_gettime(int clock, out Timespec time);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    public static partial int clock_settime(int clock, in Timespec time);
 
     public const short POSIX_SPAWN_SETSIGDEF = 0x04;
     public const short POSIX_SPAWN_SETSIGMASK = 0x08;

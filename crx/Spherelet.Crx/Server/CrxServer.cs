@@ -143,6 +143,9 @@ internal sealed class CrxServer : IDisposable
         }
     }
 
+    /// <summary>How far the VM's clock may be off the host's before a ping steps it.</summary>
+    private static readonly TimeSpan ClockTolerance = TimeSpan.FromMilliseconds(50);
+
     private async Task<(Response Response, bool Shutdown)> DispatchAsync(ulong id, Request request, CancellationToken cancellationToken)
     {
         var ok = new Response();
@@ -156,6 +159,11 @@ internal sealed class CrxServer : IDisposable
                         $"CRX speaks protocol {CrxProtocol.Version}, the host {request.Hello.ProtocolVersion}");
                 }
 
+                if (request.Hello.HostTimeUnixNanos > 0)
+                {
+                    _sandbox.SetClock(request.Hello.HostTimeUnixNanos, TimeSpan.Zero);
+                }
+
                 return (new Response
                 {
                     Hello = new HelloReply
@@ -167,6 +175,11 @@ internal sealed class CrxServer : IDisposable
                     },
                 }, false);
             case Request.CallOneofCase.Ping:
+                if (request.Ping.HostTimeUnixNanos > 0)
+                {
+                    _sandbox.SetClock(request.Ping.HostTimeUnixNanos, ClockTolerance);
+                }
+
                 return (new Response { Ping = new PingReply { Payload = request.Ping.Payload } }, false);
             case Request.CallOneofCase.ConfigureSandbox:
                 await _sandbox.ConfigureAsync(request.ConfigureSandbox, _sandboxFiles);

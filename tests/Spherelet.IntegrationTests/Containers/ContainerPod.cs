@@ -86,7 +86,6 @@ public sealed class ContainerPod : IAsyncLifetime
 
         StopDaemon();
         await Virsh.RemoveDomainsOfAgentAsync(Dir.Root);
-        await UnmountLeftoversAsync();
         if (_registry is not null)
         {
             await _registry.DisposeAsync();
@@ -222,23 +221,5 @@ public sealed class ContainerPod : IAsyncLifetime
     {
         var lines = await WaitForLogAsync(config, l => expected is null || l.Any(r => r.Stream == "stdout" && r.Message == expected));
         return lines.Where(r => r.Stream == "stdout").Select(r => r.Message).ToList();
-    }
-
-    /// <summary>Lazily unmounts whatever a failed run left mounted under the test directory (the pod's log bind mount), deepest first.</summary>
-    private async Task UnmountLeftoversAsync()
-    {
-        var prefix = Dir.Path + "/";
-        var mountPoints = (await File.ReadAllLinesAsync("/proc/self/mountinfo"))
-            .Select(line => line.Split(' ')[4].Replace("\\040", " ", StringComparison.Ordinal))
-            .Where(point => point.StartsWith(prefix, StringComparison.Ordinal))
-            .OrderByDescending(point => point.Length);
-        foreach (var point in mountPoints)
-        {
-            var start = new ProcessStartInfo("umount") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add("-l");
-            start.ArgumentList.Add(point);
-            using var umount = Process.Start(start)!;
-            await umount.WaitForExitAsync();
-        }
     }
 }

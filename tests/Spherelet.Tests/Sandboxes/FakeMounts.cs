@@ -20,6 +20,14 @@ internal sealed class FakeMounts : IHostMounts
         return Task.CompletedTask;
     }
 
+    public HashSet<string> Shared { get; } = new(StringComparer.Ordinal);
+
+    public Task MakeSharedAsync(string directory)
+    {
+        Shared.Add(directory);
+        return Task.CompletedTask;
+    }
+
     public Task UnmountAllUnderAsync(string path)
     {
         foreach (var target in Bound.Keys.Where(t => t.StartsWith(path, StringComparison.Ordinal)).ToList())
