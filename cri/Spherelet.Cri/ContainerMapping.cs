@@ -138,14 +138,15 @@ public static class ContainerMapping
         return info.ToJsonString();
     }
 
-    public static Runtime.V1.ContainerStats ToStats(DomainContainer container, ResourceUsage usage)
+    /// <param name="rates">Turns cumulative CPU time into <c>usage_nano_cores</c> (kept across calls); null for none.</param>
+    public static Runtime.V1.ContainerStats ToStats(DomainContainer container, ResourceUsage usage, CpuRates? rates = null)
     {
         ArgumentNullException.ThrowIfNull(container);
         ArgumentNullException.ThrowIfNull(usage);
         var stats = new Runtime.V1.ContainerStats
         {
             Attributes = new ContainerAttributes { Id = container.Id, Metadata = ToCri(container.Metadata) },
-            Cpu = Cpu(usage),
+            Cpu = Cpu(usage, rates?.Sample(container.Id, usage.CpuNanoseconds, usage.Timestamp)),
             Memory = Memory(usage),
             WritableLayer = new FilesystemUsage
             {
@@ -160,7 +161,7 @@ public static class ContainerMapping
         return stats;
     }
 
-    public static Runtime.V1.PodSandboxStats ToPodStats(Domain.Sandboxes.PodSandbox sandbox, PodUsage usage, IEnumerable<DomainContainer> containers)
+    public static Runtime.V1.PodSandboxStats ToPodStats(Domain.Sandboxes.PodSandbox sandbox, PodUsage usage, IEnumerable<DomainContainer> containers, CpuRates? rates = null)
     {
         ArgumentNullException.ThrowIfNull(sandbox);
         ArgumentNullException.ThrowIfNull(usage);
@@ -169,7 +170,7 @@ public static class ContainerMapping
             Attributes = new PodSandboxAttributes { Id = sandbox.Id, Metadata = SandboxMapping.ToCri(sandbox.Metadata) },
             Linux = new LinuxPodSandboxStats
             {
-                Cpu = Cpu(usage.Vm),
+                Cpu = Cpu(usage.Vm, rates?.Sample(sandbox.Id, usage.Vm.CpuNanoseconds, usage.Vm.Timestamp)),
                 Memory = Memory(usage.Vm, usage.VmMemoryTotalBytes),
                 Process = new ProcessUsage { Timestamp = usage.Vm.Timestamp, ProcessCount = new UInt64Value { Value = usage.Vm.Processes } },
             },
@@ -180,7 +181,7 @@ public static class ContainerMapping
         {
             if (usage.Containers.TryGetValue(container.Id, out var containerUsage))
             {
-                stats.Linux.Containers.Add(ToStats(container, containerUsage));
+                stats.Linux.Containers.Add(ToStats(container, containerUsage, rates));
             }
         }
 
@@ -279,8 +280,16 @@ public static class ContainerMapping
     private static Runtime.V1.ImageSpec ImageSpec(DomainContainer container) =>
         new() { Image = container.Image.Reference, UserSpecifiedImage = container.Image.Reference, ImageRef = container.Image.Ref };
 
-    private static CpuUsage Cpu(ResourceUsage usage) =>
-        new() { Timestamp = usage.Timestamp, UsageCoreNanoSeconds = new UInt64Value { Value = usage.CpuNanoseconds } };
+    private static CpuUsage Cpu(ResourceUsage usage, ulong? nanoCores)
+    {
+        var cpu = new CpuUsage { Timestamp = usage.Timestamp, UsageCoreNanoSeconds = new UInt64Value { Value = usage.CpuNanoseconds } };
+        if (nanoCores is { } rate)
+        {
+            cpu.UsageNanoCores = new UInt64Value { Value = rate };
+        }
+
+        return cpu;
+    }
 
     private static MemoryUsage Memory(ResourceUsage usage, ulong total = 0)
     {

@@ -17,6 +17,6 @@ public sealed partial class RuntimeServiceAdapter
             throw new PreconditionFailedException($"container {container.Id} has no statistics: its pod VM is not running");
         }
 
-        return new ContainerStatsResponse { Stats = ContainerMapping.ToStats(container, containerUsage) };
+        return new ContainerStatsResponse { Stats = ContainerMapping.ToStats(container, containerUsage, _cpuRates) };
     }
 }

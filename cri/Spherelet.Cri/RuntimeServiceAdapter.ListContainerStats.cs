@@ -18,7 +18,7 @@ public sealed partial class RuntimeServiceAdapter
             var usage = await _containers.PodUsageAsync(pod.Key, containers.Select(c => c.Id).ToList(), context.CancellationToken);
             return usage is null
                 ? []
-                : containers.Where(c => usage.Containers.ContainsKey(c.Id)).Select(c => ContainerMapping.ToStats(c, usage.Containers[c.Id])).ToList();
+                : containers.Where(c => usage.Containers.ContainsKey(c.Id)).Select(c => ContainerMapping.ToStats(c, usage.Containers[c.Id], _cpuRates)).ToList();
         }));
         response.Stats.Add(results.SelectMany(r => r));
         return response;

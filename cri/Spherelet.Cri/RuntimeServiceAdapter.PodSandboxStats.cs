@@ -21,6 +21,6 @@ public sealed partial class RuntimeServiceAdapter
     {
         var containers = _containers.List(new Domain.Containers.ContainerFilter(null, sandbox.Id, null, null));
         var usage = await _containers.PodUsageAsync(sandbox.Id, [], cancellationToken);
-        return usage is null ? null : ContainerMapping.ToPodStats(sandbox, usage, containers);
+        return usage is null ? null : ContainerMapping.ToPodStats(sandbox, usage, containers, _cpuRates);
     }
 }

@@ -20,6 +20,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
     private readonly SandboxService _sandboxes;
     private readonly ContainerService _containers;
     private readonly ImageManager _images;
+    private readonly CpuRates _cpuRates;
     private readonly TimeProvider _time;
     private readonly ILogger<RuntimeServiceAdapter> _logger;
 
@@ -30,6 +31,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
         SandboxService sandboxes,
         ContainerService containers,
         ImageManager images,
+        CpuRates cpuRates,
         TimeProvider time,
         ILogger<RuntimeServiceAdapter> logger)
     {
@@ -39,6 +41,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
         _sandboxes = sandboxes;
         _containers = containers;
         _images = images;
+        _cpuRates = cpuRates;
         _time = time;
         _logger = logger;
     }

@@ -101,6 +101,7 @@ public static class DaemonHost
         services.AddSingleton<IContainerCheckpointStore, FileContainerCheckpointStore>();
         services.AddSingleton(new ContainerServiceOptions());
         services.AddSingleton<ContainerService>();
+        services.AddSingleton<CpuRates>();
         services.AddHostedService<SandboxRecoveryService>();
         services.AddSingleton(new RegistryOptions
         {

@@ -13,6 +13,8 @@ public sealed class CriErrorsTests
         { new ObjectAlreadyExistsException("twice"), StatusCode.AlreadyExists },
         { new PreconditionFailedException("not now"), StatusCode.FailedPrecondition },
         { new RuntimeNotReadyException("recovering"), StatusCode.Unavailable },
+        { new DeadlineExceededException("too slow"), StatusCode.DeadlineExceeded },
+        { new GuestUnavailableException("vm gone"), StatusCode.Unavailable },
     };
 
     [Theory]
