@@ -125,7 +125,7 @@ public sealed class GuestContainers : IGuestContainers
     }
 
     private static ContainerExit ToExit(ProcessExit exit) =>
-        new(exit.ExitCode, exit.Signal, exit.OomKilled, exit.StartedAt, exit.FinishedAt);
+        new(exit.ExitCode, exit.Signal, exit.OomKilled, exit.StartedAt, exit.FinishedAt, TimeSpan.FromTicks(Math.Max(0, exit.FinishedAgoNs) / 100));
 
     private static ResourceUsage ToUsage(CgroupStats stats, ulong writableBytes, ulong writableInodes) =>
         new(stats.CpuUsageNs, stats.MemoryUsageBytes, stats.MemoryWorkingSetBytes, stats.Pids, stats.Timestamp, writableBytes, writableInodes);

@@ -594,26 +594,32 @@ public sealed partial class ContainerService : IAsyncDisposable
     private async Task RecordExitAsync(string id, ContainerExit exit)
     {
         var reason = exit.OomKilled ? Container.Reasons.OomKilled : exit.ExitCode == 0 ? Container.Reasons.Completed : Container.Reasons.Error;
+        // The VM's clock is not the host's (it drifts, more so under TCG): the exit is placed on the
+        // host's clock by how long ago the guest saw it (its monotonic clock), never before the start.
         var startedAt = _store.Find(id)?.StartedAt ?? 0;
-        // The VM's clock is not the host's (it drifts, more so under TCG): the run time the guest
-        // measured is added to the start the host recorded, so finished_at never precedes started_at.
-        var finishedAt = startedAt > 0 && exit.StartedAt > 0 && exit.FinishedAt >= exit.StartedAt
-            ? startedAt + (exit.FinishedAt - exit.StartedAt)
-            : UnixNanos();
-        var recorded = await _store.UpdateAsync(
+        var finishedAt = Math.Max(UnixNanos() - (exit.FinishedAgo.Ticks * 100), startedAt);
+        var changed = false;
+        await _store.UpdateAsync(
             id,
-            c => c.State == ContainerState.Running
-                ? c with
+            c =>
+            {
+                if (c.State != ContainerState.Running)
+                {
+                    return c;
+                }
+
+                changed = true;
+                return c with
                 {
                     State = ContainerState.Exited,
                     ExitCode = exit.ExitCode,
                     Reason = reason,
                     FinishedAt = finishedAt,
                     Message = exit.Signal > 0 ? $"killed by signal {exit.Signal}" : string.Empty,
-                }
-                : c,
+                };
+            },
             CancellationToken.None);
-        if (recorded.FinishedAt == finishedAt)
+        if (changed)
         {
             LogExited(id, exit.ExitCode, exit.Signal, reason);
         }

@@ -194,8 +194,14 @@ internal sealed class ContainerManager : IDisposable
         }
     }
 
-    public Task<ProcessExit> WaitAsync(WaitProcess request, CancellationToken cancellationToken) =>
-        FindProcess(request.ContainerId, request.ExecId).Exit.WaitAsync(cancellationToken);
+    /// <summary>The process's exit, with how long ago it happened (see <see cref="ProcessExit.FinishedAgoNs"/>).</summary>
+    public async Task<ProcessExit> WaitAsync(WaitProcess request, CancellationToken cancellationToken)
+    {
+        var process = FindProcess(request.ContainerId, request.ExecId);
+        var answer = (await process.Exit.WaitAsync(cancellationToken)).Clone();
+        answer.FinishedAgoNs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(process.ExitedAtMonotonic).TotalNanoseconds;
+        return answer;
+    }
 
     public void CloseStdin(CloseStdin request) => FindProcess(request.ContainerId, request.ExecId).CloseStdin();
 
@@ -437,6 +443,7 @@ internal sealed class ContainerManager : IDisposable
     private async Task WatchAsync(GuestProcess process, ContainerRecord? container)
     {
         var status = await Reaper.WaitAsync(process.Pid);
+        process.ExitedAtMonotonic = System.Diagnostics.Stopwatch.GetTimestamp();
         Reaper.Forget(process.Pid);
         var (code, signal) = Reaper.Decode(status);
         var exit = new ProcessExit

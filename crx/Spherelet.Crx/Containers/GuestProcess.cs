@@ -40,6 +40,9 @@ internal sealed class GuestProcess
 
     public long StartedAt { get; set; }
 
+    /// <summary>When the process exited, on the monotonic clock (<see cref="System.Diagnostics.Stopwatch"/>); 0 while it runs.</summary>
+    public long ExitedAtMonotonic { get; set; }
+
     public CriLogWriter? Log => _log;
 
     public Task<ProcessExit> Exit => _exit.Task;
