@@ -55,26 +55,19 @@ public sealed class FileContainerCheckpointStore : IContainerCheckpointStore
             foreach (var path in Directory.EnumerateFiles(directory, "*.json"))
             {
                 var id = Path.GetFileNameWithoutExtension(path);
-                try
+                var checkpoint = await CheckpointFile.ReadAsync(path, ContainerCheckpointJson.Default.ContainerCheckpoint, c => c.Version, CurrentVersion, problems, cancellationToken);
+                if (checkpoint is null)
                 {
-                    await using var stream = File.OpenRead(path);
-                    var checkpoint = await JsonSerializer.DeserializeAsync(stream, ContainerCheckpointJson.Default.ContainerCheckpoint, cancellationToken);
-                    if (checkpoint is null || checkpoint.Version != CurrentVersion)
-                    {
-                        problems.Add($"{path}: version {checkpoint?.Version} is not {CurrentVersion}; left alone");
-                    }
-                    else if (checkpoint.Container.Id != id || checkpoint.Container.SandboxId != sandboxId)
-                    {
-                        problems.Add($"{path}: holds container {checkpoint.Container.Id} of {checkpoint.Container.SandboxId}; left alone");
-                    }
-                    else
-                    {
-                        containers.Add(checkpoint.Container);
-                    }
+                    continue;
                 }
-                catch (JsonException e)
+
+                if (checkpoint.Container.Id != id || checkpoint.Container.SandboxId != sandboxId)
                 {
-                    problems.Add($"{path}: unreadable ({e.Message}); left alone");
+                    problems.Add($"{path}: holds container {checkpoint.Container.Id} of {checkpoint.Container.SandboxId}; left alone");
+                }
+                else
+                {
+                    containers.Add(checkpoint.Container);
                 }
             }
         }

@@ -50,26 +50,19 @@ public sealed class FileSandboxCheckpointStore : ISandboxCheckpointStore
                 continue;
             }
 
-            try
+            var checkpoint = await CheckpointFile.ReadAsync(path, SandboxCheckpointJson.Default.SandboxCheckpoint, c => c.Version, CurrentVersion, problems, cancellationToken);
+            if (checkpoint is null)
             {
-                await using var stream = File.OpenRead(path);
-                var checkpoint = await JsonSerializer.DeserializeAsync(stream, SandboxCheckpointJson.Default.SandboxCheckpoint, cancellationToken);
-                if (checkpoint is null || checkpoint.Version != CurrentVersion)
-                {
-                    problems.Add($"{path}: version {checkpoint?.Version} is not {CurrentVersion}; left alone");
-                }
-                else if (checkpoint.Sandbox.Id != id)
-                {
-                    problems.Add($"{path}: holds sandbox {checkpoint.Sandbox.Id}, not {id}; left alone");
-                }
-                else
-                {
-                    sandboxes.Add(checkpoint.Sandbox);
-                }
+                continue;
             }
-            catch (JsonException e)
+
+            if (checkpoint.Sandbox.Id != id)
             {
-                problems.Add($"{path}: unreadable ({e.Message}); left alone");
+                problems.Add($"{path}: holds sandbox {checkpoint.Sandbox.Id}, not {id}; left alone");
+            }
+            else
+            {
+                sandboxes.Add(checkpoint.Sandbox);
             }
         }
 
