@@ -76,10 +76,18 @@ public sealed class GuestConnection : IAsyncDisposable
     public async Task<StatsReply> StatsAsync(IEnumerable<string> containerIds, CancellationToken cancellationToken) =>
         (await CallAsync(new Request { Stats = new GetStats { ContainerIds = { containerIds } } }, cancellationToken)).Stats;
 
-    /// <summary>Applies an OCI <c>linux.resources</c> object (JSON) to a container's cgroup.</summary>
-    public Task UpdateResourcesAsync(string containerId, ReadOnlyMemory<byte> ociResourcesJson, CancellationToken cancellationToken) =>
+    /// <summary>Applies an OCI <c>linux.resources</c> object (JSON) to a container's cgroup, with <paramref name="onlineCpus"/> CPUs online first (0: as they are).</summary>
+    public Task UpdateResourcesAsync(string containerId, ReadOnlyMemory<byte> ociResourcesJson, int onlineCpus, CancellationToken cancellationToken) =>
         CallAsync(
-            new Request { UpdateResources = new UpdateResources { ContainerId = containerId, OciResources = ByteString.CopyFrom(ociResourcesJson.Span) } },
+            new Request
+            {
+                UpdateResources = new UpdateResources
+                {
+                    ContainerId = containerId,
+                    OciResources = ByteString.CopyFrom(ociResourcesJson.Span),
+                    OnlineCpus = (uint)Math.Max(0, onlineCpus),
+                },
+            },
             cancellationToken);
 
     public Task ReopenLogAsync(string containerId, CancellationToken cancellationToken) =>

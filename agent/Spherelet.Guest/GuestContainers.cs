@@ -108,8 +108,9 @@ public sealed class GuestContainers : IGuestContainers
         return new ExecResult(stdout.ToArray(), stderr.ToArray(), exit.ExitCode, timedOut);
     }
 
-    public async Task UpdateResourcesAsync(string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, CancellationToken cancellationToken) =>
-        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).UpdateResourcesAsync(containerId, resourcesJson, cancellationToken);
+    public async Task UpdateResourcesAsync(
+        string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken) =>
+        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).UpdateResourcesAsync(containerId, resourcesJson, onlineCpus, cancellationToken);
 
     public async Task ReopenLogAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken) =>
         await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).ReopenLogAsync(containerId, cancellationToken);

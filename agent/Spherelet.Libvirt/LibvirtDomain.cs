@@ -83,6 +83,32 @@ public sealed unsafe class LibvirtDomain : IDisposable
         return ((DomainState)state, reason);
     }
 
+    /// <summary>
+    /// Sets the number of online vCPUs of the running domain and of its definition
+    /// (<c>virDomainSetVcpusFlags</c>, live and config); at most the domain's maximum.
+    /// </summary>
+    /// <exception cref="LibvirtException">libvirt could not change them (above the maximum, hotplug refused).</exception>
+    public void SetVirtualCpus(int count)
+    {
+        if (LibvirtNative.virDomainSetVcpusFlags(_handle, (uint)count, LibvirtConstants.VIR_DOMAIN_AFFECT_LIVE | LibvirtConstants.VIR_DOMAIN_AFFECT_CONFIG) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"set {count} vCPUs of domain {Name}");
+        }
+    }
+
+    /// <summary>
+    /// Sets the memory the running domain may use, through its balloon, and its definition's
+    /// current memory (<c>virDomainSetMemoryFlags</c>, live and config); at most the domain's maximum.
+    /// </summary>
+    /// <exception cref="LibvirtException">libvirt could not change it.</exception>
+    public void SetMemory(long memoryKiB)
+    {
+        if (LibvirtNative.virDomainSetMemoryFlags(_handle, (ulong)memoryKiB, LibvirtConstants.VIR_DOMAIN_AFFECT_LIVE | LibvirtConstants.VIR_DOMAIN_AFFECT_CONFIG) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"set {memoryKiB} KiB of memory of domain {Name}");
+        }
+    }
+
     /// <summary>State, memory, vCPUs and CPU time (<c>virDomainGetInfo</c>).</summary>
     /// <exception cref="LibvirtException">The domain is gone, or libvirtd could not be asked.</exception>
     public DomainInfo GetInfo()

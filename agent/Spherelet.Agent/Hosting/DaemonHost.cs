@@ -83,7 +83,9 @@ public static class DaemonHost
                 h.Value.VirtualCpus,
                 h.Value.MemoryMiB,
                 h.Value.KernelPath.Length > 0 ? h.Value.KernelPath : options.Guest.KernelPath,
-                h.Value.InitramfsPath.Length > 0 ? h.Value.InitramfsPath : options.Guest.InitramfsPath)),
+                h.Value.InitramfsPath.Length > 0 ? h.Value.InitramfsPath : options.Guest.InitramfsPath,
+                h.Value.MaxVirtualCpus > 0 ? h.Value.MaxVirtualCpus : Environment.ProcessorCount,
+                h.Value.MaxMemoryMiB)),
             options.DefaultRuntimeHandler));
         services.AddSingleton<RuntimeReadiness>();
         services.AddSingleton(new SandboxServiceOptions

@@ -8,6 +8,12 @@ public sealed class RuntimeHandlerOptions
     /// <summary>The VM's memory before the pod's memory limit is added on top.</summary>
     public int MemoryMiB { get; set; } = 256;
 
+    /// <summary>How many vCPUs a pod VM may be grown to while it runs (UpdateContainerResources); 0: the host's CPU count.</summary>
+    public int MaxVirtualCpus { get; set; }
+
+    /// <summary>How much memory a pod VM may be grown to while it runs; at least what it starts with.</summary>
+    public int MaxMemoryMiB { get; set; } = 1024;
+
     /// <summary>Empty: Guest:KernelPath.</summary>
     public string KernelPath { get; set; } = string.Empty;
 

@@ -71,6 +71,16 @@ public static class SphereletOptionsValidator
                 errors.Add($"{key}:MemoryMiB: {handler.MemoryMiB} must be at least 64");
             }
 
+            if (handler.MaxVirtualCpus is < 0 or > 256)
+            {
+                errors.Add($"{key}:MaxVirtualCpus: {handler.MaxVirtualCpus} must be 0 (the host's CPU count) to 256");
+            }
+
+            if (handler.MaxMemoryMiB is < 0 or > 1024 * 1024)
+            {
+                errors.Add($"{key}:MaxMemoryMiB: {handler.MaxMemoryMiB} must be 0 to 1048576");
+            }
+
             if (handler.KernelPath.Length > 0)
             {
                 AbsolutePath(errors, key + ":KernelPath", handler.KernelPath);

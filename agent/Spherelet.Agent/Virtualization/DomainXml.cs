@@ -33,9 +33,13 @@ public static class DomainXml
             new XElement("uuid", spec.Uuid.ToString("D", CultureInfo.InvariantCulture)),
             new XElement("title", $"pod {spec.Owner.Namespace}/{spec.Owner.Name}"),
             new XElement("metadata", Metadata(spec.Owner, agentInstance)),
-            new XElement("memory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
+            // The VM can grow while it runs: memory up to the maximum (the balloon holds what is
+            // not current), vCPUs up to the maximum (hot-plugged).
+            new XElement("memory", new XAttribute("unit", "MiB"), Math.Max(spec.MaxMemoryMiB, spec.MemoryMiB)),
             new XElement("currentMemory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
-            new XElement("vcpu", new XAttribute("placement", "static"), spec.VirtualCpus),
+            spec.MaxVirtualCpus > spec.VirtualCpus
+                ? new XElement("vcpu", new XAttribute("placement", "static"), new XAttribute("current", spec.VirtualCpus), spec.MaxVirtualCpus)
+                : new XElement("vcpu", new XAttribute("placement", "static"), spec.VirtualCpus),
             new XElement(
                 "os",
                 new XElement("type", new XAttribute("arch", "x86_64"), new XAttribute("machine", "q35"), "hvm"),

@@ -64,6 +64,25 @@ public sealed class LibvirtVmm : IVmm
         }, cancellationToken);
     }
 
+    public Task ResizeAsync(string vmName, int virtualCpus, int memoryMiB, CancellationToken cancellationToken) =>
+        Call(vmName, "resize", connection =>
+        {
+            using var domain = connection.LookupDomainByName(vmName)
+                ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+            var info = domain.GetInfo();
+            if (virtualCpus > info.VirtualCpus)
+            {
+                domain.SetVirtualCpus(virtualCpus);
+            }
+
+            if ((ulong)memoryMiB * 1024 > info.MemoryKiB)
+            {
+                domain.SetMemory(memoryMiB * 1024L);
+            }
+
+            return 0;
+        }, cancellationToken);
+
     public Task<bool> StopAsync(string vmName, CancellationToken cancellationToken) =>
         Call(vmName, "stop", connection =>
         {

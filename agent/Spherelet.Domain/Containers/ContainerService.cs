@@ -74,6 +74,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         {
             var mounts = await BindMountsAsync(sandbox.Id, id, mountRequests, undo, cancellationToken);
             var spec = command.BuildSpec(new ContainerSpecContext(id, GuestLayout.Rootfs(id), GuestLayout.Cgroup(id), GuestLayout.SandboxFiles, mounts));
+            sandbox = await EnsureFitsAsync(sandbox, id, spec.ResourcesJson, cancellationToken);
             var guestLog = logPath.Length > 0 ? GuestLayout.InShare($"{SandboxService.LogsDirectoryName}/{logPath}") : string.Empty;
             var pid = await _guests.CreateAsync(
                 sandbox.Id,
@@ -274,8 +275,9 @@ public sealed partial class ContainerService : IAsyncDisposable
                 throw new PreconditionFailedException($"container {id} is {Describe(container.State)}: its resources cannot change");
             }
 
-            var sandbox = ReadySandbox(container.SandboxId);
-            await _guests.UpdateResourcesAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, Encoding.UTF8.GetBytes(resourcesJson), cancellationToken);
+            var sandbox = await EnsureFitsAsync(ReadySandbox(container.SandboxId), id, resourcesJson, cancellationToken);
+            await _guests.UpdateResourcesAsync(
+                sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, Encoding.UTF8.GetBytes(resourcesJson), sandbox.VirtualCpus, cancellationToken);
             await _store.UpdateAsync(id, c => c with { ResourcesJson = resourcesJson }, CancellationToken.None);
             LogResourcesUpdated(id);
         });
@@ -481,6 +483,29 @@ public sealed partial class ContainerService : IAsyncDisposable
             await _mounts.UnmountAllUnderAsync(directory);
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Grows the pod's VM when the limits of its containers, with <paramref name="containerId"/>'s
+    /// as <paramref name="resourcesJson"/>, no longer fit: vCPUs to cover the sum of the CPU limits,
+    /// memory to the handler's profile plus the sum of the memory limits (RunPodSandbox's rule).
+    /// </summary>
+    private async Task<PodSandbox> EnsureFitsAsync(PodSandbox sandbox, string containerId, string resourcesJson, CancellationToken cancellationToken)
+    {
+        if (!_sandboxes.Handlers.TryResolve(sandbox.RuntimeHandler, out var handler))
+        {
+            return sandbox;
+        }
+
+        var limits = _store.Where(c => c.SandboxId == sandbox.Id && c.Id != containerId && c.State is ContainerState.Created or ContainerState.Running)
+            .Select(c => ResourceLimits.FromOci(c.ResourcesJson))
+            .Append(ResourceLimits.FromOci(resourcesJson))
+            .ToList();
+        var cpus = Math.Max(handler.VirtualCpus, (int)Math.Ceiling(limits.Sum(l => l.CpuMillis) / 1000.0));
+        var memory = handler.MemoryMiB + (int)Math.Ceiling(limits.Sum(l => l.MemoryBytes) / (1024.0 * 1024.0));
+        return cpus > sandbox.VirtualCpus || memory > sandbox.MemoryMiB
+            ? await _sandboxes.GrowAsync(sandbox.Id, cpus, memory, cancellationToken)
+            : sandbox;
     }
 
     /// <summary>Waits for the exit up to <paramref name="timeout"/>; null when the process still runs then.</summary>

@@ -29,8 +29,11 @@ public interface IGuestContainers
     Task<ExecResult> ExecSyncAsync(
         string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, int maxOutputBytes, TimeSpan timeout, CancellationToken cancellationToken);
 
-    /// <summary>Applies an OCI <c>linux.resources</c> object (JSON) to the container's cgroup.</summary>
-    Task UpdateResourcesAsync(string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, CancellationToken cancellationToken);
+    /// <summary>
+    /// Applies an OCI <c>linux.resources</c> object (JSON) to the container's cgroup, after bringing
+    /// <paramref name="onlineCpus"/> CPUs of the VM online (vCPUs hot-plugged by a grow).
+    /// </summary>
+    Task UpdateResourcesAsync(string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken);
 
     /// <summary>Closes the container's log file and opens it anew at its path.</summary>
     Task ReopenLogAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken);

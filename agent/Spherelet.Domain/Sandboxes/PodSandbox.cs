@@ -31,6 +31,12 @@ public sealed record PodSandbox
 
     public required int MemoryMiB { get; init; }
 
+    /// <summary>How many vCPUs the VM can be grown to while it runs (0: as many as it has).</summary>
+    public int MaxVirtualCpus { get; init; }
+
+    /// <summary>How much memory the VM can be grown to while it runs (0: as much as it has).</summary>
+    public int MaxMemoryMiB { get; init; }
+
     public required string Hostname { get; init; }
 
     public required DnsSettings Dns { get; init; }

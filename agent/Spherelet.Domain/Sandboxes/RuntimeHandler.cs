@@ -1,4 +1,7 @@
 namespace Spherelet.Domain.Sandboxes;
 
-/// <summary>A named VM profile: what a pod of this runtime handler gets at least.</summary>
-public sealed record RuntimeHandler(string Name, int VirtualCpus, int MemoryMiB, string KernelPath, string InitramfsPath);
+/// <summary>A named VM profile: what a pod of this runtime handler gets at least, and how far its VM may grow while it runs.</summary>
+/// <param name="MaxVirtualCpus">The most vCPUs a pod VM may be grown to (hot-plug); 0 or less than <paramref name="VirtualCpus"/>: no growth.</param>
+/// <param name="MaxMemoryMiB">The most memory a pod VM may be grown to (its balloon); 0 or less than the initial size: no growth.</param>
+public sealed record RuntimeHandler(
+    string Name, int VirtualCpus, int MemoryMiB, string KernelPath, string InitramfsPath, int MaxVirtualCpus = 0, int MaxMemoryMiB = 0);

@@ -22,6 +22,18 @@ public sealed class RuntimeHandlerCatalog
 
     public IReadOnlyCollection<RuntimeHandler> All => _handlers.Values;
 
+    /// <summary>The handler of that name (the default for an empty name); false when none is configured.</summary>
+    public bool TryResolve(string name, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out RuntimeHandler handler)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            handler = Default;
+            return true;
+        }
+
+        return _handlers.TryGetValue(name, out handler);
+    }
+
     /// <exception cref="InvalidRequestException">No handler of that name.</exception>
     public RuntimeHandler Resolve(string name) =>
         string.IsNullOrEmpty(name) ? Default

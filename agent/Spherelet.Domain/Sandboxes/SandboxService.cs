@@ -118,6 +118,8 @@ public sealed partial class SandboxService
                 Owner = new VmOwner(id, metadata.Namespace, metadata.Name, metadata.Uid, metadata.Attempt),
                 VirtualCpus = cpus,
                 MemoryMiB = memory,
+                MaxVirtualCpus = Math.Max(cpus, handler.MaxVirtualCpus),
+                MaxMemoryMiB = Math.Max(memory, handler.MaxMemoryMiB),
                 KernelPath = handler.KernelPath,
                 InitramfsPath = handler.InitramfsPath,
                 KernelCommandLine = KernelCommandLine(),
@@ -149,6 +151,8 @@ public sealed partial class SandboxService
                 VmUuid = spec.Uuid,
                 VirtualCpus = cpus,
                 MemoryMiB = memory,
+                MaxVirtualCpus = spec.MaxVirtualCpus,
+                MaxMemoryMiB = spec.MaxMemoryMiB,
                 Hostname = hostname,
                 Dns = command.Dns,
                 LogDirectory = command.LogDirectory,
@@ -251,6 +255,49 @@ public sealed partial class SandboxService
     {
         _readiness.EnsureReady();
         return _store.List(filter);
+    }
+
+    /// <summary>
+    /// Grows a READY sandbox's VM to at least <paramref name="virtualCpus"/> vCPUs and
+    /// <paramref name="memoryMiB"/> of memory (it never shrinks), within the maximum it was made with.
+    /// </summary>
+    /// <returns>The sandbox as it is afterwards.</returns>
+    /// <exception cref="PreconditionFailedException">The sandbox is not READY, or the size is beyond its VM's maximum.</exception>
+    public async Task<PodSandbox> GrowAsync(string id, int virtualCpus, int memoryMiB, CancellationToken cancellationToken)
+    {
+        _readiness.EnsureReady();
+        var gate = _operations.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var sandbox = _store.Get(id);
+            var cpus = Math.Max(sandbox.VirtualCpus, virtualCpus);
+            var memory = Math.Max(sandbox.MemoryMiB, memoryMiB);
+            if (cpus == sandbox.VirtualCpus && memory == sandbox.MemoryMiB)
+            {
+                return sandbox;
+            }
+
+            if (sandbox.State != SandboxState.Ready)
+            {
+                throw new PreconditionFailedException($"pod sandbox {id} is not ready: its VM cannot grow");
+            }
+
+            if (cpus > Math.Max(sandbox.MaxVirtualCpus, sandbox.VirtualCpus) || memory > Math.Max(sandbox.MaxMemoryMiB, sandbox.MemoryMiB))
+            {
+                throw new PreconditionFailedException(
+                    $"pod sandbox {id} would need {cpus} vCPUs and {memory} MiB, beyond its VM's maximum of {Math.Max(sandbox.MaxVirtualCpus, sandbox.VirtualCpus)} vCPUs and {Math.Max(sandbox.MaxMemoryMiB, sandbox.MemoryMiB)} MiB (RuntimeHandlers:{sandbox.RuntimeHandler}:MaxVirtualCpus, MaxMemoryMiB)");
+            }
+
+            await _vmm.ResizeAsync(sandbox.VmName, cpus, memory, cancellationToken);
+            var grown = await _store.UpdateAsync(id, s => s with { VirtualCpus = cpus, MemoryMiB = memory }, CancellationToken.None);
+            LogVmGrown(id, sandbox.VmName, sandbox.VirtualCpus, cpus, sandbox.MemoryMiB, memory);
+            return grown;
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>A VM stopped outside a Stop or Remove (destroyed, crashed, powered off): its sandbox becomes NOTREADY.</summary>
@@ -529,6 +576,9 @@ public sealed partial class SandboxService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "sandbox run failed and cleanup is incomplete sandbox={SandboxId} pod={Namespace}/{Name} error={Error} leftovers={Leftovers}")]
     private partial void LogRunCleanupFailed(string sandboxId, string @namespace, string name, string error, string leftovers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "vm grown sandbox={SandboxId} vm={VmName} vcpus={FromCpus}->{ToCpus} memory_mib={FromMemory}->{ToMemory}")]
+    private partial void LogVmGrown(string sandboxId, string vmName, int fromCpus, int toCpus, int fromMemory, int toMemory);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sandbox stopped sandbox={SandboxId} pod={Namespace}/{Name}")]
     private partial void LogSandboxStopped(string sandboxId, string @namespace, string name);

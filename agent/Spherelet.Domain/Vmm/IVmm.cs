@@ -22,6 +22,14 @@ public interface IVmm
     /// <summary>Stops a VM if it runs and removes it from the VMM.</summary>
     Task DeleteAsync(string vmName, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Grows a running VM to <paramref name="virtualCpus"/> vCPUs (hot-plugged) and
+    /// <paramref name="memoryMiB"/> of memory (its balloon let out), each within the maximum it was
+    /// defined with; the new size also holds after a restart of the VM.
+    /// </summary>
+    /// <exception cref="Errors.ObjectNotFoundException">No such VM.</exception>
+    Task ResizeAsync(string vmName, int virtualCpus, int memoryMiB, CancellationToken cancellationToken);
+
     /// <summary>The VM's state, or null when the VMM has no VM of that name.</summary>
     Task<VmStatus?> InspectAsync(string vmName, CancellationToken cancellationToken);
 

@@ -14,6 +14,12 @@ public sealed record VmSpec
 
     public required int MemoryMiB { get; init; }
 
+    /// <summary>How many vCPUs the VM can grow to while it runs (hot-plug); at least <see cref="VirtualCpus"/>.</summary>
+    public int MaxVirtualCpus { get; init; }
+
+    /// <summary>How much memory the VM can grow to while it runs (its balloon holds the rest); at least <see cref="MemoryMiB"/>.</summary>
+    public int MaxMemoryMiB { get; init; }
+
     public required string KernelPath { get; init; }
 
     public required string InitramfsPath { get; init; }

@@ -30,6 +30,12 @@ internal static class LibvirtConstants
     /// <summary>virDomainModificationImpact: the current state (live if running, else persistent).</summary>
     internal const uint VIR_DOMAIN_AFFECT_CURRENT = 0;
 
+    /// <summary>virDomainModificationImpact: change the running domain.</summary>
+    internal const uint VIR_DOMAIN_AFFECT_LIVE = 1;
+
+    /// <summary>virDomainModificationImpact: change the persistent definition.</summary>
+    internal const uint VIR_DOMAIN_AFFECT_CONFIG = 2;
+
     /// <summary>Bytes of a UUID string buffer: 36 characters and the terminating NUL.</summary>
     internal const int VIR_UUID_STRING_BUFLEN = 37;
 

@@ -111,6 +111,12 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport(Library)]
     internal static partial int virDomainGetInfo(DomainHandle domain, out VirDomainInfo info);
 
+    [LibraryImport(Library)]
+    internal static partial int virDomainSetVcpusFlags(DomainHandle domain, uint nvcpus, uint flags);
+
+    [LibraryImport(Library)]
+    internal static partial int virDomainSetMemoryFlags(DomainHandle domain, ulong memoryKiB, uint flags);
+
     /// <summary>The XML, to be freed with <see cref="free"/>.</summary>
     [LibraryImport(Library)]
     internal static partial byte* virDomainGetXMLDesc(DomainHandle domain, uint flags);

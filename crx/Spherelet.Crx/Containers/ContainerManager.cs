@@ -307,6 +307,11 @@ internal sealed class ContainerManager : IDisposable
     public async Task UpdateResourcesAsync(UpdateResources request)
     {
         var record = Find(request.ContainerId);
+        if (request.OnlineCpus > 0)
+        {
+            await CpuHotplug.OnlineAsync((int)request.OnlineCpus, TimeSpan.FromSeconds(5));
+        }
+
         var file = Path.Combine(_stateDirectory, $"{record.Id}.resources.json");
         await File.WriteAllBytesAsync(file, request.OciResources.ToByteArray());
         try

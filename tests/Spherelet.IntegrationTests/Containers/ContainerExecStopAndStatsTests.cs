@@ -152,6 +152,38 @@ public sealed class ContainerExecStopAndStatsTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
+    public async Task UpdateContainerResources_past_what_the_pod_vm_has_grows_the_vm_with_hot_plugged_cpus_and_memory()
+    {
+        var id = await _pod.RunAsync(_pod.Container("grown", "sleep", "1000"));
+        var before = await VmSizeAsync();
+
+        // More CPU than the VM has vCPUs, and more memory than it has beyond its profile.
+        var cores = before.Cpus + 1;
+        await _pod.Runtime.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest
+        {
+            ContainerId = id,
+            Linux = new LinuxContainerResources { CpuQuota = cores * 100_000, CpuPeriod = 100_000, MemoryLimitInBytes = (before.MemoryMiB + 64) * MiB },
+        });
+        var after = await VmSizeAsync();
+        var online = (await _pod.ExecAsync(id, 30, "cat", "/sys/devices/system/cpu/online")).Stdout.ToStringUtf8().Trim();
+        var cpuMax = (await _pod.ExecAsync(id, 30, "cat", "/sys/fs/cgroup/cpu.max")).Stdout.ToStringUtf8().Trim();
+
+        Assert.True(after.Cpus >= cores, $"vCPUs {before.Cpus} -> {after.Cpus}, wanted {cores}");
+        Assert.True(after.MemoryMiB >= before.MemoryMiB + 64, $"memory {before.MemoryMiB} -> {after.MemoryMiB} MiB");
+        Assert.Equal($"0-{after.Cpus - 1}", online); // the hot-plugged vCPUs are online in the VM
+        Assert.Equal($"{cores * 100_000} 100000", cpuMax);
+        await _pod.RemoveAsync(id);
+    }
+
+    /// <summary>The pod VM's vCPUs and memory as libvirt reports them (PodSandboxStatus verbose).</summary>
+    private async Task<(int Cpus, long MemoryMiB)> VmSizeAsync()
+    {
+        var status = await _pod.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = _pod.PodId, Verbose = true });
+        var info = System.Text.Json.JsonDocument.Parse(status.Info["info"]).RootElement;
+        return (info.GetProperty("vcpus").GetInt32(), info.GetProperty("memoryMiB").GetInt64());
+    }
+
+    [Fact]
     public async Task ContainerStats_report_memory_and_cpu_time_that_grows_with_work()
     {
         var config = _pod.Container("measured", "sleep", "1000");

@@ -51,7 +51,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             _podGuests,
             _mounts,
             _sandboxCheckpoints,
-            new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
+            new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i", MaxVirtualCpus: 4, MaxMemoryMiB: 1024)], "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")),
             readiness,
             new SandboxServiceOptions { ChannelName = "io.spherelet.crx.0", ShutdownGrace = TimeSpan.FromMilliseconds(100) },
@@ -71,7 +71,8 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         return (sandboxes, containers);
     }
 
-    private CreateContainerCommand Command(string name = "app", uint attempt = 0, IReadOnlyList<MountRequest>? mounts = null, string logPath = "app/0.log") => new()
+    private CreateContainerCommand Command(
+        string name = "app", uint attempt = 0, IReadOnlyList<MountRequest>? mounts = null, string logPath = "app/0.log", string resources = "{}") => new()
     {
         SandboxId = _pod,
         Metadata = new ContainerMetadata(name, attempt),
@@ -82,7 +83,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         BuildSpec = context => new ContainerSpec(
             Encoding.UTF8.GetBytes($"{{\"root\":{{\"path\":\"{context.RootfsPath}\"}},\"mounts\":[{string.Join(',', context.Mounts.Select(m => $"\"{m.GuestPath}\""))}]}}"),
             "{\"args\":[\"/bin/app\"],\"env\":[\"A=1\"],\"cwd\":\"/srv\",\"user\":{\"uid\":7,\"gid\":8}}",
-            "{\"memory\":{\"limit\":1000}}"),
+            resources),
     };
 
     private async Task<string> RunningAsync(string name = "app")
@@ -324,6 +325,36 @@ public sealed class ContainerServiceTests : IAsyncLifetime
 
         await _containers.StopAsync(id, TimeSpan.Zero, CancellationToken.None);
         await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.UpdateResourcesAsync(id, "{}", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Limits_that_no_longer_fit_grow_the_pod_vm_within_its_maximum()
+    {
+        var vm = _sandboxes.Get(_pod).VmName;
+        var id = await RunningAsync();
+        Assert.Equal((1, 256), (_sandboxes.Get(_pod).VirtualCpus, _sandboxes.Get(_pod).MemoryMiB));
+
+        // 2.5 CPUs and 300 MiB: 3 vCPUs, and the profile's 256 MiB plus 300.
+        await _containers.UpdateResourcesAsync(id, "{\"cpu\":{\"quota\":250000,\"period\":100000},\"memory\":{\"limit\":314572800}}", CancellationToken.None);
+
+        var grown = _sandboxes.Get(_pod);
+        Assert.Equal((3, 556), (grown.VirtualCpus, grown.MemoryMiB));
+        Assert.Equal((3, 556L), (_vmm.Vms[vm].Status.VirtualCpus, _vmm.Vms[vm].Status.MemoryMiB));
+        Assert.Equal(3, _guests.OnlineCpus);
+        Assert.Equal((3, 556), (_sandboxCheckpoints.Saved[_pod].VirtualCpus, _sandboxCheckpoints.Saved[_pod].MemoryMiB));
+
+        // A second container's limits add up; smaller limits never shrink the VM.
+        var second = await _containers.CreateAsync(Command("second", resources: "{\"memory\":{\"limit\":104857600}}"), CancellationToken.None);
+        Assert.Equal(656, _sandboxes.Get(_pod).MemoryMiB);
+        await _containers.UpdateResourcesAsync(id, "{\"memory\":{\"limit\":1048576}}", CancellationToken.None);
+        Assert.Equal((3, 656), (_sandboxes.Get(_pod).VirtualCpus, _sandboxes.Get(_pod).MemoryMiB));
+
+        // Beyond the handler's maximum (4 vCPUs, 1024 MiB): refused, nothing changes.
+        var error = await Assert.ThrowsAsync<PreconditionFailedException>(() =>
+            _containers.UpdateResourcesAsync(second, "{\"cpu\":{\"quota\":800000,\"period\":100000}}", CancellationToken.None));
+        Assert.Contains("beyond its VM's maximum of 4 vCPUs and 1024 MiB", error.Message, StringComparison.Ordinal);
+        Assert.Equal("{\"memory\":{\"limit\":104857600}}", _containers.Get(second).ResourcesJson);
+        Assert.Equal(3, _vmm.Vms[vm].Status.VirtualCpus);
     }
 
     [Fact]

@@ -87,10 +87,13 @@ internal sealed class FakeGuestContainers : IGuestContainers
         return Task.FromResult(OnExec?.Invoke(args) ?? new ExecResult([], [], 0, false));
     }
 
-    public Task UpdateResourcesAsync(string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, CancellationToken cancellationToken)
+    public int OnlineCpus { get; private set; }
+
+    public Task UpdateResourcesAsync(string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken)
     {
         Reachable();
         Find(containerId).Resources = Encoding.UTF8.GetString(resourcesJson.Span);
+        OnlineCpus = onlineCpus;
         return Task.CompletedTask;
     }
 

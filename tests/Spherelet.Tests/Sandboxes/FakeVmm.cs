@@ -31,6 +31,22 @@ internal sealed class FakeVmm : IVmm
         return Task.CompletedTask;
     }
 
+    public Task ResizeAsync(string vmName, int virtualCpus, int memoryMiB, CancellationToken cancellationToken)
+    {
+        if (!Vms.TryGetValue(vmName, out var vm))
+        {
+            throw new ObjectNotFoundException(vmName);
+        }
+
+        if (virtualCpus > vm.Spec!.MaxVirtualCpus || memoryMiB > vm.Spec.MaxMemoryMiB)
+        {
+            throw new VmmOperationFailedException($"{vmName}: beyond its maximum");
+        }
+
+        Vms[vmName] = vm with { Status = vm.Status with { VirtualCpus = virtualCpus, MemoryMiB = memoryMiB } };
+        return Task.CompletedTask;
+    }
+
     public Task<bool> StopAsync(string vmName, CancellationToken cancellationToken)
     {
         if (Vms.TryGetValue(vmName, out var vm) && vm.Status.State == VmState.Running)

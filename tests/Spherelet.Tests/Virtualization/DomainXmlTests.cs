@@ -56,10 +56,24 @@ public sealed class DomainXmlTests
     }
 
     [Fact]
-    public void Domain_xml_is_valid_for_libvirts_schema()
+    public void A_vm_that_can_grow_boots_with_its_current_size_below_a_larger_maximum()
+    {
+        var xml = System.Xml.Linq.XElement.Parse(DomainXml.Build(
+            Spec with { MaxVirtualCpus = 4, MaxMemoryMiB = 1024 }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+
+        Assert.Equal("1024", xml.Element("memory")!.Value);
+        Assert.Equal(Spec.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("currentMemory")!.Value);
+        Assert.Equal("4", xml.Element("vcpu")!.Value);
+        Assert.Equal(Spec.VirtualCpus.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("vcpu")!.Attribute("current")!.Value);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(4, 1024)]
+    public void Domain_xml_is_valid_for_libvirts_schema(int maxCpus, int maxMemory)
     {
         var file = Path.Combine(Path.GetTempPath(), $"sph-domain-{Guid.NewGuid():N}.xml");
-        File.WriteAllText(file, DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+        File.WriteAllText(file, DomainXml.Build(Spec with { MaxVirtualCpus = maxCpus, MaxMemoryMiB = maxMemory }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
         try
         {
             var start = new ProcessStartInfo("virt-xml-validate") { RedirectStandardOutput = true, RedirectStandardError = true };
