@@ -73,13 +73,13 @@ public sealed class DaemonTests : IDisposable
         using var daemon = DaemonProcess.Start(_dir);
         using var client = await daemon.ConnectAsync();
 
-        var containers = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.ListContainersAsync(new ListContainersRequest()).ResponseAsync);
-        var exec = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.ExecSyncAsync(new ExecSyncRequest()).ResponseAsync);
+        var exec = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.ExecAsync(new ExecRequest()).ResponseAsync);
+        var portForward = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.PortForwardAsync(new PortForwardRequest()).ResponseAsync);
 
-        Assert.Equal(StatusCode.Unimplemented, containers.StatusCode);
-        Assert.Contains("RuntimeService/ListContainers", containers.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(StatusCode.Unimplemented, exec.StatusCode);
-        Assert.Contains("RuntimeService/ExecSync", exec.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("RuntimeService/Exec ", exec.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unimplemented, portForward.StatusCode);
+        Assert.Contains("RuntimeService/PortForward", portForward.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

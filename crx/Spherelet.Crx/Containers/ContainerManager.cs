@@ -341,6 +341,12 @@ internal sealed class ContainerManager : IDisposable
     {
         var log = stdio.LogPath.Length > 0 ? new CriLogWriter(stdio.LogPath) : null;
         var process = new GuestProcess(containerId, execId, stdio.StdinOnce, log, _send);
+        // Attached before the process starts: an exec that writes and exits at once loses nothing.
+        if (stdio.Attach && process.Attach(requestId))
+        {
+            _byStream[requestId] = process;
+        }
+
         try
         {
             File.Delete(pidFile);
@@ -357,15 +363,11 @@ internal sealed class ContainerManager : IDisposable
         }
         catch
         {
+            _byStream.TryRemove(requestId, out _);
             process.CloseStdin();
             log?.Dispose();
             await onFailure();
             throw;
-        }
-
-        if (stdio.Attach && process.Attach(requestId))
-        {
-            _byStream[requestId] = process;
         }
 
         return process;
