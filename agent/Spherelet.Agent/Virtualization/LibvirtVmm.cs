@@ -157,7 +157,8 @@ public sealed class LibvirtVmm : IVmm
             domain.Uuid,
             state,
             (int)info.VirtualCpus,
-            (long)(info.MaxMemoryKiB / 1024),
+            // The memory the VM has now (its balloon target), not the maximum it may grow to.
+            (long)(info.MemoryKiB / 1024),
             TimeSpan.FromTicks((long)(info.CpuTimeNanoseconds / 100)),
             DomainXml.ParseOwner(domain.GetMetadataElement(DomainXml.MetadataNamespace), _instance));
     }

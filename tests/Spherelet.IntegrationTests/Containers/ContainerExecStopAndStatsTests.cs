@@ -157,12 +157,13 @@ public sealed class ContainerExecStopAndStatsTests : IClassFixture<ContainerPod>
         var id = await _pod.RunAsync(_pod.Container("grown", "sleep", "1000"));
         var before = await VmSizeAsync();
 
-        // More CPU than the VM has vCPUs, and more memory than it has beyond its profile.
+        // More CPU than the VM has vCPUs, and a memory limit that with the handler's profile (256 MiB)
+        // needs 64 MiB more than the VM has (within the default maximum of 1024 MiB).
         var cores = before.Cpus + 1;
         await _pod.Runtime.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest
         {
             ContainerId = id,
-            Linux = new LinuxContainerResources { CpuQuota = cores * 100_000, CpuPeriod = 100_000, MemoryLimitInBytes = (before.MemoryMiB + 64) * MiB },
+            Linux = new LinuxContainerResources { CpuQuota = cores * 100_000, CpuPeriod = 100_000, MemoryLimitInBytes = (before.MemoryMiB - 256 + 64) * MiB },
         });
         var after = await VmSizeAsync();
         var online = (await _pod.ExecAsync(id, 30, "cat", "/sys/devices/system/cpu/online")).Stdout.ToStringUtf8().Trim();
