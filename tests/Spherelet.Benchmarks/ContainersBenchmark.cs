@@ -154,6 +154,7 @@ internal static class ContainersBenchmark
     {
         try
         {
+            Spherelet.Tests.Shared.MountCleanup.UnmountAllUnder(dir);
             Directory.Delete(dir, recursive: true);
         }
         catch (IOException e)

@@ -95,6 +95,7 @@ internal static class SandboxBenchmark
             }
 
             await PodVmDaemon.StopAsync(daemon);
+            Spherelet.Tests.Shared.MountCleanup.UnmountAllUnder(dir);
             Directory.Delete(dir, recursive: true);
         }
     }

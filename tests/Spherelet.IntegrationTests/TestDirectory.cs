@@ -41,26 +41,7 @@ public sealed class TestDirectory : IDisposable
     /// <summary>Unmounts what a daemon left mounted below the directory (its shared pods mount, a failed run's binds), then deletes it.</summary>
     public void Dispose()
     {
-        UnmountAllUnder(Path);
+        Spherelet.Tests.Shared.MountCleanup.UnmountAllUnder(Path);
         Directory.Delete(Path, recursive: true);
-    }
-
-    /// <summary>Lazily unmounts every mount point below <paramref name="directory"/>, deepest first.</summary>
-    public static unsafe void UnmountAllUnder(string directory)
-    {
-        var prefix = directory.TrimEnd('/') + "/";
-        var mountPoints = File.ReadAllLines("/proc/self/mountinfo")
-            .Select(line => line.Split(' ')[4].Replace("\\040", " ", StringComparison.Ordinal))
-            .Where(point => point.StartsWith(prefix, StringComparison.Ordinal))
-            .OrderByDescending(point => point.Length)
-            .ToList();
-        foreach (var point in mountPoints)
-        {
-            var bytes = System.Text.Encoding.UTF8.GetBytes(point + "\0");
-            fixed (byte* p = bytes)
-            {
-                _ = Tmds.Linux.LibC.umount2(p, Tmds.Linux.LibC.MNT_DETACH);
-            }
-        }
     }
 }

@@ -11,8 +11,12 @@ public sealed class RuntimeHandlerOptions
     /// <summary>How many vCPUs a pod VM may be grown to while it runs (UpdateContainerResources); 0: the host's CPU count.</summary>
     public int MaxVirtualCpus { get; set; }
 
-    /// <summary>How much memory a pod VM may be grown to while it runs; at least what it starts with.</summary>
-    public int MaxMemoryMiB { get; set; } = 1024;
+    /// <summary>
+    /// How much memory a pod VM may be grown to while it runs (its balloon holds the rest); 0 or
+    /// less than what it starts with: no memory growth. Off by default: the guest touches all of
+    /// its maximum at boot, so each pod VM costs about that much host memory more.
+    /// </summary>
+    public int MaxMemoryMiB { get; set; }
 
     /// <summary>Empty: Guest:KernelPath.</summary>
     public string KernelPath { get; set; } = string.Empty;

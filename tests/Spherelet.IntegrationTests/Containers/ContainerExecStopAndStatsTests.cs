@@ -158,7 +158,7 @@ public sealed class ContainerExecStopAndStatsTests : IClassFixture<ContainerPod>
         var before = await VmSizeAsync();
 
         // More CPU than the VM has vCPUs, and a memory limit that with the handler's profile (256 MiB)
-        // needs 64 MiB more than the VM has (within the default maximum of 1024 MiB).
+        // needs 64 MiB more than the VM has (within the maximum of 1024 MiB the fixture configures).
         var cores = before.Cpus + 1;
         await _pod.Runtime.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest
         {

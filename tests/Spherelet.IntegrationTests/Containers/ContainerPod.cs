@@ -102,7 +102,10 @@ public sealed class ContainerPod : IAsyncLifetime
             throw new InvalidOperationException("the daemon is already running");
         }
 
-        _daemon = DaemonProcess.Start(Dir, SandboxDaemon.Environment());
+        var environment = SandboxDaemon.Environment();
+        // Room for the pod VM to grow (memory growth is off by default): the handler's name is a dictionary key, so its case counts.
+        environment["SPHERELET__RUNTIMEHANDLERS__default__MAXMEMORYMIB"] = "1024";
+        _daemon = DaemonProcess.Start(Dir, environment);
         _client = await _daemon.ConnectAsync();
         await SandboxDaemon.ListWhenRecoveredAsync(_client, Recovery);
     }
