@@ -22,6 +22,7 @@ public static class CriErrors
         RuntimeNotReadyException => StatusCode.Unavailable,
         GuestUnavailableException => StatusCode.Unavailable,
         GuestOperationFailedException => StatusCode.Internal,
+        NetworkOperationFailedException => StatusCode.Internal,
         DeadlineExceededException => StatusCode.DeadlineExceeded,
         _ => StatusCode.Internal,
     };

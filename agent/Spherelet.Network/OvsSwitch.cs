@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Net;
+using Spherelet.Domain.Network;
+
+namespace Spherelet.Network;
+
+/// <summary>
+/// The integration bridge and the segments' gateway ports on Open vSwitch, through ovs-vsctl
+/// (and ip for the host side of a port). Every change is idempotent (may-exist, if-exists), so a
+/// retry or a restart repeats it safely. Spherelet's ports carry <c>external_ids</c> naming what
+/// they are for, so <c>ovs-vsctl</c> shows whose port it is and recovery finds its own.
+/// </summary>
+public sealed class OvsSwitch
+{
+    /// <summary>The external_ids key that marks a port as Spherelet's and says what it is ("gateway", "pod").</summary>
+    public const string RoleKey = "spherelet-role";
+
+    public const string NamespaceKey = "spherelet-namespace";
+
+    private readonly string _dbSocket;
+
+    public OvsSwitch(string dbSocket)
+    {
+        _dbSocket = dbSocket;
+    }
+
+    /// <summary>Creates the bridge when it is missing (with the given datapath: <c>system</c> or <c>netdev</c>) and brings it up.</summary>
+    public async Task EnsureBridgeAsync(string bridge, string datapath, CancellationToken cancellationToken)
+    {
+        await VsctlAsync(["--may-exist", "add-br", bridge, "--", "set", "bridge", bridge, $"datapath_type={datapath}"], cancellationToken);
+        await IpAsync(["link", "set", "dev", bridge, "up"], cancellationToken);
+    }
+
+    /// <summary>Deletes the bridge and every port on it; a missing bridge is fine.</summary>
+    public Task DeleteBridgeAsync(string bridge, CancellationToken cancellationToken) =>
+        VsctlAsync(["--if-exists", "del-br", bridge], cancellationToken);
+
+    /// <summary>The bridge's datapath type, or null when there is no such bridge.</summary>
+    public async Task<string?> BridgeDatapathAsync(string bridge, CancellationToken cancellationToken)
+    {
+        var datapath = Unquote(await VsctlAsync(["--if-exists", "get", "bridge", bridge, "datapath_type"], cancellationToken));
+        return datapath.Length > 0 ? datapath : null;
+    }
+
+    /// <summary>
+    /// The segment's gateway: an internal port on the bridge in the segment's VLAN, holding the
+    /// gateway address on the host (the pods' default route). Made when missing, corrected when it differs.
+    /// </summary>
+    public async Task EnsureGatewayPortAsync(string bridge, NetworkSegment segment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        var port = GatewayPortName(segment.Vlan);
+        await VsctlAsync(
+            [
+                "--may-exist", "add-port", bridge, port, "--",
+                "set", "interface", port, "type=internal", "--",
+                "set", "port", port, $"tag={segment.Vlan.ToString(CultureInfo.InvariantCulture)}",
+                $"external_ids:{RoleKey}=gateway", $"external_ids:{NamespaceKey}={segment.Namespace}",
+            ],
+            cancellationToken);
+        await IpAsync(["link", "set", "dev", port, "up"], cancellationToken);
+        await IpAsync(["address", "replace", $"{segment.Gateway}/{segment.Subnet.PrefixLength}", "dev", port], cancellationToken);
+    }
+
+    /// <summary>Removes the segment's gateway port (its address goes with it); a missing port is fine.</summary>
+    public Task RemoveGatewayPortAsync(string bridge, int vlan, CancellationToken cancellationToken) =>
+        VsctlAsync(["--if-exists", "del-port", bridge, GatewayPortName(vlan)], cancellationToken);
+
+    /// <summary>The ports on the bridge that Spherelet made, with their role.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> SpherletPortsAsync(string bridge, CancellationToken cancellationToken)
+    {
+        var ports = new Dictionary<string, string>(StringComparer.Ordinal);
+        var listed = await VsctlAsync(["list-ports", bridge], cancellationToken);
+        foreach (var port in listed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var role = await VsctlAsync(["--if-exists", "get", "port", port, $"external_ids:{RoleKey}"], cancellationToken);
+            if (Unquote(role) is { Length: > 0 } value)
+            {
+                ports[port] = value;
+            }
+        }
+
+        return ports;
+    }
+
+    /// <summary>A segment gateway's interface name: short (at most 15 bytes) and fixed by its VLAN.</summary>
+    public static string GatewayPortName(int vlan) => string.Create(CultureInfo.InvariantCulture, $"sph-gw{vlan}");
+
+    /// <summary>The address a port holds on the host, or null.</summary>
+    public static async Task<IPAddress?> HostAddressAsync(string port, CancellationToken cancellationToken)
+    {
+        var output = await HostCommand.RunAsync("ip", ["-4", "-o", "address", "show", "dev", port], cancellationToken);
+        var words = output.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var inet = Array.IndexOf(words, "inet");
+        return inet >= 0 && inet + 1 < words.Length ? IPAddress.Parse(words[inet + 1].Split('/')[0]) : null;
+    }
+
+    private Task<string> VsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        HostCommand.RunAsync("ovs-vsctl", [$"--db=unix:{_dbSocket}", "--timeout=10", .. arguments], cancellationToken);
+
+    private static Task<string> IpAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        HostCommand.RunAsync("ip", arguments, cancellationToken);
+
+    private static string Unquote(string value) => value.Trim().Trim('"');
+}

@@ -1,0 +1,74 @@
+using System.Net;
+using Spherelet.Domain.Network;
+using Spherelet.Network;
+
+namespace Spherelet.IntegrationTests.Network;
+
+/// <summary>
+/// The integration bridge and a segment's gateway port on the real Open vSwitch (netdev
+/// datapath here). Needs root and a running ovsdb-server and ovs-vswitchd (scripts/setup
+/// starts them). Each test uses a bridge and a VLAN of its own and deletes them.
+/// </summary>
+public sealed class OvsSwitchTests : IAsyncLifetime
+{
+    private const string DbSocket = "/run/openvswitch/db.sock";
+    private readonly OvsSwitch _ovs = new(DbSocket);
+    private readonly string _bridge = "sphtst" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
+    private readonly int _vlan = 3000 + System.Security.Cryptography.RandomNumberGenerator.GetInt32(1000);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _ovs.RemoveGatewayPortAsync(_bridge, _vlan, CancellationToken.None);
+        await _ovs.DeleteBridgeAsync(_bridge, CancellationToken.None);
+    }
+
+    private NetworkSegment Segment => new("team-a", _vlan, IPNetwork.Parse("10.250.7.0/26"), IPAddress.Parse("10.250.7.1"), 2);
+
+    [Fact]
+    public async Task A_bridge_is_made_once_with_the_datapath_asked_for_and_deleted_with_its_ports()
+    {
+        await _ovs.EnsureBridgeAsync(_bridge, "netdev", CancellationToken.None);
+        await _ovs.EnsureBridgeAsync(_bridge, "netdev", CancellationToken.None);
+
+        Assert.Equal("netdev", await _ovs.BridgeDatapathAsync(_bridge, CancellationToken.None));
+        Assert.Contains(_bridge, await HostCommand.RunAsync("ovs-vsctl", [$"--db=unix:{DbSocket}", "list-br"], CancellationToken.None), StringComparison.Ordinal);
+
+        await _ovs.DeleteBridgeAsync(_bridge, CancellationToken.None);
+        await _ovs.DeleteBridgeAsync(_bridge, CancellationToken.None);
+        Assert.Null(await _ovs.BridgeDatapathAsync(_bridge, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_gateway_port_sits_in_its_segments_vlan_holds_the_gateway_address_and_is_marked_as_spherelets()
+    {
+        await _ovs.EnsureBridgeAsync(_bridge, "netdev", CancellationToken.None);
+        var port = OvsSwitch.GatewayPortName(_vlan);
+
+        await _ovs.EnsureGatewayPortAsync(_bridge, Segment, CancellationToken.None);
+        await _ovs.EnsureGatewayPortAsync(_bridge, Segment, CancellationToken.None);
+
+        var tag = await HostCommand.RunAsync("ovs-vsctl", [$"--db=unix:{DbSocket}", "get", "port", port, "tag"], CancellationToken.None);
+        var owner = await HostCommand.RunAsync("ovs-vsctl", [$"--db=unix:{DbSocket}", "get", "port", port, "external_ids:spherelet-namespace"], CancellationToken.None);
+        Assert.Equal(_vlan.ToString(System.Globalization.CultureInfo.InvariantCulture), tag.Trim());
+        Assert.Equal("team-a", owner.Trim().Trim('"'));
+        Assert.Equal(IPAddress.Parse("10.250.7.1"), await OvsSwitch.HostAddressAsync(port, CancellationToken.None));
+        Assert.Equal("gateway", (await _ovs.SpherletPortsAsync(_bridge, CancellationToken.None))[port]);
+
+        await _ovs.RemoveGatewayPortAsync(_bridge, _vlan, CancellationToken.None);
+        await _ovs.RemoveGatewayPortAsync(_bridge, _vlan, CancellationToken.None);
+        Assert.Empty(await _ovs.SpherletPortsAsync(_bridge, CancellationToken.None));
+        Assert.DoesNotContain(port, await HostCommand.RunAsync("ip", ["-o", "link", "show"], CancellationToken.None), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failing_command_is_a_network_error_naming_the_command()
+    {
+        var error = await Assert.ThrowsAsync<Spherelet.Domain.Errors.NetworkOperationFailedException>(() =>
+            _ovs.EnsureGatewayPortAsync("no-such-bridge-x", Segment, CancellationToken.None));
+
+        Assert.Contains("ovs-vsctl", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no-such-bridge-x", error.Message, StringComparison.Ordinal);
+    }
+}
