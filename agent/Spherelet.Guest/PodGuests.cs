@@ -25,16 +25,22 @@ public sealed class PodGuests : IPodGuests
     {
         ArgumentNullException.ThrowIfNull(settings);
         var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
-        await connection.ConfigureSandboxAsync(
-            new ConfigureSandbox
-            {
-                Hostname = settings.Hostname,
-                DnsServers = { settings.Dns.Servers },
-                DnsSearches = { settings.Dns.Searches },
-                DnsOptions = { settings.Dns.Options },
-                Sysctls = { settings.Sysctls.ToDictionary() },
-            },
-            cancellationToken);
+        var configure = new ConfigureSandbox
+        {
+            Hostname = settings.Hostname,
+            DnsServers = { settings.Dns.Servers },
+            DnsSearches = { settings.Dns.Searches },
+            DnsOptions = { settings.Dns.Options },
+            Sysctls = { settings.Sysctls.ToDictionary() },
+        };
+        if (settings.Network is { } network)
+        {
+            // CRX finds the NIC by its MAC, names it eth0, and routes everything via the segment's gateway.
+            configure.Interfaces.Add(new Interface { Name = "eth0", Mac = network.Mac, Addresses = { $"{network.Address}/{network.PrefixLength}" } });
+            configure.Routes.Add(new Route { Gateway = network.Gateway, Device = "eth0" });
+        }
+
+        await connection.ConfigureSandboxAsync(configure, cancellationToken);
     }
 
     public async Task ShutdownAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken)

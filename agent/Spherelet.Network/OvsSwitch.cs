@@ -66,6 +66,17 @@ public sealed class OvsSwitch
     public Task RemoveGatewayPortAsync(string bridge, int vlan, CancellationToken cancellationToken) =>
         VsctlAsync(["--if-exists", "del-port", bridge, GatewayPortName(vlan)], cancellationToken);
 
+    /// <summary>Sets <c>external_ids</c> on a port (a pod's NIC, once its VM runs), so <c>ovs-vsctl</c> shows whose port it is.</summary>
+    public Task LabelPortAsync(string port, IReadOnlyDictionary<string, string> externalIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(externalIds);
+        return VsctlAsync(["set", "port", port, .. externalIds.Select(e => $"external_ids:{e.Key}=\"{e.Value}\"")], cancellationToken);
+    }
+
+    /// <summary>Removes a port from the bridge; a missing one is fine.</summary>
+    public Task RemovePortAsync(string bridge, string port, CancellationToken cancellationToken) =>
+        VsctlAsync(["--if-exists", "del-port", bridge, port], cancellationToken);
+
     /// <summary>The ports on the bridge that Spherelet made, with their role.</summary>
     public async Task<IReadOnlyDictionary<string, string>> SpherletPortsAsync(string bridge, CancellationToken cancellationToken)
     {

@@ -68,7 +68,7 @@ public static class SandboxMapping
                 Metadata = ToCri(sandbox.Metadata),
                 State = ToCri(sandbox.State),
                 CreatedAt = sandbox.CreatedAt,
-                Network = new PodSandboxNetworkStatus(),
+                Network = new PodSandboxNetworkStatus { Ip = sandbox.Network?.Address ?? string.Empty },
                 // The pod has its own network, IPC and PID space: its VM.
                 Linux = new LinuxPodSandboxStatus
                 {
@@ -111,6 +111,17 @@ public static class SandboxMapping
             ["crxVersion"] = sandbox.Guest.CrxVersion,
             ["guestKernel"] = sandbox.Guest.KernelRelease,
             ["stateReason"] = sandbox.StateReason,
+            ["network"] = sandbox.Network is { } network
+                ? new JsonObject
+                {
+                    ["bridge"] = network.Bridge,
+                    ["port"] = network.PortName,
+                    ["mac"] = network.Mac,
+                    ["vlan"] = network.Vlan,
+                    ["address"] = $"{network.Address}/{network.PrefixLength}",
+                    ["gateway"] = network.Gateway,
+                }
+                : null,
         };
         return info.ToJsonString(new JsonSerializerOptions { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }

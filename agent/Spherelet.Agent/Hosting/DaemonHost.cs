@@ -8,6 +8,7 @@ using Spherelet.Agent.Checks;
 using Spherelet.Agent.Containers;
 using Spherelet.Agent.Images;
 using Spherelet.Agent.Mounts;
+using Spherelet.Agent.Network;
 using Spherelet.Agent.Node;
 using Spherelet.Agent.Options;
 using Spherelet.Agent.Sandboxes;
@@ -17,6 +18,7 @@ using Spherelet.Cri;
 using Spherelet.Crx.Protocol;
 using Spherelet.Domain.Containers;
 using Spherelet.Domain.Health;
+using Spherelet.Domain.Network;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Runtime;
 using Spherelet.Domain.Sandboxes;
@@ -25,6 +27,7 @@ using Spherelet.Guest;
 using Spherelet.Images;
 using Spherelet.Images.Registry;
 using Spherelet.Images.Unpacking;
+using Spherelet.Network;
 
 namespace Spherelet.Agent.Hosting;
 
@@ -74,6 +77,16 @@ public static class DaemonHost
         services.AddSingleton<GuestConnections>();
         services.AddSingleton<IPodGuests, PodGuests>();
         services.AddSingleton<IHostMounts, HostMounts>();
+        services.AddSingleton(new NetworkAllocator(
+            new FileNetworkAllocationStore(options.Root),
+            new NetworkAllocatorOptions { SegmentPrefixLength = options.Ovs.SegmentPrefixLength, FirstVlan = options.Ovs.FirstVlan, LastVlan = options.Ovs.LastVlan }));
+        services.AddSingleton(new OvsSwitch(options.Ovs.DbSocket));
+        services.AddSingleton<IPodNetwork>(sp => new OvsPodNetwork(
+            sp.GetRequiredService<NodeConfig>(),
+            sp.GetRequiredService<NetworkAllocator>(),
+            sp.GetRequiredService<OvsSwitch>(),
+            options.Ovs.Bridge,
+            options.Ovs.Datapath != "auto" ? options.Ovs.Datapath : Directory.Exists("/sys/module/openvswitch") ? "system" : "netdev"));
         var layout = new SandboxLayout(options.Root, options.State);
         services.AddSingleton(layout);
         services.AddSingleton<ISandboxCheckpointStore, FileSandboxCheckpointStore>();

@@ -107,6 +107,25 @@ public static class SphereletOptionsValidator
 
         AbsolutePath(errors, "Ovs:DbSocket", options.Ovs.DbSocket);
         AbsolutePath(errors, "Ovs:RunDirectory", options.Ovs.RunDirectory);
+        if (options.Ovs.Bridge.Length is 0 or > 15 || !options.Ovs.Bridge.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            errors.Add($"Ovs:Bridge: '{options.Ovs.Bridge}' must be 1 to 15 letters, digits, '-', '_' or '.' (an interface name)");
+        }
+
+        if (options.Ovs.Datapath is not ("auto" or "system" or "netdev"))
+        {
+            errors.Add($"Ovs:Datapath: '{options.Ovs.Datapath}' must be auto, system or netdev");
+        }
+
+        if (options.Ovs.SegmentPrefixLength is < 8 or > 30)
+        {
+            errors.Add($"Ovs:SegmentPrefixLength: {options.Ovs.SegmentPrefixLength} must be 8 to 30");
+        }
+
+        if (options.Ovs.FirstVlan < 1 || options.Ovs.LastVlan > 4094 || options.Ovs.FirstVlan > options.Ovs.LastVlan)
+        {
+            errors.Add($"Ovs:FirstVlan, Ovs:LastVlan: {options.Ovs.FirstVlan} to {options.Ovs.LastVlan} must be a range within 1 to 4094");
+        }
         return errors;
     }
 

@@ -89,6 +89,7 @@ public static class DomainXml
                     "rng",
                     new XAttribute("model", "virtio"),
                     new XElement("backend", new XAttribute("model", "random"), "/dev/urandom")),
+                Nic(spec.Nic),
                 new XElement("memballoon", new XAttribute("model", "virtio"))),
             // QEMU runs as root: the 9p share passes file ownership through (image layers
             // keep their owners). Confinement is tightened later.
@@ -142,4 +143,18 @@ public static class DomainXml
             new XElement(Pod + "name", owner.Name),
             new XElement(Pod + "uid", owner.Uid),
             new XElement(Pod + "attempt", owner.Attempt));
+
+    /// <summary>The pod's NIC: a virtio NIC whose host side is an OVS port in the segment's VLAN (libvirt adds it to the bridge and tags it).</summary>
+    private static XElement? Nic(VmNic? nic) =>
+        nic is null
+            ? null
+            : new XElement(
+                "interface",
+                new XAttribute("type", "bridge"),
+                new XElement("mac", new XAttribute("address", nic.Mac)),
+                new XElement("source", new XAttribute("bridge", nic.Bridge)),
+                new XElement("virtualport", new XAttribute("type", "openvswitch"), new XElement("parameters", new XAttribute("interfaceid", nic.InterfaceId.ToString("D", CultureInfo.InvariantCulture)))),
+                new XElement("vlan", new XElement("tag", new XAttribute("id", nic.Vlan))),
+                new XElement("target", new XAttribute("dev", nic.PortName)),
+                new XElement("model", new XAttribute("type", "virtio")));
 }

@@ -44,6 +44,9 @@ public sealed record PodSandbox
     /// <summary>The kubelet's log directory for the pod's containers (may be empty).</summary>
     public required string LogDirectory { get; init; }
 
+    /// <summary>The pod's place on the pod network; null when it has none (no pod CIDR when it started).</summary>
+    public PodNetworkAttachment? Network { get; init; }
+
     /// <summary>What CRX reported at the handshake.</summary>
     public required GuestInfo Guest { get; init; }
 }

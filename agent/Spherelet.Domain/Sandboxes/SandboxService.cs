@@ -17,6 +17,7 @@ public sealed partial class SandboxService
     private readonly IVmm _vmm;
     private readonly IPodGuests _guests;
     private readonly IHostMounts _mounts;
+    private readonly IPodNetwork _network;
     private readonly SandboxStore _store;
     private readonly ISandboxCheckpointStore _checkpoints;
     private readonly NameRegistrar _names;
@@ -33,6 +34,7 @@ public sealed partial class SandboxService
         IVmm vmm,
         IPodGuests guests,
         IHostMounts mounts,
+        IPodNetwork network,
         ISandboxCheckpointStore checkpoints,
         RuntimeHandlerCatalog handlers,
         SandboxLayout layout,
@@ -44,6 +46,7 @@ public sealed partial class SandboxService
         _vmm = vmm;
         _guests = guests;
         _mounts = mounts;
+        _network = network;
         _checkpoints = checkpoints;
         _store = new SandboxStore(checkpoints);
         _names = new NameRegistrar();
@@ -110,6 +113,12 @@ public sealed partial class SandboxService
             Directory.CreateDirectory(_layout.VmDirectory(vmName));
             undo.Push("vm directory", () => DeleteDirectoryAsync(_layout.VmDirectory(vmName)));
 
+            var network = await _network.AttachAsync(id, metadata, cancellationToken);
+            if (network is not null)
+            {
+                undo.Push("pod network", () => _network.DetachAsync(id, CancellationToken.None));
+            }
+
             var socket = _layout.ChannelSocket(vmName);
             var spec = new VmSpec
             {
@@ -129,6 +138,7 @@ public sealed partial class SandboxService
                 ChannelSocketPath = socket,
                 ChannelName = _options.ChannelName,
                 ConsoleLogPath = _layout.ConsoleLog(id),
+                Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId),
             };
             await _vmm.StartAsync(spec, cancellationToken);
             undo.Push("vm", () => _vmm.DeleteAsync(vmName, CancellationToken.None));
@@ -136,7 +146,12 @@ public sealed partial class SandboxService
 
             var guest = await _guests.ConnectAsync(id, socket, cancellationToken);
             undo.Push("guest channel", () => _guests.CloseAsync(id));
-            await _guests.ConfigureAsync(id, socket, new GuestSandboxSettings(hostname, command.Dns, command.Sysctls), cancellationToken);
+            if (network is not null)
+            {
+                await _network.LabelPortAsync(id, metadata, network, cancellationToken);
+            }
+
+            await _guests.ConfigureAsync(id, socket, new GuestSandboxSettings(hostname, command.Dns, command.Sysctls, network), cancellationToken);
 
             var sandbox = new PodSandbox
             {
@@ -156,6 +171,7 @@ public sealed partial class SandboxService
                 Hostname = hostname,
                 Dns = command.Dns,
                 LogDirectory = command.LogDirectory,
+                Network = network,
                 Guest = guest,
             };
             await _store.AddAsync(sandbox, cancellationToken);
@@ -228,6 +244,7 @@ public sealed partial class SandboxService
 
             await StopLockedAsync(sandbox, "removed", cancellationToken);
             await _vmm.DeleteAsync(sandbox.VmName, cancellationToken);
+            await _network.DetachAsync(id, cancellationToken);
             await _store.RemoveAsync(id, cancellationToken);
             await DeleteDirectoryAsync(_layout.VmDirectory(sandbox.VmName));
             await RemovePodDirectoryAsync(id);
@@ -378,6 +395,7 @@ public sealed partial class SandboxService
         // A pod directory with a checkpoint this agent cannot read is left for the operator.
         await RemoveUnownedAsync(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)));
         await RemoveUnownedAsync(_layout.VmsDirectory, ownedVms.Contains);
+        await _network.DetachOthersAsync(sandboxes.Select(s => s.Id).ToHashSet(StringComparer.Ordinal), cancellationToken);
 
         var reconnected = 0;
         await Task.WhenAll(sandboxes.Where(s => s.State == SandboxState.Ready).Select(async sandbox =>

@@ -42,6 +42,9 @@ public sealed record VmSpec
     /// <summary>The virtio-serial port name CRX opens.</summary>
     public required string ChannelName { get; init; }
 
+    /// <summary>The VM's NIC on the pod network; null for none (the pod has its loopback only).</summary>
+    public VmNic? Nic { get; init; }
+
     /// <summary>Where the VM's serial console is written.</summary>
     public required string ConsoleLogPath { get; init; }
 }

@@ -107,7 +107,6 @@ internal sealed class SandboxConfigurator
         }
     }
 
-    /// <summary>Brings the loopback interface up (at boot).</summary>
     /// <summary>
     /// Sets the VM's wall clock to the host's (the RTC the kernel starts from has whole seconds,
     /// and a VM's clock drifts): container times and CRI log timestamps then agree with the host.
@@ -131,6 +130,7 @@ internal sealed class SandboxConfigurator
         CrxLog.Verbose($"clock set from the host guest_was_behind_ms={(unixNanos - guestNanos) / 1_000_000}");
     }
 
+    /// <summary>Brings the loopback interface up (at boot).</summary>
     public Task LoopbackUpAsync() => IpAsync(["link", "set", "dev", "lo", "up"]);
 
     private static void Validate(ConfigureSandbox request)

@@ -16,6 +16,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     private readonly FakeGuests _podGuests = new();
     private readonly FakeGuestContainers _guests = new();
     private readonly FakeMounts _mounts = new();
+    private readonly FakePodNetwork _network = new();
     private readonly MemoryCheckpointStore _sandboxCheckpoints = new();
     private readonly MemoryContainerCheckpointStore _checkpoints = new();
     private readonly List<ContainerService> _services = [];
@@ -50,6 +51,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             _vmm,
             _podGuests,
             _mounts,
+            _network,
             _sandboxCheckpoints,
             new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i", MaxVirtualCpus: 4, MaxMemoryMiB: 1024)], "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")),
@@ -435,7 +437,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         var readiness = new RuntimeReadiness();
         var sandboxes = new SandboxService(
-            _vmm, _podGuests, _mounts, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
+            _vmm, _podGuests, _mounts, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")), readiness, new SandboxServiceOptions { ChannelName = "c" },
             TimeProvider.System, NullLogger<SandboxService>.Instance);
         var containers = new ContainerService(sandboxes, _guests, _mounts, _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);

@@ -12,6 +12,7 @@ public sealed class SandboxServiceTests : IDisposable
     private readonly FakeVmm _vmm = new();
     private readonly FakeGuests _guests = new();
     private readonly FakeMounts _mounts = new();
+    private readonly FakePodNetwork _network = new();
     private readonly MemoryCheckpointStore _checkpoints = new();
     private readonly RuntimeReadiness _readiness = new();
 
@@ -29,6 +30,7 @@ public sealed class SandboxServiceTests : IDisposable
         _vmm,
         _guests,
         _mounts,
+        _network,
         _checkpoints,
         new RuntimeHandlerCatalog(
             [new RuntimeHandler("default", 1, 256, "/k", "/i"), new RuntimeHandler("big", 4, 1024, "/k", "/i")], "default"),
@@ -84,6 +86,38 @@ public sealed class SandboxServiceTests : IDisposable
         Assert.Equal("0", _guests.Connected[id]!.Sysctls["net.ipv4.ip_unprivileged_port_start"]);
         Assert.Equal(SandboxState.Ready, _checkpoints.Saved[id].State);
         Assert.True(Directory.Exists(Layout.Share(id)));
+    }
+
+    [Fact]
+    public async Task With_a_pod_cidr_the_vm_gets_a_nic_on_its_segment_the_guest_its_address_and_removal_detaches_it()
+    {
+        _network.HasPodCidr = true;
+        var service = await ReadyServiceAsync();
+
+        var id = await service.RunAsync(Pod(), CancellationToken.None);
+
+        var attachment = _network.Attached[id];
+        var nic = _vmm.Vms["sph-" + id[..12]].Spec!.Nic!;
+        Assert.Equal((attachment.Bridge, attachment.PortName, attachment.Mac, attachment.Vlan), (nic.Bridge, nic.PortName, nic.Mac, nic.Vlan));
+        Assert.Equal(attachment, _guests.Connected[id]!.Network);
+        Assert.Equal(attachment, service.Get(id).Network);
+        Assert.Equal("web", _network.Labelled[id].Name);
+
+        await service.RemoveAsync(id, CancellationToken.None);
+        Assert.Empty(_network.Attached);
+    }
+
+    [Fact]
+    public async Task A_run_that_fails_after_the_pod_was_attached_detaches_it()
+    {
+        _network.HasPodCidr = true;
+        var service = await ReadyServiceAsync();
+        _vmm.FailStart = new Spherelet.Domain.Errors.VmmOperationFailedException("qemu died");
+
+        await Assert.ThrowsAsync<Spherelet.Domain.Errors.VmmOperationFailedException>(() => service.RunAsync(Pod(), CancellationToken.None));
+
+        Assert.Empty(_network.Attached);
+        Assert.Empty(service.List(SandboxFilter.All));
     }
 
     [Fact]

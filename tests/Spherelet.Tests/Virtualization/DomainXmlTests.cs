@@ -67,13 +67,32 @@ public sealed class DomainXmlTests
         Assert.Equal(Spec.VirtualCpus.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("vcpu")!.Attribute("current")!.Value);
     }
 
+    [Fact]
+    public void A_pod_on_the_network_gets_a_virtio_nic_on_an_ovs_port_in_its_segments_vlan()
+    {
+        var nic = new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.Parse("00112233-4455-6677-8899-aabbccddeeff"));
+        var xml = System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec with { Nic = nic }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+
+        var element = Assert.Single(xml.Element("devices")!.Elements("interface"));
+        Assert.Equal("bridge", element.Attribute("type")!.Value);
+        Assert.Equal("02:53:50:00:00:07", element.Element("mac")!.Attribute("address")!.Value);
+        Assert.Equal("br-spherelet", element.Element("source")!.Attribute("bridge")!.Value);
+        Assert.Equal("openvswitch", element.Element("virtualport")!.Attribute("type")!.Value);
+        Assert.Equal("00112233-4455-6677-8899-aabbccddeeff", element.Element("virtualport")!.Element("parameters")!.Attribute("interfaceid")!.Value);
+        Assert.Equal("101", element.Element("vlan")!.Element("tag")!.Attribute("id")!.Value);
+        Assert.Equal("sphp0123456789a", element.Element("target")!.Attribute("dev")!.Value);
+        Assert.Equal("virtio", element.Element("model")!.Attribute("type")!.Value);
+        Assert.Empty(System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd")).Element("devices")!.Elements("interface"));
+    }
+
     [Theory]
-    [InlineData(0, 0)]
-    [InlineData(4, 1024)]
-    public void Domain_xml_is_valid_for_libvirts_schema(int maxCpus, int maxMemory)
+    [InlineData(0, 0, false)]
+    [InlineData(4, 1024, true)]
+    public void Domain_xml_is_valid_for_libvirts_schema(int maxCpus, int maxMemory, bool withNic)
     {
         var file = Path.Combine(Path.GetTempPath(), $"sph-domain-{Guid.NewGuid():N}.xml");
-        File.WriteAllText(file, DomainXml.Build(Spec with { MaxVirtualCpus = maxCpus, MaxMemoryMiB = maxMemory }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+        var nic = withNic ? new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.NewGuid()) : null;
+        File.WriteAllText(file, DomainXml.Build(Spec with { MaxVirtualCpus = maxCpus, MaxMemoryMiB = maxMemory, Nic = nic }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
         try
         {
             var start = new ProcessStartInfo("virt-xml-validate") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -1,0 +1,21 @@
+namespace Spherelet.Domain.Sandboxes;
+
+/// <summary>The pod network (Open vSwitch segments per namespace): attaches pod VMs to their namespace's segment and detaches them.</summary>
+public interface IPodNetwork
+{
+    /// <summary>
+    /// Leases the pod an address on its namespace's segment (making the segment, its VLAN and
+    /// its gateway when it is the namespace's first pod); null when the node has no pod CIDR
+    /// yet (the pod then has its loopback only). Attaching a pod again returns its attachment.
+    /// </summary>
+    Task<PodNetworkAttachment?> AttachAsync(string sandboxId, PodSandboxMetadata metadata, CancellationToken cancellationToken);
+
+    /// <summary>Names the pod on its NIC's switch port (once the VM runs and the port exists), so that operators see whose port it is.</summary>
+    Task LabelPortAsync(string sandboxId, PodSandboxMetadata metadata, PodNetworkAttachment attachment, CancellationToken cancellationToken);
+
+    /// <summary>Releases the pod's address, its port, and its namespace's segment when it was the last pod there; nothing to release is fine.</summary>
+    Task DetachAsync(string sandboxId, CancellationToken cancellationToken);
+
+    /// <summary>At recovery: detaches every pod that is not one of <paramref name="sandboxIds"/> (leftovers of a crash).</summary>
+    Task DetachOthersAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken);
+}

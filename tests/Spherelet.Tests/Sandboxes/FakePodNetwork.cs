@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using Spherelet.Domain.Sandboxes;
+
+namespace Spherelet.Tests.Sandboxes;
+
+/// <summary>A pod network in memory (the real one is tested on Open vSwitch): attaches pods only when it has a pod CIDR.</summary>
+internal sealed class FakePodNetwork : IPodNetwork
+{
+    public bool HasPodCidr { get; set; }
+
+    public ConcurrentDictionary<string, PodNetworkAttachment> Attached { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, PodSandboxMetadata> Labelled { get; } = new(StringComparer.Ordinal);
+
+    public Task<PodNetworkAttachment?> AttachAsync(string sandboxId, PodSandboxMetadata metadata, CancellationToken cancellationToken)
+    {
+        if (!HasPodCidr)
+        {
+            return Task.FromResult<PodNetworkAttachment?>(null);
+        }
+
+        var attachment = Attached.GetOrAdd(sandboxId, id => new PodNetworkAttachment(
+            "br-test", "sphp" + id[..11], "02:53:50:00:00:01", 100, $"10.244.1.{Attached.Count + 2}", 26, "10.244.1.1", Guid.NewGuid()));
+        return Task.FromResult<PodNetworkAttachment?>(attachment);
+    }
+
+    public Task LabelPortAsync(string sandboxId, PodSandboxMetadata metadata, PodNetworkAttachment attachment, CancellationToken cancellationToken)
+    {
+        Labelled[sandboxId] = metadata;
+        return Task.CompletedTask;
+    }
+
+    public Task DetachAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        Attached.TryRemove(sandboxId, out _);
+        return Task.CompletedTask;
+    }
+
+    public Task DetachOthersAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken)
+    {
+        foreach (var id in Attached.Keys.Where(id => !sandboxIds.Contains(id)))
+        {
+            Attached.TryRemove(id, out _);
+        }
+
+        return Task.CompletedTask;
+    }
+}
