@@ -42,7 +42,7 @@ public sealed class PodNetworkTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Two_pods_of_a_namespace_get_addresses_on_its_segment_reach_each_other_and_its_gateway_and_leave_nothing_behind()
+    public async Task Pods_get_addresses_on_their_namespaces_segment_reach_each_other_their_gateway_and_other_segments_and_leave_nothing_behind()
     {
         var imageId = await ContainerTestImage.PushAsync(_registry!);
         var image = $"{_registry!.Host}/{ContainerTestImage.Repository}:{ContainerTestImage.Tag}";
@@ -59,9 +59,9 @@ public sealed class PodNetworkTests : IAsyncLifetime
         });
         Assert.Equal(imageId, (await client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = image } })).ImageRef);
 
-        async Task<(string Pod, string Container, string Ip)> PodAsync(string name)
+        async Task<(string Pod, string Container, string Ip)> PodAsync(string name, string @namespace = "team-net")
         {
-            var config = SandboxDaemon.Pod(name, "team-net");
+            var config = SandboxDaemon.Pod(name, @namespace);
             var pod = (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config })).PodSandboxId;
             var container = (await client.Runtime.CreateContainerAsync(new CreateContainerRequest
             {
@@ -79,6 +79,7 @@ public sealed class PodNetworkTests : IAsyncLifetime
 
         var a = await PodAsync("net-a");
         var b = await PodAsync("net-b");
+        var c = await PodAsync("net-c", "team-other");
         var gateway = $"10.251.{_subnet}.1";
         var vlan = _firstVlan.ToString(CultureInfo.InvariantCulture);
         var portA = await Vsctl("get", "port", "sphp" + a.Pod[..11], "tag");
@@ -90,9 +91,14 @@ public sealed class PodNetworkTests : IAsyncLifetime
         Assert.Equal("net-a", ownerA.Trim().Trim('"'));
         Assert.Equal(0, await PingAsync(a.Container, b.Ip));
         Assert.Equal(0, await PingAsync(b.Container, gateway));
+        // Another namespace's segment: its own VLAN and the next subnet, reached through the gateways (the host routes).
+        Assert.Equal($"10.251.{_subnet}.66", c.Ip);
+        Assert.Equal((_firstVlan + 1).ToString(CultureInfo.InvariantCulture), (await Vsctl("get", "port", "sphp" + c.Pod[..11], "tag")).Trim());
+        Assert.Equal(0, await PingAsync(a.Container, c.Ip));
 
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = a.Pod });
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = b.Pod });
+        await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = c.Pod });
 
         // Nothing of the pods is left on the switch: their ports, and the segment's gateway with its last pod.
         Assert.Equal(string.Empty, (await Vsctl("list-ports", _bridge)).Trim());
