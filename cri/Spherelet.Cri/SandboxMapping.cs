@@ -27,6 +27,8 @@ public static class SandboxMapping
             Annotations = new Dictionary<string, string>(config.Annotations, StringComparer.Ordinal),
             RuntimeHandler = request.RuntimeHandler,
             Sysctls = config.Linux is { } linux ? new Dictionary<string, string>(linux.Sysctls, StringComparer.Ordinal) : new Dictionary<string, string>(),
+            PortMappings = config.PortMappings.Select(p => new Domain.Sandboxes.PortMapping(
+                p.Protocol switch { Protocol.Udp => "udp", Protocol.Sctp => "sctp", _ => "tcp" }, p.ContainerPort, p.HostPort, p.HostIp)).ToList(),
             CpuMillis = cpuMillis,
             MemoryLimitBytes = resources?.MemoryLimitInBytes ?? 0,
         };

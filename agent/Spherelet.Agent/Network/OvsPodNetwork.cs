@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Spherelet.Domain.Errors;
 using Spherelet.Domain.Network;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Sandboxes;
@@ -29,15 +30,22 @@ public sealed class OvsPodNetwork : IPodNetwork
         _datapath = datapath;
     }
 
-    public async Task<PodNetworkAttachment?> AttachAsync(string sandboxId, PodSandboxMetadata metadata, CancellationToken cancellationToken)
+    public async Task<PodNetworkAttachment?> AttachAsync(
+        string sandboxId, PodSandboxMetadata metadata, IReadOnlyList<PortMapping> ports, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(ports);
+        var hostPorts = ports.Where(p => p.HostPort > 0).ToList();
         var podCidr = (await _node.GetAsync(cancellationToken)).PodCidrs.FirstOrDefault(c => c.BaseAddress.AddressFamily == AddressFamily.InterNetwork);
         var current = await _allocator.CurrentAsync(cancellationToken);
         if (podCidr.BaseAddress is null && current.Leases.All(l => l.SandboxId != sandboxId))
         {
-            return null;
+            return hostPorts.Count == 0
+                ? null
+                : throw new PreconditionFailedException("host ports need the pod network, and the node has no pod CIDR yet (the kubelet sends it with UpdateRuntimeConfig)");
         }
+
+        await CheckHostPortsFreeAsync(sandboxId, hostPorts, cancellationToken);
 
         await _switch.EnsureBridgeAsync(_bridge, _datapath, cancellationToken);
         var (lease, segment) = await _allocator.LeaseAsync(sandboxId, metadata.Namespace, podCidr.BaseAddress is null ? null : podCidr, cancellationToken);
@@ -45,6 +53,14 @@ public sealed class OvsPodNetwork : IPodNetwork
         {
             await _switch.EnsureGatewayPortAsync(_bridge, segment, cancellationToken);
             await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1", cancellationToken);
+            if (hostPorts.Count > 0)
+            {
+                await NftHostPorts.EnsureTableAsync(cancellationToken);
+                foreach (var port in hostPorts)
+                {
+                    await NftHostPorts.AddAsync(sandboxId, port.Protocol, port.HostIp, port.HostPort, lease.Address.ToString(), port.ContainerPort, cancellationToken);
+                }
+            }
         }
         catch
         {
@@ -83,6 +99,7 @@ public sealed class OvsPodNetwork : IPodNetwork
 
     public async Task DetachAsync(string sandboxId, CancellationToken cancellationToken)
     {
+        await NftHostPorts.RemoveAsync(sandboxId, cancellationToken);
         await _switch.RemovePortAsync(_bridge, PortName(sandboxId), cancellationToken);
         if (await _allocator.ReleaseAsync(sandboxId, keepSegment: false, cancellationToken) is { } segment)
         {
@@ -93,9 +110,56 @@ public sealed class OvsPodNetwork : IPodNetwork
     public async Task DetachOthersAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sandboxIds);
-        foreach (var lease in (await _allocator.CurrentAsync(cancellationToken)).Leases.Where(l => !sandboxIds.Contains(l.SandboxId)))
+        var leased = (await _allocator.CurrentAsync(cancellationToken)).Leases.Select(l => l.SandboxId);
+        var forwarded = await NftHostPorts.OwnersAsync(cancellationToken);
+        foreach (var sandboxId in leased.Concat(forwarded).Distinct(StringComparer.Ordinal).Where(id => !sandboxIds.Contains(id)).ToList())
         {
-            await DetachAsync(lease.SandboxId, cancellationToken);
+            await DetachAsync(sandboxId, cancellationToken);
+        }
+    }
+
+    /// <summary>Refuses host ports another pod forwards or a process of the host holds.</summary>
+    private static async Task CheckHostPortsFreeAsync(string sandboxId, IReadOnlyList<PortMapping> ports, CancellationToken cancellationToken)
+    {
+        foreach (var port in ports)
+        {
+            if (port.HostPort > 65535 || port.ContainerPort is < 1 or > 65535)
+            {
+                throw new InvalidRequestException($"port mapping {port.HostPort} -> {port.ContainerPort}: ports are 1 to 65535");
+            }
+
+            if (port.HostIp.Length > 0 && (!IPAddress.TryParse(port.HostIp, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork))
+            {
+                throw new InvalidRequestException($"port mapping host_ip '{port.HostIp}' is not an IPv4 address");
+            }
+
+            if (await NftHostPorts.HolderAsync(port.Protocol, port.HostIp, port.HostPort, cancellationToken) is { } holder && holder != sandboxId)
+            {
+                throw new PreconditionFailedException($"host port {port.Protocol}/{port.HostPort} is taken by pod sandbox {holder}");
+            }
+
+            if (port.Protocol is "tcp" or "udp" && HeldOnHost(port))
+            {
+                throw new PreconditionFailedException($"host port {port.Protocol}/{port.HostPort} is in use on the host{(port.HostIp.Length > 0 ? " at " + port.HostIp : string.Empty)}");
+            }
+        }
+    }
+
+    /// <summary>Whether a process of the host holds the port (binding it fails).</summary>
+    private static bool HeldOnHost(PortMapping port)
+    {
+        var address = port.HostIp.Length > 0 ? IPAddress.Parse(port.HostIp) : IPAddress.Any;
+        using var socket = port.Protocol == "udp"
+            ? new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+            : new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(address, port.HostPort));
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return true;
         }
     }
 

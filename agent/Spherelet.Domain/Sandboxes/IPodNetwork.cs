@@ -8,7 +8,9 @@ public interface IPodNetwork
     /// its gateway when it is the namespace's first pod); null when the node has no pod CIDR
     /// yet (the pod then has its loopback only). Attaching a pod again returns its attachment.
     /// </summary>
-    Task<PodNetworkAttachment?> AttachAsync(string sandboxId, PodSandboxMetadata metadata, CancellationToken cancellationToken);
+    /// <remarks>The pod's host ports are forwarded to its address (DNAT); a host port another pod or the host holds is refused.</remarks>
+    /// <exception cref="Errors.PreconditionFailedException">A host port is taken; no pod CIDR for a pod with host ports.</exception>
+    Task<PodNetworkAttachment?> AttachAsync(string sandboxId, PodSandboxMetadata metadata, IReadOnlyList<PortMapping> ports, CancellationToken cancellationToken);
 
     /// <summary>Names the pod on its NIC's switch port (once the VM runs and the port exists), so that operators see whose port it is.</summary>
     Task LabelPortAsync(string sandboxId, PodSandboxMetadata metadata, PodNetworkAttachment attachment, CancellationToken cancellationToken);

@@ -20,6 +20,9 @@ public sealed record RunPodSandboxCommand
     /// <summary>Pod sysctls; the VM is the pod, so CRX applies them to the VM.</summary>
     public IReadOnlyDictionary<string, string> Sysctls { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Host ports forwarded to the pod.</summary>
+    public IReadOnlyList<PortMapping> PortMappings { get; init; } = [];
+
     /// <summary>CPU limit of the pod in millicores (from CFS quota over period), 0 for none.</summary>
     public long CpuMillis { get; init; }
 

@@ -113,7 +113,7 @@ public sealed partial class SandboxService
             Directory.CreateDirectory(_layout.VmDirectory(vmName));
             undo.Push("vm directory", () => DeleteDirectoryAsync(_layout.VmDirectory(vmName)));
 
-            var network = await _network.AttachAsync(id, metadata, cancellationToken);
+            var network = await _network.AttachAsync(id, metadata, command.PortMappings, cancellationToken);
             if (network is not null)
             {
                 undo.Push("pod network", () => _network.DetachAsync(id, CancellationToken.None));

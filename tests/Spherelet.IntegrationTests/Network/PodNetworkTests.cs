@@ -59,25 +59,39 @@ public sealed class PodNetworkTests : IAsyncLifetime
         });
         Assert.Equal(imageId, (await client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = image } })).ImageRef);
 
-        async Task<(string Pod, string Container, string Ip)> PodAsync(string name, string @namespace = "team-net")
+        var hostPort = 20000 + System.Security.Cryptography.RandomNumberGenerator.GetInt32(10000);
+        PodSandboxConfig WebPod(string name, string @namespace = "team-net")
         {
             var config = SandboxDaemon.Pod(name, @namespace);
+            config.PortMappings.Add(new PortMapping { Protocol = Protocol.Tcp, ContainerPort = 8080, HostPort = hostPort });
+            return config;
+        }
+
+        async Task<(string Pod, string Container, string Ip)> PodAsync(string name, string @namespace = "team-net", PodSandboxConfig? config = null)
+        {
+            config ??= SandboxDaemon.Pod(name, @namespace);
             var pod = (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config })).PodSandboxId;
-            var container = (await client.Runtime.CreateContainerAsync(new CreateContainerRequest
+            var ids = new List<string>();
+            foreach (var (container, command) in new[] { ("idle", new[] { "sleep", "1000" }), ("web", new[] { "httpd", "-f", "-p", "8080", "-h", "/www" }) })
             {
-                PodSandboxId = pod,
-                Config = new ContainerConfig { Metadata = new ContainerMetadata { Name = "idle" }, Image = new ImageSpec { Image = image }, Command = { "sleep", "1000" } },
-                SandboxConfig = config,
-            })).ContainerId;
-            await client.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = container });
+                var id = (await client.Runtime.CreateContainerAsync(new CreateContainerRequest
+                {
+                    PodSandboxId = pod,
+                    Config = new ContainerConfig { Metadata = new ContainerMetadata { Name = container }, Image = new ImageSpec { Image = image }, Command = { command } },
+                    SandboxConfig = config,
+                })).ContainerId;
+                await client.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = id });
+                ids.Add(id);
+            }
+
             var status = await client.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = pod });
-            return (pod, container, status.Status.Network.Ip);
+            return (pod, ids[0], status.Status.Network.Ip);
         }
 
         async Task<int> PingAsync(string container, string address) =>
             (await client.Runtime.ExecSyncAsync(new ExecSyncRequest { ContainerId = container, Cmd = { "/bin/busybox", "ping", "-c", "2", "-W", "10", address }, Timeout = 60 })).ExitCode;
 
-        var a = await PodAsync("net-a");
+        var a = await PodAsync("net-a", config: WebPod("net-a"));
         var b = await PodAsync("net-b");
         var c = await PodAsync("net-c", "team-other");
         var gateway = $"10.251.{_subnet}.1";
@@ -96,6 +110,19 @@ public sealed class PodNetworkTests : IAsyncLifetime
         Assert.Equal((_firstVlan + 1).ToString(CultureInfo.InvariantCulture), (await Vsctl("get", "port", "sphp" + c.Pod[..11], "tag")).Trim());
         Assert.Equal(0, await PingAsync(a.Container, c.Ip));
 
+        // The host port reaches the pod's server from the host (here through the host's gateway address).
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
+        {
+            var page = await http.GetStringAsync(new Uri($"http://{gateway}:{hostPort}/"));
+            Assert.Contains(ContainerTestImage.WebPage.Trim(), page, StringComparison.Ordinal);
+        }
+
+        // Another pod asking for the same host port is refused before its VM boots, and leaves nothing.
+        var taken = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = WebPod("net-d") }).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, taken.StatusCode);
+        Assert.Contains($"tcp/{hostPort} is taken by pod sandbox {a.Pod}", taken.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(3, (await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items.Count);
+
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = a.Pod });
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = b.Pod });
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = c.Pod });
@@ -103,6 +130,7 @@ public sealed class PodNetworkTests : IAsyncLifetime
         // Nothing of the pods is left on the switch: their ports, and the segment's gateway with its last pod.
         Assert.Equal(string.Empty, (await Vsctl("list-ports", _bridge)).Trim());
         Assert.DoesNotContain(OvsSwitch.GatewayPortName(_firstVlan), await HostCommand.RunAsync("ip", ["-o", "link", "show"], CancellationToken.None), StringComparison.Ordinal);
+        Assert.DoesNotContain(await NftHostPorts.OwnersAsync(CancellationToken.None), o => o == a.Pod || o == b.Pod || o == c.Pod);
     }
 
     private static Task<string> Vsctl(params string[] arguments) =>

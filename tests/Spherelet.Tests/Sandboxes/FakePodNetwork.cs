@@ -12,7 +12,7 @@ internal sealed class FakePodNetwork : IPodNetwork
 
     public ConcurrentDictionary<string, PodSandboxMetadata> Labelled { get; } = new(StringComparer.Ordinal);
 
-    public Task<PodNetworkAttachment?> AttachAsync(string sandboxId, PodSandboxMetadata metadata, CancellationToken cancellationToken)
+    public Task<PodNetworkAttachment?> AttachAsync(string sandboxId, PodSandboxMetadata metadata, IReadOnlyList<PortMapping> ports, CancellationToken cancellationToken)
     {
         if (!HasPodCidr)
         {
