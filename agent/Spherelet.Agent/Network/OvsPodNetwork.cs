@@ -36,9 +36,12 @@ public sealed class OvsPodNetwork : IPodNetwork
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(ports);
         var hostPorts = ports.Where(p => p.HostPort > 0).ToList();
-        var podCidr = (await _node.GetAsync(cancellationToken)).PodCidrs.FirstOrDefault(c => c.BaseAddress.AddressFamily == AddressFamily.InterNetwork);
+        var podCidr = (await _node.GetAsync(cancellationToken)).PodCidrs
+            .Where(c => c.BaseAddress.AddressFamily == AddressFamily.InterNetwork)
+            .Select(c => (IPNetwork?)c)
+            .FirstOrDefault();
         var current = await _allocator.CurrentAsync(cancellationToken);
-        if (podCidr.BaseAddress is null && current.Leases.All(l => l.SandboxId != sandboxId))
+        if (podCidr is null && current.Leases.All(l => l.SandboxId != sandboxId))
         {
             return hostPorts.Count == 0
                 ? null
@@ -48,7 +51,7 @@ public sealed class OvsPodNetwork : IPodNetwork
         await CheckHostPortsFreeAsync(sandboxId, hostPorts, cancellationToken);
 
         await _switch.EnsureBridgeAsync(_bridge, _datapath, cancellationToken);
-        var (lease, segment) = await _allocator.LeaseAsync(sandboxId, metadata.Namespace, podCidr.BaseAddress is null ? null : podCidr, cancellationToken);
+        var (lease, segment) = await _allocator.LeaseAsync(sandboxId, metadata.Namespace, podCidr, cancellationToken);
         try
         {
             await _switch.EnsureGatewayPortAsync(_bridge, segment, cancellationToken);
