@@ -6,11 +6,20 @@ namespace Spherelet.Network;
 /// <summary>
 /// Host ports forwarded to pods with nftables: a table <c>ip spherelet</c> with a DNAT chain for
 /// traffic arriving at the host (prerouting) and one for traffic the host itself sends to its own
-/// addresses (output). Each rule carries the comment <c>spherelet:SANDBOX</c>, so a pod's rules
-/// are found and removed with it, and recovery finds rules no pod owns.
+/// addresses (output). Each rule carries the comment <c>spherelet:INSTANCE:SANDBOX</c>, so a pod's
+/// rules are found and removed with it, and recovery finds the rules of its own agent (agents with
+/// different roots may share the host) that no pod owns.
 /// </summary>
 public sealed partial class NftHostPorts
 {
+    private readonly string _instance;
+
+    /// <param name="instance">The agent instance whose rules these are (hex digits).</param>
+    public NftHostPorts(string instance)
+    {
+        _instance = instance;
+    }
+
     public const string Table = "spherelet";
     private static readonly string[] Chains = ["prerouting", "output"];
 
@@ -23,11 +32,11 @@ public sealed partial class NftHostPorts
     }
 
     /// <summary>Forwards <paramref name="hostPort"/> (on <paramref name="hostIp"/>, or every local address) to the pod.</summary>
-    public static async Task AddAsync(string sandboxId, string protocol, string hostIp, int hostPort, string podIp, int containerPort, CancellationToken cancellationToken)
+    public async Task AddAsync(string sandboxId, string protocol, string hostIp, int hostPort, string podIp, int containerPort, CancellationToken cancellationToken)
     {
         var port = hostPort.ToString(CultureInfo.InvariantCulture);
         var target = $"{podIp}:{containerPort.ToString(CultureInfo.InvariantCulture)}";
-        var comment = $"\"spherelet:{sandboxId}\"";
+        var comment = $"\"spherelet:{_instance}:{sandboxId}\"";
         foreach (var chain in Chains)
         {
             List<string> rule = ["add", "rule", "ip", Table, chain];
@@ -47,7 +56,7 @@ public sealed partial class NftHostPorts
     }
 
     /// <summary>Removes every rule of the sandbox; none is fine (nor a missing table).</summary>
-    public static async Task RemoveAsync(string sandboxId, CancellationToken cancellationToken)
+    public async Task RemoveAsync(string sandboxId, CancellationToken cancellationToken)
     {
         foreach (var (chain, handle) in await RulesAsync(owner => owner == sandboxId, cancellationToken))
         {
@@ -72,29 +81,32 @@ public sealed partial class NftHostPorts
         return null;
     }
 
-    /// <summary>The sandboxes that own rules now.</summary>
-    public static async Task<IReadOnlySet<string>> OwnersAsync(CancellationToken cancellationToken)
+    /// <summary>The sandboxes of this agent that own rules now.</summary>
+    public async Task<IReadOnlySet<string>> OwnersAsync(CancellationToken cancellationToken)
     {
         var owners = new HashSet<string>(StringComparer.Ordinal);
         foreach (var chain in Chains)
         {
             foreach (Match match in RuleLine().Matches(await ListAsync(chain, cancellationToken)))
             {
-                owners.Add(match.Groups["owner"].Value);
+                if (match.Groups["instance"].Value == _instance)
+                {
+                    owners.Add(match.Groups["owner"].Value);
+                }
             }
         }
 
         return owners;
     }
 
-    private static async Task<List<(string Chain, long Handle)>> RulesAsync(Func<string, bool> owned, CancellationToken cancellationToken)
+    private async Task<List<(string Chain, long Handle)>> RulesAsync(Func<string, bool> owned, CancellationToken cancellationToken)
     {
         var rules = new List<(string, long)>();
         foreach (var chain in Chains)
         {
             foreach (Match match in RuleLine().Matches(await ListAsync(chain, cancellationToken)))
             {
-                if (owned(match.Groups["owner"].Value))
+                if (match.Groups["instance"].Value == _instance && owned(match.Groups["owner"].Value))
                 {
                     rules.Add((chain, long.Parse(match.Groups["handle"].Value, CultureInfo.InvariantCulture)));
                 }
@@ -119,9 +131,9 @@ public sealed partial class NftHostPorts
     private static Task<string> NftAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         HostCommand.RunAsync("nft", arguments, cancellationToken);
 
-    [GeneratedRegex("comment \"spherelet:(?<owner>[0-9a-f]+)\" # handle (?<handle>[0-9]+)")]
+    [GeneratedRegex("comment \"spherelet:(?<instance>[0-9a-f]+):(?<owner>[0-9a-f]+)\" # handle (?<handle>[0-9]+)")]
     private static partial Regex RuleLine();
 
-    [GeneratedRegex("(ip daddr (?<ip>[0-9.]+) )?(fib daddr type local )?(?<protocol>tcp|udp|sctp) dport (?<port>[0-9]+) dnat to [0-9.:]+ comment \"spherelet:(?<owner>[0-9a-f]+)\"")]
+    [GeneratedRegex("(ip daddr (?<ip>[0-9.]+) )?(fib daddr type local )?(?<protocol>tcp|udp|sctp) dport (?<port>[0-9]+) dnat to [0-9.:]+ comment \"spherelet:[0-9a-f]+:(?<owner>[0-9a-f]+)\"")]
     private static partial Regex PortRule();
 }

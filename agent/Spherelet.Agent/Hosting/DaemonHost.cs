@@ -85,6 +85,7 @@ public static class DaemonHost
             sp.GetRequiredService<NodeConfig>(),
             sp.GetRequiredService<NetworkAllocator>(),
             sp.GetRequiredService<OvsSwitch>(),
+            new NftHostPorts(sp.GetRequiredService<AgentInstance>().Id),
             options.Ovs.Bridge,
             options.Ovs.Datapath != "auto" ? options.Ovs.Datapath : Directory.Exists("/sys/module/openvswitch") ? "system" : "netdev"));
         var layout = new SandboxLayout(options.Root, options.State);

@@ -20,9 +20,11 @@ public sealed class OvsPodNetwork : IPodNetwork
     private readonly OvsSwitch _switch;
     private readonly string _bridge;
     private readonly string _datapath;
+    private readonly NftHostPorts _hostPorts;
 
-    public OvsPodNetwork(NodeConfig node, NetworkAllocator allocator, OvsSwitch ovs, string bridge, string datapath)
+    public OvsPodNetwork(NodeConfig node, NetworkAllocator allocator, OvsSwitch ovs, NftHostPorts hostPorts, string bridge, string datapath)
     {
+        _hostPorts = hostPorts;
         _node = node;
         _allocator = allocator;
         _switch = ovs;
@@ -61,7 +63,7 @@ public sealed class OvsPodNetwork : IPodNetwork
                 await NftHostPorts.EnsureTableAsync(cancellationToken);
                 foreach (var port in hostPorts)
                 {
-                    await NftHostPorts.AddAsync(sandboxId, port.Protocol, port.HostIp, port.HostPort, lease.Address.ToString(), port.ContainerPort, cancellationToken);
+                    await _hostPorts.AddAsync(sandboxId, port.Protocol, port.HostIp, port.HostPort, lease.Address.ToString(), port.ContainerPort, cancellationToken);
                 }
             }
         }
@@ -102,7 +104,7 @@ public sealed class OvsPodNetwork : IPodNetwork
 
     public async Task DetachAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        await NftHostPorts.RemoveAsync(sandboxId, cancellationToken);
+        await _hostPorts.RemoveAsync(sandboxId, cancellationToken);
         await _switch.RemovePortAsync(_bridge, PortName(sandboxId), cancellationToken);
         if (await _allocator.ReleaseAsync(sandboxId, keepSegment: false, cancellationToken) is { } segment)
         {
@@ -114,7 +116,7 @@ public sealed class OvsPodNetwork : IPodNetwork
     {
         ArgumentNullException.ThrowIfNull(sandboxIds);
         var leased = (await _allocator.CurrentAsync(cancellationToken)).Leases.Select(l => l.SandboxId);
-        var forwarded = await NftHostPorts.OwnersAsync(cancellationToken);
+        var forwarded = await _hostPorts.OwnersAsync(cancellationToken);
         foreach (var sandboxId in leased.Concat(forwarded).Distinct(StringComparer.Ordinal).Where(id => !sandboxIds.Contains(id)).ToList())
         {
             await DetachAsync(sandboxId, cancellationToken);

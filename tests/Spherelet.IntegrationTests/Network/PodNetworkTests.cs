@@ -110,7 +110,9 @@ public sealed class PodNetworkTests : IAsyncLifetime
         Assert.Equal((_firstVlan + 1).ToString(CultureInfo.InvariantCulture), (await Vsctl("get", "port", "sphp" + c.Pod[..11], "tag")).Trim());
         Assert.Equal(0, await PingAsync(a.Container, c.Ip));
 
-        // The host port reaches the pod's server from the host (here through the host's gateway address).
+        // The host port reaches the pod's server from the host (here through the host's gateway address);
+        // the rule names this agent's instance and the pod.
+        Assert.Contains($":{a.Pod}\"", await HostCommand.RunAsync("nft", ["list", "table", "ip", NftHostPorts.Table], CancellationToken.None), StringComparison.Ordinal);
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
         {
             var page = await http.GetStringAsync(new Uri($"http://{gateway}:{hostPort}/"));
@@ -130,7 +132,8 @@ public sealed class PodNetworkTests : IAsyncLifetime
         // Nothing of the pods is left on the switch: their ports, and the segment's gateway with its last pod.
         Assert.Equal(string.Empty, (await Vsctl("list-ports", _bridge)).Trim());
         Assert.DoesNotContain(OvsSwitch.GatewayPortName(_firstVlan), await HostCommand.RunAsync("ip", ["-o", "link", "show"], CancellationToken.None), StringComparison.Ordinal);
-        Assert.DoesNotContain(await NftHostPorts.OwnersAsync(CancellationToken.None), o => o == a.Pod || o == b.Pod || o == c.Pod);
+        var rules = await HostCommand.RunAsync("nft", ["list", "table", "ip", NftHostPorts.Table], CancellationToken.None);
+        Assert.DoesNotContain(a.Pod, rules, StringComparison.Ordinal);
     }
 
     private static Task<string> Vsctl(params string[] arguments) =>

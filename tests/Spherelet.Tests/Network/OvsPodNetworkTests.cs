@@ -20,6 +20,7 @@ public sealed class OvsPodNetworkTests : IDisposable
         node,
         new NetworkAllocator(new FileNetworkAllocationStore(_root), new NetworkAllocatorOptions()),
         new OvsSwitch(Path.Combine(_root, "no-ovsdb.sock")),
+        new NftHostPorts("00112233aabbccdd"),
         "br-test",
         "netdev");
 
