@@ -9,8 +9,9 @@ namespace Spherelet.Agent.Checks;
 
 /// <summary>
 /// Open vSwitch is up: the OVSDB server answers a JSON-RPC echo on its socket and the
-/// ovs-vswitchd process named by its pid file is alive. Also reports the datapath the
-/// kernel allows: <c>system</c> with the openvswitch module, else <c>netdev</c> (userspace).
+/// ovs-vswitchd process named by its pid file is alive. Also reports the datapath bridges get
+/// (<see cref="OvsOptions.ResolveDatapath"/>: <c>Ovs:Datapath</c>, or with <c>auto</c> <c>system</c>
+/// where the kernel has the openvswitch module, else <c>netdev</c>).
 /// </summary>
 public sealed class OvsCheck : IHostCheck
 {
@@ -33,7 +34,7 @@ public sealed class OvsCheck : IHostCheck
     public HealthArea Area => HealthArea.Network;
 
     /// <summary>The datapath type bridges get on this host.</summary>
-    public string Datapath => Directory.Exists(_moduleDirectory) ? "system" : "netdev";
+    public string Datapath => _options.ResolveDatapath(_moduleDirectory);
 
     public async Task<HostCheckResult> RunAsync(CancellationToken cancellationToken)
     {

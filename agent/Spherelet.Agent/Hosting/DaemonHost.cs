@@ -87,7 +87,7 @@ public static class DaemonHost
             sp.GetRequiredService<OvsSwitch>(),
             new NftHostPorts(sp.GetRequiredService<AgentInstance>().Id),
             options.Ovs.Bridge,
-            options.Ovs.Datapath != "auto" ? options.Ovs.Datapath : Directory.Exists("/sys/module/openvswitch") ? "system" : "netdev"));
+            options.Ovs.ResolveDatapath()));
         var layout = new SandboxLayout(options.Root, options.State);
         services.AddSingleton(layout);
         services.AddSingleton<ISandboxCheckpointStore, FileSandboxCheckpointStore>();

@@ -15,6 +15,10 @@ public sealed class OvsOptions
     /// <summary>The bridge's datapath: <c>auto</c> (<c>system</c> where the kernel has the openvswitch module, else <c>netdev</c>), <c>system</c> or <c>netdev</c>.</summary>
     public string Datapath { get; set; } = "auto";
 
+    /// <summary>The datapath bridges get: <see cref="Datapath"/> unless it is <c>auto</c>, then <c>system</c> where the kernel has the openvswitch module (<paramref name="moduleDirectory"/> exists), else <c>netdev</c>.</summary>
+    public string ResolveDatapath(string moduleDirectory = "/sys/module/openvswitch") =>
+        Datapath != "auto" ? Datapath : Directory.Exists(moduleDirectory) ? "system" : "netdev";
+
     /// <summary>The prefix length of each namespace segment's subnet, carved from the node's pod CIDR.</summary>
     public int SegmentPrefixLength { get; set; } = 26;
 
