@@ -621,8 +621,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         var reason = exit.OomKilled ? Container.Reasons.OomKilled : exit.ExitCode == 0 ? Container.Reasons.Completed : Container.Reasons.Error;
         // The VM's clock is not the host's (it drifts, more so under TCG): the exit is placed on the
         // host's clock by how long ago the guest saw it (its monotonic clock), never before the start.
-        var startedAt = _store.Find(id)?.StartedAt ?? 0;
-        var finishedAt = Math.Max(UnixNanos() - (exit.FinishedAgo.Ticks * 100), startedAt);
+        var finishedAt = UnixNanos() - (exit.FinishedAgo.Ticks * 100);
         var changed = false;
         await _store.UpdateAsync(
             id,
@@ -639,7 +638,7 @@ public sealed partial class ContainerService : IAsyncDisposable
                     State = ContainerState.Exited,
                     ExitCode = exit.ExitCode,
                     Reason = reason,
-                    FinishedAt = finishedAt,
+                    FinishedAt = Math.Max(finishedAt, c.StartedAt),
                     Message = exit.Signal > 0 ? $"killed by signal {exit.Signal}" : string.Empty,
                 };
             },
