@@ -36,7 +36,7 @@ public sealed class PodGuests : IPodGuests
         if (settings.Network is { } network)
         {
             // CRX finds the NIC by its MAC, names it eth0, and routes everything via the segment's gateway.
-            configure.Interfaces.Add(new Interface { Name = "eth0", Mac = network.Mac, Addresses = { $"{network.Address}/{network.PrefixLength}" } });
+            configure.Interfaces.Add(new Interface { Name = "eth0", Mac = network.Mac, Mtu = (uint)network.Mtu, Addresses = { $"{network.Address}/{network.PrefixLength}" } });
             configure.Routes.Add(new Route { Gateway = network.Gateway, Device = "eth0" });
         }
 

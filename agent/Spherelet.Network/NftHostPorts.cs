@@ -4,31 +4,22 @@ using System.Text.RegularExpressions;
 namespace Spherelet.Network;
 
 /// <summary>
-/// Host ports forwarded to pods with nftables: a table <c>ip spherelet</c> with a DNAT chain for
-/// traffic arriving at the host (prerouting) and one for traffic the host itself sends to its own
-/// addresses (output). Each rule carries the comment <c>spherelet:INSTANCE:SANDBOX</c>, so a pod's
+/// Host ports forwarded to pods with nftables (<see cref="NftTable"/>): DNAT rules in the chain
+/// for traffic arriving at the host (prerouting) and in the one for traffic the host itself sends
+/// to its own addresses (output). Each rule carries the comment <c>spherelet:INSTANCE:SANDBOX</c>, so a pod's
 /// rules are found and removed with it, and recovery finds the rules of its own agent (agents with
 /// different roots may share the host) that no pod owns.
 /// </summary>
 public sealed partial class NftHostPorts
 {
+    private static readonly string[] Chains = ["prerouting", "output"];
+
     private readonly string _instance;
 
     /// <param name="instance">The agent instance whose rules these are (hex digits).</param>
     public NftHostPorts(string instance)
     {
         _instance = instance;
-    }
-
-    public const string Table = "spherelet";
-    private static readonly string[] Chains = ["prerouting", "output"];
-
-    /// <summary>Makes the table and its chains when they are missing.</summary>
-    public static async Task EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        await NftAsync(["add", "table", "ip", Table], cancellationToken);
-        await NftAsync(["add", "chain", "ip", Table, "prerouting", "{ type nat hook prerouting priority dstnat; policy accept; }"], cancellationToken);
-        await NftAsync(["add", "chain", "ip", Table, "output", "{ type nat hook output priority -100; policy accept; }"], cancellationToken);
     }
 
     /// <summary>Forwards <paramref name="hostPort"/> (on <paramref name="hostIp"/>, or every local address) to the pod.</summary>
@@ -39,7 +30,7 @@ public sealed partial class NftHostPorts
         var comment = $"\"spherelet:{_instance}:{sandboxId}\"";
         foreach (var chain in Chains)
         {
-            List<string> rule = ["add", "rule", "ip", Table, chain];
+            List<string> rule = [];
             if (hostIp.Length > 0)
             {
                 rule.AddRange(["ip", "daddr", hostIp]);
@@ -51,7 +42,7 @@ public sealed partial class NftHostPorts
             }
 
             rule.AddRange([protocol, "dport", port, "dnat", "to", target, "comment", comment]);
-            await NftAsync(rule, cancellationToken);
+            await NftTable.AddRuleAsync(chain, rule, cancellationToken);
         }
     }
 
@@ -60,14 +51,14 @@ public sealed partial class NftHostPorts
     {
         foreach (var (chain, handle) in await RulesAsync(owner => owner == sandboxId, cancellationToken))
         {
-            await NftAsync(["delete", "rule", "ip", Table, chain, "handle", handle.ToString(CultureInfo.InvariantCulture)], cancellationToken);
+            await NftTable.DeleteRuleAsync(chain, handle, cancellationToken);
         }
     }
 
     /// <summary>The sandbox whose rule forwards <paramref name="protocol"/> <paramref name="hostPort"/> on an address that overlaps <paramref name="hostIp"/>, or null.</summary>
     public static async Task<string?> HolderAsync(string protocol, string hostIp, int hostPort, CancellationToken cancellationToken)
     {
-        foreach (Match match in PortRule().Matches(await ListAsync("prerouting", cancellationToken)))
+        foreach (Match match in PortRule().Matches(await NftTable.ListChainAsync("prerouting", cancellationToken)))
         {
             var ruleIp = match.Groups["ip"].Success ? match.Groups["ip"].Value : string.Empty;
             if (match.Groups["protocol"].Value == protocol
@@ -87,7 +78,7 @@ public sealed partial class NftHostPorts
         var owners = new HashSet<string>(StringComparer.Ordinal);
         foreach (var chain in Chains)
         {
-            foreach (Match match in RuleLine().Matches(await ListAsync(chain, cancellationToken)))
+            foreach (Match match in RuleLine().Matches(await NftTable.ListChainAsync(chain, cancellationToken)))
             {
                 if (match.Groups["instance"].Value == _instance)
                 {
@@ -104,7 +95,7 @@ public sealed partial class NftHostPorts
         var rules = new List<(string, long)>();
         foreach (var chain in Chains)
         {
-            foreach (Match match in RuleLine().Matches(await ListAsync(chain, cancellationToken)))
+            foreach (Match match in RuleLine().Matches(await NftTable.ListChainAsync(chain, cancellationToken)))
             {
                 if (match.Groups["instance"].Value == _instance && owned(match.Groups["owner"].Value))
                 {
@@ -115,21 +106,6 @@ public sealed partial class NftHostPorts
 
         return rules;
     }
-
-    private static async Task<string> ListAsync(string chain, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await HostCommand.RunAsync("nft", ["-a", "list", "chain", "ip", Table, chain], cancellationToken);
-        }
-        catch (Domain.Errors.NetworkOperationFailedException e) when (e.Message.Contains("No such file or directory", StringComparison.Ordinal))
-        {
-            return string.Empty; // no table or chain yet: no rules
-        }
-    }
-
-    private static Task<string> NftAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        HostCommand.RunAsync("nft", arguments, cancellationToken);
 
     [GeneratedRegex("comment \"spherelet:(?<instance>[0-9a-f]+):(?<owner>[0-9a-f]+)\" # handle (?<handle>[0-9]+)")]
     private static partial Regex RuleLine();

@@ -35,30 +35,38 @@ public sealed class OvsSwitch
     public Task DeleteBridgeAsync(string bridge, CancellationToken cancellationToken) =>
         VsctlAsync(["--if-exists", "del-br", bridge], cancellationToken);
 
-    /// <summary>The bridge's datapath type, or null when there is no such bridge.</summary>
+    /// <summary>The bridge's datapath type (an empty one is OVS's default, <c>system</c>), or null when there is no such bridge.</summary>
     public async Task<string?> BridgeDatapathAsync(string bridge, CancellationToken cancellationToken)
     {
-        var datapath = Unquote(await VsctlAsync(["--if-exists", "get", "bridge", bridge, "datapath_type"], cancellationToken));
-        return datapath.Length > 0 ? datapath : null;
+        var output = await VsctlAsync(["--if-exists", "get", "bridge", bridge, "name", "datapath_type"], cancellationToken);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Length < 2)
+        {
+            return null;
+        }
+
+        var datapath = Unquote(lines[1]);
+        return datapath.Length > 0 ? datapath : "system";
     }
 
     /// <summary>
     /// The segment's gateway: an internal port on the bridge in the segment's VLAN, holding the
-    /// gateway address on the host (the pods' default route). Made when missing, corrected when it differs.
+    /// gateway address on the host (the pods' default route), with the pods' MTU. Made when missing,
+    /// corrected when it differs.
     /// </summary>
-    public async Task EnsureGatewayPortAsync(string bridge, NetworkSegment segment, CancellationToken cancellationToken)
+    public async Task EnsureGatewayPortAsync(string bridge, NetworkSegment segment, int mtu, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(segment);
         var port = GatewayPortName(segment.Vlan);
         await VsctlAsync(
             [
                 "--may-exist", "add-port", bridge, port, "--",
-                "set", "interface", port, "type=internal", "--",
+                "set", "interface", port, "type=internal", $"mtu_request={mtu.ToString(CultureInfo.InvariantCulture)}", "--",
                 "set", "port", port, $"tag={segment.Vlan.ToString(CultureInfo.InvariantCulture)}",
                 $"external_ids:{RoleKey}=gateway", $"external_ids:{NamespaceKey}={segment.Namespace}",
             ],
             cancellationToken);
-        await IpAsync(["link", "set", "dev", port, "up"], cancellationToken);
+        await IpAsync(["link", "set", "dev", port, "mtu", mtu.ToString(CultureInfo.InvariantCulture), "up"], cancellationToken);
         await IpAsync(["address", "replace", $"{segment.Gateway}/{segment.Subnet.PrefixLength}", "dev", port], cancellationToken);
     }
 
@@ -96,6 +104,34 @@ public sealed class OvsSwitch
 
     /// <summary>A segment gateway's interface name: short (at most 15 bytes) and fixed by its VLAN.</summary>
     public static string GatewayPortName(int vlan) => string.Create(CultureInfo.InvariantCulture, $"sph-gw{vlan}");
+
+    /// <summary>The VLAN a gateway port's name holds, or null when it is no gateway's name.</summary>
+    public static int? GatewayVlan(string port) =>
+        port.StartsWith("sph-gw", StringComparison.Ordinal) && int.TryParse(port.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var vlan) ? vlan : null;
+
+    /// <summary>Whether the bridge exists, has the datapath given and is up on the host; the reason when it is not.</summary>
+    public async Task<string?> BridgeProblemAsync(string bridge, string datapath, CancellationToken cancellationToken)
+    {
+        var actual = await BridgeDatapathAsync(bridge, cancellationToken);
+        if (actual is null)
+        {
+            return $"the integration bridge {bridge} does not exist";
+        }
+
+        if (actual != datapath)
+        {
+            return $"the integration bridge {bridge} has datapath {actual}, not {datapath}";
+        }
+
+        var flags = Path.Combine("/sys/class/net", bridge, "flags");
+        if (!File.Exists(flags))
+        {
+            return $"the integration bridge {bridge} has no interface on the host";
+        }
+
+        var value = Convert.ToInt32((await File.ReadAllTextAsync(flags, cancellationToken)).Trim(), 16);
+        return (value & 1) == 0 ? $"the integration bridge {bridge} is down" : null;
+    }
 
     /// <summary>The address a port holds on the host, or null.</summary>
     public static async Task<IPAddress?> HostAddressAsync(string port, CancellationToken cancellationToken)

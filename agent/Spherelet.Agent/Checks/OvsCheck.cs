@@ -3,13 +3,16 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Spherelet.Agent.Options;
+using Spherelet.Domain.Errors;
 using Spherelet.Domain.Health;
+using Spherelet.Network;
 
 namespace Spherelet.Agent.Checks;
 
 /// <summary>
-/// Open vSwitch is up: the OVSDB server answers a JSON-RPC echo on its socket and the
-/// ovs-vswitchd process named by its pid file is alive. Also reports the datapath bridges get
+/// Open vSwitch is up: the OVSDB server answers a JSON-RPC echo on its socket, the
+/// ovs-vswitchd process named by its pid file is alive, and the integration bridge exists with
+/// its datapath and is up (NetworkReady reflects the bridge's health). Also reports the datapath bridges get
 /// (<see cref="OvsOptions.ResolveDatapath"/>: <c>Ovs:Datapath</c>, or with <c>auto</c> <c>system</c>
 /// where the kernel has the openvswitch module, else <c>netdev</c>).
 /// </summary>
@@ -53,7 +56,27 @@ public sealed class OvsCheck : IHostCheck
             return HostCheckResult.Fail(Name, Area, "OvsVswitchdDown", $"ovs-vswitchd is not running: {why}", Fix);
         }
 
-        return HostCheckResult.Ok(Name, Area, $"OVSDB at {_options.DbSocket} answers, ovs-vswitchd running, datapath {Datapath}");
+        string? bridgeProblem;
+        try
+        {
+            bridgeProblem = await new OvsSwitch(_options.DbSocket).BridgeProblemAsync(_options.Bridge, Datapath, cancellationToken);
+        }
+        catch (NetworkOperationFailedException e)
+        {
+            bridgeProblem = e.Message;
+        }
+
+        if (bridgeProblem is not null)
+        {
+            return HostCheckResult.Fail(
+                Name,
+                Area,
+                "BridgeNotReady",
+                bridgeProblem,
+                $"the agent makes the bridge at start and before each pod it attaches (restart spherelet), or: ovs-vsctl --may-exist add-br {_options.Bridge} -- set bridge {_options.Bridge} datapath_type={Datapath}; ip link set {_options.Bridge} up");
+        }
+
+        return HostCheckResult.Ok(Name, Area, $"OVSDB at {_options.DbSocket} answers, ovs-vswitchd running, bridge {_options.Bridge} up with datapath {Datapath}");
     }
 
     private static async Task EchoAsync(string socketPath, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -81,13 +82,16 @@ public static class DaemonHost
             new FileNetworkAllocationStore(options.Root),
             new NetworkAllocatorOptions { SegmentPrefixLength = options.Ovs.SegmentPrefixLength, FirstVlan = options.Ovs.FirstVlan, LastVlan = options.Ovs.LastVlan }));
         services.AddSingleton(new OvsSwitch(options.Ovs.DbSocket));
+        services.AddSingleton(PodNetworkSettingsFrom(options));
         services.AddSingleton<IPodNetwork>(sp => new OvsPodNetwork(
             sp.GetRequiredService<NodeConfig>(),
             sp.GetRequiredService<NetworkAllocator>(),
             sp.GetRequiredService<OvsSwitch>(),
             new NftHostPorts(sp.GetRequiredService<AgentInstance>().Id),
-            options.Ovs.Bridge,
-            options.Ovs.ResolveDatapath()));
+            new NftEgress(sp.GetRequiredService<AgentInstance>().Id),
+            new OvsIsolation(options.Ovs.RunDirectory, sp.GetRequiredService<AgentInstance>().Id),
+            sp.GetRequiredService<PodNetworkSettings>(),
+            sp.GetRequiredService<ILogger<OvsPodNetwork>>()));
         var layout = new SandboxLayout(options.Root, options.State);
         services.AddSingleton(layout);
         services.AddSingleton<ISandboxCheckpointStore, FileSandboxCheckpointStore>();
@@ -142,7 +146,9 @@ public static class DaemonHost
             sp.GetRequiredService<TimeProvider>(),
             TimeSpan.FromSeconds(5)));
         services.AddSingleton<INodeConfigStore, FileNodeConfigStore>();
-        services.AddSingleton<NodeConfig>();
+        services.AddSingleton(sp => new NodeConfig(
+            sp.GetRequiredService<INodeConfigStore>(),
+            options.Network.PodCidr.Length > 0 ? NodeNetworkConfig.ParsePodCidrs(options.Network.PodCidr) : null));
         services.AddHostedService<SocketPermissionService>();
         services.AddHostedService<StartupReportService>();
         services.AddGrpc(grpc =>
@@ -169,6 +175,20 @@ public static class DaemonHost
         Directory.CreateDirectory(options.State, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         UnixSocketPath.Prepare(options.Socket);
+    }
+
+    /// <summary>The pod network's settings from the validated options.</summary>
+    public static PodNetworkSettings PodNetworkSettingsFrom(SphereletOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        static IPAddress? Address(string text) => text.Length > 0 ? IPAddress.Parse(text) : null;
+        return new PodNetworkSettings(
+            options.Ovs.Bridge,
+            options.Ovs.ResolveDatapath(),
+            options.Network.Mtu,
+            options.Network.KeepSegments,
+            Address(options.Network.SnatAddress),
+            options.Network.Namespaces.ToDictionary(n => n.Key, n => new NamespacePolicy(n.Value.Isolated, Address(n.Value.SnatAddress)), StringComparer.Ordinal));
     }
 
     private static void ConfigureLogging(WebApplicationBuilder builder, LogLevel level)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Network;
 using Spherelet.Domain.Node;
@@ -9,28 +10,45 @@ using Spherelet.Network;
 namespace Spherelet.Agent.Network;
 
 /// <summary>
-/// Pods on Open vSwitch segments: the integration bridge (made when first needed), a segment
-/// per namespace with its gateway port on the host, a lease per pod, and IPv4 forwarding on
-/// the host so that segments reach each other and the host routes between them.
+/// Pods on Open vSwitch segments: the integration bridge, a segment per namespace (its VLAN, its
+/// gateway port on the host, its egress SNAT rule, and its isolation flows when the namespace
+/// is isolated), a lease per pod with its host ports, and IPv4 forwarding on the host so that
+/// segments reach each other and the world through the host.
 /// </summary>
-public sealed class OvsPodNetwork : IPodNetwork
+public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
 {
     private readonly NodeConfig _node;
     private readonly NetworkAllocator _allocator;
     private readonly OvsSwitch _switch;
-    private readonly string _bridge;
-    private readonly string _datapath;
     private readonly NftHostPorts _hostPorts;
+    private readonly NftEgress _egress;
+    private readonly OvsIsolation _isolation;
+    private readonly PodNetworkSettings _settings;
+    private readonly ILogger<OvsPodNetwork> _logger;
+    private readonly SemaphoreSlim _recoveryGate = new(1, 1);
+    private IReadOnlySet<string>? _pendingRecovery;
 
-    public OvsPodNetwork(NodeConfig node, NetworkAllocator allocator, OvsSwitch ovs, NftHostPorts hostPorts, string bridge, string datapath)
+    public OvsPodNetwork(
+        NodeConfig node,
+        NetworkAllocator allocator,
+        OvsSwitch ovs,
+        NftHostPorts hostPorts,
+        NftEgress egress,
+        OvsIsolation isolation,
+        PodNetworkSettings settings,
+        ILogger<OvsPodNetwork> logger)
     {
-        _hostPorts = hostPorts;
         _node = node;
         _allocator = allocator;
         _switch = ovs;
-        _bridge = bridge;
-        _datapath = datapath;
+        _hostPorts = hostPorts;
+        _egress = egress;
+        _isolation = isolation;
+        _settings = settings;
+        _logger = logger;
     }
+
+    public void Dispose() => _recoveryGate.Dispose();
 
     public async Task<PodNetworkAttachment?> AttachAsync(
         string sandboxId, PodSandboxMetadata metadata, IReadOnlyList<PortMapping> ports, CancellationToken cancellationToken)
@@ -50,17 +68,17 @@ public sealed class OvsPodNetwork : IPodNetwork
                 : throw new PreconditionFailedException("host ports need the pod network, and the node has no pod CIDR yet (the kubelet sends it with UpdateRuntimeConfig)");
         }
 
+        await RecoverPendingAsync(cancellationToken);
         await CheckHostPortsFreeAsync(sandboxId, hostPorts, cancellationToken);
 
-        await _switch.EnsureBridgeAsync(_bridge, _datapath, cancellationToken);
+        await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
         var (lease, segment) = await _allocator.LeaseAsync(sandboxId, metadata.Namespace, podCidr, cancellationToken);
         try
         {
-            await _switch.EnsureGatewayPortAsync(_bridge, segment, cancellationToken);
-            await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1", cancellationToken);
+            await EnsureSegmentAsync(segment, (await _allocator.CurrentAsync(cancellationToken)).PodCidr!.Value, cancellationToken);
             if (hostPorts.Count > 0)
             {
-                await NftHostPorts.EnsureTableAsync(cancellationToken);
+                await NftTable.EnsureAsync(cancellationToken);
                 foreach (var port in hostPorts)
                 {
                     await _hostPorts.AddAsync(sandboxId, port.Protocol, port.HostIp, port.HostPort, lease.Address.ToString(), port.ContainerPort, cancellationToken);
@@ -74,14 +92,15 @@ public sealed class OvsPodNetwork : IPodNetwork
         }
 
         return new PodNetworkAttachment(
-            _bridge,
+            _settings.Bridge,
             PortName(sandboxId),
             lease.Mac,
             segment.Vlan,
             lease.Address.ToString(),
             segment.Subnet.PrefixLength,
             segment.Gateway.ToString(),
-            InterfaceId(sandboxId));
+            InterfaceId(sandboxId),
+            _settings.Mtu);
     }
 
     public Task LabelPortAsync(string sandboxId, PodSandboxMetadata metadata, PodNetworkAttachment attachment, CancellationToken cancellationToken)
@@ -105,22 +124,116 @@ public sealed class OvsPodNetwork : IPodNetwork
     public async Task DetachAsync(string sandboxId, CancellationToken cancellationToken)
     {
         await _hostPorts.RemoveAsync(sandboxId, cancellationToken);
-        await _switch.RemovePortAsync(_bridge, PortName(sandboxId), cancellationToken);
-        if (await _allocator.ReleaseAsync(sandboxId, keepSegment: false, cancellationToken) is { } segment)
+        await _switch.RemovePortAsync(_settings.Bridge, PortName(sandboxId), cancellationToken);
+        if (await _allocator.ReleaseAsync(sandboxId, _settings.KeepSegments, cancellationToken) is { } segment)
         {
-            await _switch.RemoveGatewayPortAsync(_bridge, segment.Vlan, cancellationToken);
+            await RemoveSegmentAsync(segment.Vlan, cancellationToken);
         }
     }
 
-    public async Task DetachOthersAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken)
+    public async Task RecoverAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sandboxIds);
+        await _recoveryGate.WaitAsync(cancellationToken);
+        try
+        {
+            await ReconcileAsync(sandboxIds, cancellationToken);
+            _pendingRecovery = null;
+        }
+        catch (NetworkOperationFailedException e)
+        {
+            // The runtime serves without the switch; NetworkReady says what is wrong, and the
+            // next pod attached finishes this first.
+            _pendingRecovery = sandboxIds;
+            LogRecoveryDeferred(e.Message);
+        }
+        finally
+        {
+            _recoveryGate.Release();
+        }
+    }
+
+    private async Task RecoverPendingAsync(CancellationToken cancellationToken)
+    {
+        if (_pendingRecovery is null)
+        {
+            return;
+        }
+
+        await _recoveryGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_pendingRecovery is { } sandboxIds)
+            {
+                await ReconcileAsync(sandboxIds, cancellationToken);
+                _pendingRecovery = null;
+            }
+        }
+        finally
+        {
+            _recoveryGate.Release();
+        }
+    }
+
+    private async Task ReconcileAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken)
+    {
+        await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
         var leased = (await _allocator.CurrentAsync(cancellationToken)).Leases.Select(l => l.SandboxId);
         var forwarded = await _hostPorts.OwnersAsync(cancellationToken);
+        var ports = await _switch.SpherletPortsAsync(_settings.Bridge, cancellationToken);
+        var podPorts = ports.Where(p => p.Value == "pod").Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var sandboxId in leased.Concat(forwarded).Distinct(StringComparer.Ordinal).Where(id => !sandboxIds.Contains(id)).ToList())
         {
+            LogLeftoverPod(sandboxId);
             await DetachAsync(sandboxId, cancellationToken);
+            podPorts.Remove(PortName(sandboxId));
         }
+
+        var livePorts = sandboxIds.Select(PortName).ToHashSet(StringComparer.Ordinal);
+        foreach (var port in podPorts.Where(p => !livePorts.Contains(p)))
+        {
+            LogLeftoverPort(port);
+            await _switch.RemovePortAsync(_settings.Bridge, port, cancellationToken);
+        }
+
+        var current = await _allocator.CurrentAsync(cancellationToken);
+        foreach (var segment in current.Segments)
+        {
+            await EnsureSegmentAsync(segment, current.PodCidr!.Value, cancellationToken);
+        }
+
+        var vlans = current.Segments.Select(s => s.Vlan).ToHashSet();
+        var gateways = ports.Where(p => p.Value == "gateway").Select(p => OvsSwitch.GatewayVlan(p.Key)).OfType<int>();
+        var egress = await _egress.SegmentsAsync(cancellationToken);
+        var isolated = await _isolation.IsolatedAsync(_settings.Bridge, cancellationToken);
+        foreach (var vlan in gateways.Concat(egress).Concat(isolated).Distinct().Where(v => !vlans.Contains(v)).ToList())
+        {
+            LogLeftoverSegment(vlan);
+            await RemoveSegmentAsync(vlan, cancellationToken);
+        }
+    }
+
+    /// <summary>Makes the segment's gateway, egress rule and isolation flows what the configuration says (each step idempotent).</summary>
+    private async Task EnsureSegmentAsync(NetworkSegment segment, IPNetwork podCidr, CancellationToken cancellationToken)
+    {
+        await _switch.EnsureGatewayPortAsync(_settings.Bridge, segment, _settings.Mtu, cancellationToken);
+        await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1", cancellationToken);
+        await _egress.EnsureSegmentAsync(segment.Vlan, segment.Subnet, podCidr, _settings.SnatAddressOf(segment.Namespace), cancellationToken);
+        if (_settings.PolicyOf(segment.Namespace).Isolated)
+        {
+            await _isolation.IsolateAsync(_settings.Bridge, segment.Vlan, segment.Subnet, podCidr, cancellationToken);
+        }
+        else
+        {
+            await _isolation.OpenAsync(_settings.Bridge, segment.Vlan, cancellationToken);
+        }
+    }
+
+    private async Task RemoveSegmentAsync(int vlan, CancellationToken cancellationToken)
+    {
+        await _isolation.OpenAsync(_settings.Bridge, vlan, cancellationToken);
+        await _egress.RemoveSegmentAsync(vlan, cancellationToken);
+        await _switch.RemoveGatewayPortAsync(_settings.Bridge, vlan, cancellationToken);
     }
 
     /// <summary>Refuses host ports another pod forwards or a process of the host holds.</summary>
@@ -172,4 +285,16 @@ public sealed class OvsPodNetwork : IPodNetwork
     public static string PortName(string sandboxId) => "sphp" + sandboxId[..11];
 
     private static Guid InterfaceId(string sandboxId) => new(Convert.FromHexString(sandboxId[..32]));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "network recovery deferred until the next pod is attached: {Reason}")]
+    private partial void LogRecoveryDeferred(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "network leftover pod detached sandbox={SandboxId}")]
+    private partial void LogLeftoverPod(string sandboxId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "network leftover port removed port={Port}")]
+    private partial void LogLeftoverPort(string port);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "network leftover segment removed vlan={Vlan}")]
+    private partial void LogLeftoverSegment(int vlan);
 }

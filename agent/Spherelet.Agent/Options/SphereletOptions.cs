@@ -43,4 +43,6 @@ public sealed class SphereletOptions
     public ImagesOptions Images { get; set; } = new();
 
     public OvsOptions Ovs { get; set; } = new();
+
+    public NetworkOptions Network { get; set; } = new();
 }

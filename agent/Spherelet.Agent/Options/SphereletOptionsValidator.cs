@@ -1,5 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Spherelet.Domain.Errors;
+using Spherelet.Domain.Node;
 
 namespace Spherelet.Agent.Options;
 
@@ -126,7 +128,43 @@ public static class SphereletOptionsValidator
         {
             errors.Add($"Ovs:FirstVlan, Ovs:LastVlan: {options.Ovs.FirstVlan} to {options.Ovs.LastVlan} must be a range within 1 to 4094");
         }
+
+        ValidateNetwork(errors, options.Network);
         return errors;
+    }
+
+    private static void ValidateNetwork(List<string> errors, NetworkOptions network)
+    {
+        if (network.PodCidr.Length > 0)
+        {
+            try
+            {
+                NodeNetworkConfig.ParsePodCidrs(network.PodCidr);
+            }
+            catch (InvalidRequestException e)
+            {
+                errors.Add($"Network:PodCidr: {e.Message}");
+            }
+        }
+
+        if (network.Mtu is < 576 or > 9216)
+        {
+            errors.Add($"Network:Mtu: {network.Mtu} must be 576 to 9216");
+        }
+
+        SnatAddress(errors, "Network:SnatAddress", network.SnatAddress);
+        foreach (var (name, policy) in network.Namespaces)
+        {
+            SnatAddress(errors, $"Network:Namespaces:{name}:SnatAddress", policy.SnatAddress);
+        }
+    }
+
+    private static void SnatAddress(List<string> errors, string key, string value)
+    {
+        if (value.Length > 0 && (!System.Net.IPAddress.TryParse(value, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
+        {
+            errors.Add($"{key}: '{value}' is not an IPv4 address");
+        }
     }
 
     /// <summary>"auto", "systemd" or "cgroupfs" (any case); null for anything else.</summary>

@@ -156,5 +156,6 @@ public static class DomainXml
                 new XElement("virtualport", new XAttribute("type", "openvswitch"), new XElement("parameters", new XAttribute("interfaceid", nic.InterfaceId.ToString("D", CultureInfo.InvariantCulture)))),
                 new XElement("vlan", new XElement("tag", new XAttribute("id", nic.Vlan))),
                 new XElement("target", new XAttribute("dev", nic.PortName)),
-                new XElement("model", new XAttribute("type", "virtio")));
+                new XElement("model", new XAttribute("type", "virtio")),
+                new XElement("mtu", new XAttribute("size", nic.Mtu)));
 }

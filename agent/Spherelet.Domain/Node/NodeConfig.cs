@@ -2,17 +2,21 @@ namespace Spherelet.Domain.Node;
 
 /// <summary>
 /// The node's settings as the kubelet last gave them. Reads are served from memory;
-/// every change is persisted before it is visible.
+/// every change is persisted before it is visible. Until the kubelet has sent a pod CIDR, the
+/// one from the agent's configuration (if any) is the node's.
 /// </summary>
 public sealed class NodeConfig : IDisposable
 {
     private readonly INodeConfigStore _store;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly NodeNetworkConfig _configured;
     private NodeNetworkConfig? _current;
 
-    public NodeConfig(INodeConfigStore store)
+    /// <param name="configured">The pod CIDRs from configuration, used while none was stored.</param>
+    public NodeConfig(INodeConfigStore store, NodeNetworkConfig? configured = null)
     {
         _store = store;
+        _configured = configured ?? NodeNetworkConfig.Empty;
     }
 
     public async Task<NodeNetworkConfig> GetAsync(CancellationToken cancellationToken)
@@ -25,7 +29,7 @@ public sealed class NodeConfig : IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return _current ??= await _store.LoadAsync(cancellationToken);
+            return _current ??= await LoadAsync(cancellationToken);
         }
         finally
         {
@@ -50,7 +54,7 @@ public sealed class NodeConfig : IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var current = _current ?? await _store.LoadAsync(cancellationToken);
+            var current = _current ?? await LoadAsync(cancellationToken);
             if (current.PodCidrText == parsed.PodCidrText)
             {
                 _current = current;
@@ -68,4 +72,10 @@ public sealed class NodeConfig : IDisposable
     }
 
     public void Dispose() => _gate.Dispose();
+
+    private async Task<NodeNetworkConfig> LoadAsync(CancellationToken cancellationToken)
+    {
+        var stored = await _store.LoadAsync(cancellationToken);
+        return stored.PodCidrs.Count > 0 ? stored : _configured;
+    }
 }

@@ -18,6 +18,11 @@ public interface IPodNetwork
     /// <summary>Releases the pod's address, its port, and its namespace's segment when it was the last pod there; nothing to release is fine.</summary>
     Task DetachAsync(string sandboxId, CancellationToken cancellationToken);
 
-    /// <summary>At recovery: detaches every pod that is not one of <paramref name="sandboxIds"/> (leftovers of a crash).</summary>
-    Task DetachOthersAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken);
+    /// <summary>
+    /// At start: makes the switch what the allocations say: detaches every pod that is not one of
+    /// <paramref name="sandboxIds"/> (leftovers of a crash), restores every segment's gateway, egress
+    /// and isolation rules, and removes the ports, flows and rules of this agent that no segment or
+    /// pod owns. When the switch cannot be reached, this is done before the next pod is attached.
+    /// </summary>
+    Task RecoverAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken);
 }

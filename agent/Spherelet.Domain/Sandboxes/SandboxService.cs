@@ -138,7 +138,7 @@ public sealed partial class SandboxService
                 ChannelSocketPath = socket,
                 ChannelName = _options.ChannelName,
                 ConsoleLogPath = _layout.ConsoleLog(id),
-                Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId),
+                Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId, network.Mtu),
             };
             await _vmm.StartAsync(spec, cancellationToken);
             undo.Push("vm", () => _vmm.DeleteAsync(vmName, CancellationToken.None));
@@ -395,7 +395,7 @@ public sealed partial class SandboxService
         // A pod directory with a checkpoint this agent cannot read is left for the operator.
         await RemoveUnownedAsync(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)));
         await RemoveUnownedAsync(_layout.VmsDirectory, ownedVms.Contains);
-        await _network.DetachOthersAsync(sandboxes.Select(s => s.Id).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        await _network.RecoverAsync(sandboxes.Select(s => s.Id).ToHashSet(StringComparer.Ordinal), cancellationToken);
 
         var reconnected = 0;
         await Task.WhenAll(sandboxes.Where(s => s.State == SandboxState.Ready).Select(async sandbox =>

@@ -3,4 +3,5 @@ namespace Spherelet.Domain.Vmm;
 /// <summary>A pod VM's NIC: a virtio NIC on an Open vSwitch bridge port in a VLAN.</summary>
 /// <param name="PortName">The host side's name (the OVS port), at most 15 bytes.</param>
 /// <param name="InterfaceId">The OVS interface id (external_ids:iface-id).</param>
-public sealed record VmNic(string Bridge, string PortName, string Mac, int Vlan, Guid InterfaceId);
+/// <param name="Mtu">The NIC's MTU (its tap's on the host).</param>
+public sealed record VmNic(string Bridge, string PortName, string Mac, int Vlan, Guid InterfaceId, int Mtu);

@@ -27,27 +27,32 @@ public sealed class OvsSwitchTests : IAsyncLifetime
     private NetworkSegment Segment => new("team-a", _vlan, IPNetwork.Parse("10.250.7.0/26"), IPAddress.Parse("10.250.7.1"), 2);
 
     [Fact]
-    public async Task A_bridge_is_made_once_with_the_datapath_asked_for_and_deleted_with_its_ports()
+    public async Task A_bridge_is_made_once_with_the_datapath_asked_for_its_health_names_what_is_wrong_and_it_is_deleted_with_its_ports()
     {
         await _ovs.EnsureBridgeAsync(_bridge, "netdev", CancellationToken.None);
         await _ovs.EnsureBridgeAsync(_bridge, "netdev", CancellationToken.None);
 
         Assert.Equal("netdev", await _ovs.BridgeDatapathAsync(_bridge, CancellationToken.None));
+        Assert.Null(await _ovs.BridgeProblemAsync(_bridge, "netdev", CancellationToken.None));
+        Assert.Equal($"the integration bridge {_bridge} has datapath netdev, not system", await _ovs.BridgeProblemAsync(_bridge, "system", CancellationToken.None));
+        await HostCommand.RunAsync("ip", ["link", "set", _bridge, "down"], CancellationToken.None);
+        Assert.Equal($"the integration bridge {_bridge} is down", await _ovs.BridgeProblemAsync(_bridge, "netdev", CancellationToken.None));
         Assert.Contains(_bridge, await HostCommand.RunAsync("ovs-vsctl", [$"--db=unix:{DbSocket}", "list-br"], CancellationToken.None), StringComparison.Ordinal);
 
         await _ovs.DeleteBridgeAsync(_bridge, CancellationToken.None);
         await _ovs.DeleteBridgeAsync(_bridge, CancellationToken.None);
         Assert.Null(await _ovs.BridgeDatapathAsync(_bridge, CancellationToken.None));
+        Assert.Equal($"the integration bridge {_bridge} does not exist", await _ovs.BridgeProblemAsync(_bridge, "netdev", CancellationToken.None));
     }
 
     [Fact]
-    public async Task A_gateway_port_sits_in_its_segments_vlan_holds_the_gateway_address_and_is_marked_as_spherelets()
+    public async Task A_gateway_port_sits_in_its_segments_vlan_holds_the_gateway_address_with_the_mtu_and_is_marked_as_spherelets()
     {
         await _ovs.EnsureBridgeAsync(_bridge, "netdev", CancellationToken.None);
         var port = OvsSwitch.GatewayPortName(_vlan);
 
-        await _ovs.EnsureGatewayPortAsync(_bridge, Segment, CancellationToken.None);
-        await _ovs.EnsureGatewayPortAsync(_bridge, Segment, CancellationToken.None);
+        await _ovs.EnsureGatewayPortAsync(_bridge, Segment, 1400, CancellationToken.None);
+        await _ovs.EnsureGatewayPortAsync(_bridge, Segment, 1400, CancellationToken.None);
 
         var tag = await HostCommand.RunAsync("ovs-vsctl", [$"--db=unix:{DbSocket}", "get", "port", port, "tag"], CancellationToken.None);
         var owner = await HostCommand.RunAsync("ovs-vsctl", [$"--db=unix:{DbSocket}", "get", "port", port, "external_ids:spherelet-namespace"], CancellationToken.None);
@@ -55,6 +60,8 @@ public sealed class OvsSwitchTests : IAsyncLifetime
         Assert.Equal("team-a", owner.Trim().Trim('"'));
         Assert.Equal(IPAddress.Parse("10.250.7.1"), await OvsSwitch.HostAddressAsync(port, CancellationToken.None));
         Assert.Equal("gateway", (await _ovs.SpherletPortsAsync(_bridge, CancellationToken.None))[port]);
+        Assert.Equal("1400", (await File.ReadAllTextAsync($"/sys/class/net/{port}/mtu")).Trim());
+        Assert.Equal(_vlan, OvsSwitch.GatewayVlan(port));
 
         await _ovs.RemoveGatewayPortAsync(_bridge, _vlan, CancellationToken.None);
         await _ovs.RemoveGatewayPortAsync(_bridge, _vlan, CancellationToken.None);
@@ -66,7 +73,7 @@ public sealed class OvsSwitchTests : IAsyncLifetime
     public async Task A_failing_command_is_a_network_error_naming_the_command()
     {
         var error = await Assert.ThrowsAsync<Spherelet.Domain.Errors.NetworkOperationFailedException>(() =>
-            _ovs.EnsureGatewayPortAsync("no-such-bridge-x", Segment, CancellationToken.None));
+            _ovs.EnsureGatewayPortAsync("no-such-bridge-x", Segment, 1500, CancellationToken.None));
 
         Assert.Contains("ovs-vsctl", error.Message, StringComparison.Ordinal);
         Assert.Contains("no-such-bridge-x", error.Message, StringComparison.Ordinal);

@@ -112,7 +112,7 @@ public sealed class PodNetworkTests : IAsyncLifetime
 
         // The host port reaches the pod's server from the host (here through the host's gateway address);
         // the rule names this agent's instance and the pod.
-        Assert.Contains($":{a.Pod}\"", await HostCommand.RunAsync("nft", ["list", "table", "ip", NftHostPorts.Table], CancellationToken.None), StringComparison.Ordinal);
+        Assert.Contains($":{a.Pod}\"", await HostCommand.RunAsync("nft", ["list", "table", "ip", NftTable.Name], CancellationToken.None), StringComparison.Ordinal);
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
         {
             var page = await http.GetStringAsync(new Uri($"http://{gateway}:{hostPort}/"));
@@ -132,7 +132,7 @@ public sealed class PodNetworkTests : IAsyncLifetime
         // Nothing of the pods is left on the switch: their ports, and the segment's gateway with its last pod.
         Assert.Equal(string.Empty, (await Vsctl("list-ports", _bridge)).Trim());
         Assert.DoesNotContain(OvsSwitch.GatewayPortName(_firstVlan), await HostCommand.RunAsync("ip", ["-o", "link", "show"], CancellationToken.None), StringComparison.Ordinal);
-        var rules = await HostCommand.RunAsync("nft", ["list", "table", "ip", NftHostPorts.Table], CancellationToken.None);
+        var rules = await HostCommand.RunAsync("nft", ["list", "table", "ip", NftTable.Name], CancellationToken.None);
         Assert.DoesNotContain(a.Pod, rules, StringComparison.Ordinal);
     }
 

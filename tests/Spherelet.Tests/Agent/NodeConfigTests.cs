@@ -27,6 +27,19 @@ public sealed class NodeConfigTests : IDisposable
     }
 
     [Fact]
+    public async Task The_configured_pod_cidr_holds_until_the_kubelet_sends_one()
+    {
+        var configured = NodeNetworkConfig.ParsePodCidrs("10.88.0.0/16");
+        using var config = new NodeConfig(new FileNodeConfigStore(new SphereletOptions { Root = _root }), configured);
+
+        Assert.Equal("10.88.0.0/16", (await config.GetAsync(CancellationToken.None)).PodCidrText);
+        Assert.True(await config.UpdatePodCidrAsync("10.244.3.0/24", CancellationToken.None));
+        Assert.Equal("10.244.3.0/24", (await config.GetAsync(CancellationToken.None)).PodCidrText);
+        using var restarted = new NodeConfig(new FileNodeConfigStore(new SphereletOptions { Root = _root }), configured);
+        Assert.Equal("10.244.3.0/24", (await restarted.GetAsync(CancellationToken.None)).PodCidrText);
+    }
+
+    [Fact]
     public async Task Empty_pod_cidr_keeps_the_stored_one()
     {
         using var config = new NodeConfig(new FileNodeConfigStore(new SphereletOptions { Root = _root }));

@@ -21,8 +21,10 @@ public sealed class OvsPodNetworkTests : IDisposable
         new NetworkAllocator(new FileNetworkAllocationStore(_root), new NetworkAllocatorOptions()),
         new OvsSwitch(Path.Combine(_root, "no-ovsdb.sock")),
         new NftHostPorts("00112233aabbccdd"),
-        "br-test",
-        "netdev");
+        new NftEgress("00112233aabbccdd"),
+        new OvsIsolation(_root, "00112233aabbccdd"),
+        new PodNetworkSettings("br-test", "netdev", 1500, false, null, new Dictionary<string, NamespacePolicy>()),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<OvsPodNetwork>.Instance);
 
     [Fact]
     public async Task Without_a_pod_cidr_a_pod_has_no_network_and_host_ports_are_refused()

@@ -20,7 +20,7 @@ internal sealed class FakePodNetwork : IPodNetwork
         }
 
         var attachment = Attached.GetOrAdd(sandboxId, id => new PodNetworkAttachment(
-            "br-test", "sphp" + id[..11], "02:53:50:00:00:01", 100, $"10.244.1.{Attached.Count + 2}", 26, "10.244.1.1", Guid.NewGuid()));
+            "br-test", "sphp" + id[..11], "02:53:50:00:00:01", 100, $"10.244.1.{Attached.Count + 2}", 26, "10.244.1.1", Guid.NewGuid(), 1500));
         return Task.FromResult<PodNetworkAttachment?>(attachment);
     }
 
@@ -36,7 +36,7 @@ internal sealed class FakePodNetwork : IPodNetwork
         return Task.CompletedTask;
     }
 
-    public Task DetachOthersAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken)
+    public Task RecoverAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken)
     {
         foreach (var id in Attached.Keys.Where(id => !sandboxIds.Contains(id)))
         {

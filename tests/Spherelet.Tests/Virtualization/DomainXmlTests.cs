@@ -68,9 +68,9 @@ public sealed class DomainXmlTests
     }
 
     [Fact]
-    public void A_pod_on_the_network_gets_a_virtio_nic_on_an_ovs_port_in_its_segments_vlan()
+    public void A_pod_on_the_network_gets_a_virtio_nic_on_an_ovs_port_in_its_segments_vlan_with_the_networks_mtu()
     {
-        var nic = new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.Parse("00112233-4455-6677-8899-aabbccddeeff"));
+        var nic = new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.Parse("00112233-4455-6677-8899-aabbccddeeff"), 1400);
         var xml = System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec with { Nic = nic }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
 
         var element = Assert.Single(xml.Element("devices")!.Elements("interface"));
@@ -82,6 +82,7 @@ public sealed class DomainXmlTests
         Assert.Equal("101", element.Element("vlan")!.Element("tag")!.Attribute("id")!.Value);
         Assert.Equal("sphp0123456789a", element.Element("target")!.Attribute("dev")!.Value);
         Assert.Equal("virtio", element.Element("model")!.Attribute("type")!.Value);
+        Assert.Equal("1400", element.Element("mtu")!.Attribute("size")!.Value);
         Assert.Empty(System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd")).Element("devices")!.Elements("interface"));
     }
 
@@ -91,7 +92,7 @@ public sealed class DomainXmlTests
     public void Domain_xml_is_valid_for_libvirts_schema(int maxCpus, int maxMemory, bool withNic)
     {
         var file = Path.Combine(Path.GetTempPath(), $"sph-domain-{Guid.NewGuid():N}.xml");
-        var nic = withNic ? new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.NewGuid()) : null;
+        var nic = withNic ? new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.NewGuid(), 1500) : null;
         File.WriteAllText(file, DomainXml.Build(Spec with { MaxVirtualCpus = maxCpus, MaxMemoryMiB = maxMemory, Nic = nic }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
         try
         {

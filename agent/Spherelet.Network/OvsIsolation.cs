@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Spherelet.Network;
+
+/// <summary>
+/// Isolates a segment from the other segments with OpenFlow rules on the bridge (ovs-ofctl), as
+/// NSX does for namespaces that must not reach each other: IPv4 between the segment's subnet
+/// and the rest of the pod CIDR is dropped both ways, in the segment it is switched as usual,
+/// and traffic with the host (the segment's gateway) and outside the pod CIDR is untouched.
+/// Cross-segment traffic is routed by the host through the gateways, so a packet to an isolated
+/// segment is dropped where it enters the bridge from the other segment's pod or leaves the
+/// host through the isolated segment's gateway. The rules carry a cookie made of the agent
+/// instance and the VLAN, so each segment's rules are replaced and removed together and
+/// recovery finds the ones of its own agent.
+/// </summary>
+public sealed partial class OvsIsolation
+{
+    private const ulong Marker = 0x5350_0000; // "SP"
+
+    private readonly string _runDirectory;
+    private readonly ulong _instanceBits;
+
+    /// <param name="runDirectory">Where ovs-vswitchd keeps its bridges' management sockets.</param>
+    /// <param name="instance">The agent instance (hex digits; its first eight make the cookie's upper half).</param>
+    public OvsIsolation(string runDirectory, string instance)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instance);
+        _runDirectory = runDirectory;
+        _instanceBits = ulong.Parse(instance[..Math.Min(8, instance.Length)], NumberStyles.HexNumber, CultureInfo.InvariantCulture) << 32;
+    }
+
+    /// <summary>The cookie that marks the segment's rules.</summary>
+    public ulong Cookie(int vlan) => _instanceBits | Marker | (uint)vlan;
+
+    /// <summary>The segment's flows, in ovs-ofctl's syntax.</summary>
+    public IReadOnlyList<string> Flows(int vlan, IPNetwork subnet, IPNetwork podCidr)
+    {
+        var cookie = "cookie=0x" + Cookie(vlan).ToString("x", CultureInfo.InvariantCulture);
+        return
+        [
+            $"{cookie},priority=200,ip,nw_src={subnet},nw_dst={subnet},actions=NORMAL",
+            $"{cookie},priority=190,ip,nw_src={subnet},nw_dst={podCidr},actions=drop",
+            $"{cookie},priority=190,ip,nw_src={podCidr},nw_dst={subnet},actions=drop",
+        ];
+    }
+
+    /// <summary>Isolates the segment (adding a flow that is there already only refreshes it).</summary>
+    public async Task IsolateAsync(string bridge, int vlan, IPNetwork subnet, IPNetwork podCidr, CancellationToken cancellationToken)
+    {
+        foreach (var flow in Flows(vlan, subnet, podCidr))
+        {
+            await OfctlAsync(["add-flow", Target(bridge), flow], cancellationToken);
+        }
+    }
+
+    /// <summary>Removes the segment's rules (it is then reached like any other); none is fine.</summary>
+    public Task OpenAsync(string bridge, int vlan, CancellationToken cancellationToken) =>
+        OfctlAsync(["del-flows", Target(bridge), $"cookie=0x{Cookie(vlan).ToString("x", CultureInfo.InvariantCulture)}/-1"], cancellationToken);
+
+    /// <summary>The VLANs of this agent's segments that have isolation rules on the bridge now.</summary>
+    public async Task<IReadOnlySet<int>> IsolatedAsync(string bridge, CancellationToken cancellationToken)
+    {
+        var vlans = new HashSet<int>();
+        foreach (Match match in CookieField().Matches(await OfctlAsync(["dump-flows", Target(bridge)], cancellationToken)))
+        {
+            var cookie = ulong.Parse(match.Groups["cookie"].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            if ((cookie & 0xFFFF_FFFF_FFFF_0000) == (_instanceBits | Marker))
+            {
+                vlans.Add((int)(cookie & 0xFFFF));
+            }
+        }
+
+        return vlans;
+    }
+
+    /// <summary>The bridge's OpenFlow management socket.</summary>
+    private string Target(string bridge) => $"unix:{Path.Combine(_runDirectory, bridge + ".mgmt")}";
+
+    private static Task<string> OfctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        HostCommand.RunAsync("ovs-ofctl", arguments, cancellationToken);
+
+    [GeneratedRegex("cookie=0x(?<cookie>[0-9a-f]+)")]
+    private static partial Regex CookieField();
+}
