@@ -36,8 +36,15 @@ public sealed class PodGuests : IPodGuests
         if (settings.Network is { } network)
         {
             // CRX finds the NIC by its MAC, names it eth0, and routes everything via the segment's gateway.
-            configure.Interfaces.Add(new Interface { Name = "eth0", Mac = network.Mac, Mtu = (uint)network.Mtu, Addresses = { $"{network.Address}/{network.PrefixLength}" } });
+            var nic = new Interface { Name = "eth0", Mac = network.Mac, Mtu = (uint)network.Mtu, Addresses = { $"{network.Address}/{network.PrefixLength}" } };
             configure.Routes.Add(new Route { Gateway = network.Gateway, Device = "eth0" });
+            if (network.AddressV6 is { } addressV6 && network.GatewayV6 is { } gatewayV6)
+            {
+                nic.Addresses.Add($"{addressV6}/{network.PrefixLengthV6}");
+                configure.Routes.Add(new Route { Gateway = gatewayV6, Device = "eth0" });
+            }
+
+            configure.Interfaces.Add(nic);
         }
 
         await connection.ConfigureSandboxAsync(configure, cancellationToken);

@@ -6,7 +6,7 @@ namespace Spherelet.Network;
 
 /// <summary>
 /// Isolates a segment from the other segments with OpenFlow rules on the bridge (ovs-ofctl), as
-/// NSX does for namespaces that must not reach each other: IPv4 between the segment's subnet
+/// NSX does for namespaces that must not reach each other: IPv4 (and IPv6 on dual-stack nodes) between the segment's subnet
 /// and the rest of the pod CIDR is dropped both ways, in the segment it is switched as usual,
 /// and traffic with the host (the segment's gateway) and outside the pod CIDR is untouched.
 /// Cross-segment traffic is routed by the host through the gateways, so a packet to an isolated
@@ -34,15 +34,18 @@ public sealed partial class OvsIsolation
     /// <summary>The cookie that marks the segment's rules.</summary>
     public ulong Cookie(int vlan) => _instanceBits | Marker | (uint)vlan;
 
-    /// <summary>The segment's flows, in ovs-ofctl's syntax.</summary>
+    /// <summary>The segment's flows for the subnet's IP family (<c>ip</c> or <c>ipv6</c>), in ovs-ofctl's syntax.</summary>
     public IReadOnlyList<string> Flows(int vlan, IPNetwork subnet, IPNetwork podCidr)
     {
         var cookie = "cookie=0x" + Cookie(vlan).ToString("x", CultureInfo.InvariantCulture);
+        var (protocol, source, destination) = subnet.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? ("ipv6", "ipv6_src", "ipv6_dst")
+            : ("ip", "nw_src", "nw_dst");
         return
         [
-            $"{cookie},priority=200,ip,nw_src={subnet},nw_dst={subnet},actions=NORMAL",
-            $"{cookie},priority=190,ip,nw_src={subnet},nw_dst={podCidr},actions=drop",
-            $"{cookie},priority=190,ip,nw_src={podCidr},nw_dst={subnet},actions=drop",
+            $"{cookie},priority=200,{protocol},{source}={subnet},{destination}={subnet},actions=NORMAL",
+            $"{cookie},priority=190,{protocol},{source}={subnet},{destination}={podCidr},actions=drop",
+            $"{cookie},priority=190,{protocol},{source}={podCidr},{destination}={subnet},actions=drop",
         ];
     }
 

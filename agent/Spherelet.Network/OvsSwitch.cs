@@ -68,6 +68,10 @@ public sealed class OvsSwitch
             cancellationToken);
         await IpAsync(["link", "set", "dev", port, "mtu", mtu.ToString(CultureInfo.InvariantCulture), "up"], cancellationToken);
         await IpAsync(["address", "replace", $"{segment.Gateway}/{segment.Subnet.PrefixLength}", "dev", port], cancellationToken);
+        if (segment.SubnetV6 is { } subnetV6 && segment.GatewayV6 is { } gatewayV6)
+        {
+            await IpAsync(["-6", "address", "replace", $"{gatewayV6}/{subnetV6.PrefixLength}", "dev", port, "nodad"], cancellationToken);
+        }
     }
 
     /// <summary>Removes the segment's gateway port (its address goes with it); a missing port is fine.</summary>

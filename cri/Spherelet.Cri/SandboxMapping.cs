@@ -70,7 +70,7 @@ public static class SandboxMapping
                 Metadata = ToCri(sandbox.Metadata),
                 State = ToCri(sandbox.State),
                 CreatedAt = sandbox.CreatedAt,
-                Network = new PodSandboxNetworkStatus { Ip = sandbox.Network?.Address ?? string.Empty },
+                Network = NetworkStatus(sandbox.Network),
                 // The pod has its own network, IPC and PID space: its VM.
                 Linux = new LinuxPodSandboxStatus
                 {
@@ -122,6 +122,8 @@ public static class SandboxMapping
                     ["vlan"] = network.Vlan,
                     ["address"] = $"{network.Address}/{network.PrefixLength}",
                     ["gateway"] = network.Gateway,
+                    ["addressV6"] = network.AddressV6 is null ? null : $"{network.AddressV6}/{network.PrefixLengthV6}",
+                    ["gatewayV6"] = network.GatewayV6,
                 }
                 : null,
         };
@@ -130,6 +132,18 @@ public static class SandboxMapping
 
     public static Runtime.V1.PodSandboxMetadata ToCri(Domain.Sandboxes.PodSandboxMetadata metadata) =>
         new() { Name = metadata.Name, Namespace = metadata.Namespace, Uid = metadata.Uid, Attempt = metadata.Attempt };
+
+    /// <summary>The pod's IPv4 address, and its IPv6 address as an additional IP on a dual-stack node.</summary>
+    private static PodSandboxNetworkStatus NetworkStatus(PodNetworkAttachment? network)
+    {
+        var status = new PodSandboxNetworkStatus { Ip = network?.Address ?? string.Empty };
+        if (network?.AddressV6 is { } addressV6)
+        {
+            status.AdditionalIps.Add(new PodIP { Ip = addressV6 });
+        }
+
+        return status;
+    }
 
     private static PodSandboxState ToCri(SandboxState state) =>
         state == SandboxState.Ready ? PodSandboxState.SandboxReady : PodSandboxState.SandboxNotready;

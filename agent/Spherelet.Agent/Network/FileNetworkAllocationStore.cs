@@ -33,9 +33,17 @@ public sealed class FileNetworkAllocationStore : INetworkAllocationStore
             return new NetworkAllocations(
                 file.PodCidr is null ? null : IPNetwork.Parse(file.PodCidr),
                 file.SegmentPrefixLength,
-                file.Segments.Select(s => new NetworkSegment(s.Namespace, s.Vlan, IPNetwork.Parse(s.Subnet), IPAddress.Parse(s.Gateway), s.NextHost)).ToList(),
-                file.Leases.Select(l => new PodLease(l.SandboxId, l.Namespace, IPAddress.Parse(l.Address), l.Mac)).ToList(),
-                file.NextMacSerial);
+                file.Segments.Select(s => new NetworkSegment(
+                    s.Namespace,
+                    s.Vlan,
+                    IPNetwork.Parse(s.Subnet),
+                    IPAddress.Parse(s.Gateway),
+                    s.NextHost,
+                    s.SubnetV6 is null ? null : IPNetwork.Parse(s.SubnetV6),
+                    s.GatewayV6 is null ? null : IPAddress.Parse(s.GatewayV6))).ToList(),
+                file.Leases.Select(l => new PodLease(l.SandboxId, l.Namespace, IPAddress.Parse(l.Address), l.Mac, l.AddressV6 is null ? null : IPAddress.Parse(l.AddressV6))).ToList(),
+                file.NextMacSerial,
+                file.PodCidrV6 is null ? null : IPNetwork.Parse(file.PodCidrV6));
         }
         catch (FormatException e)
         {
@@ -50,9 +58,10 @@ public sealed class FileNetworkAllocationStore : INetworkAllocationStore
             CurrentVersion,
             allocations.PodCidr?.ToString(),
             allocations.SegmentPrefixLength,
-            allocations.Segments.Select(s => new NetworkSegmentFile(s.Namespace, s.Vlan, s.Subnet.ToString(), s.Gateway.ToString(), s.NextHost)).ToList(),
-            allocations.Leases.Select(l => new PodLeaseFile(l.SandboxId, l.Namespace, l.Address.ToString(), l.Mac)).ToList(),
-            allocations.NextMacSerial);
+            allocations.Segments.Select(s => new NetworkSegmentFile(s.Namespace, s.Vlan, s.Subnet.ToString(), s.Gateway.ToString(), s.NextHost, s.SubnetV6?.ToString(), s.GatewayV6?.ToString())).ToList(),
+            allocations.Leases.Select(l => new PodLeaseFile(l.SandboxId, l.Namespace, l.Address.ToString(), l.Mac, l.AddressV6?.ToString())).ToList(),
+            allocations.NextMacSerial,
+            allocations.PodCidrV6?.ToString());
         return AtomicFile.WriteAsync(Path, JsonSerializer.SerializeToUtf8Bytes(file, NetworkAllocationsJson.Default.NetworkAllocationsFile), cancellationToken);
     }
 }

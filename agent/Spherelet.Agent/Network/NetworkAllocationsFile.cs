@@ -7,4 +7,5 @@ public sealed record NetworkAllocationsFile(
     int SegmentPrefixLength,
     IReadOnlyList<NetworkSegmentFile> Segments,
     IReadOnlyList<PodLeaseFile> Leases,
-    uint NextMacSerial);
+    uint NextMacSerial,
+    string? PodCidrV6 = null);

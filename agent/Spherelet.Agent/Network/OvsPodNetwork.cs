@@ -56,10 +56,9 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(ports);
         var hostPorts = ports.Where(p => p.HostPort > 0).ToList();
-        var podCidr = (await _node.GetAsync(cancellationToken)).PodCidrs
-            .Where(c => c.BaseAddress.AddressFamily == AddressFamily.InterNetwork)
-            .Select(c => (IPNetwork?)c)
-            .FirstOrDefault();
+        var podCidrs = (await _node.GetAsync(cancellationToken)).PodCidrs;
+        var podCidr = podCidrs.Where(c => c.BaseAddress.AddressFamily == AddressFamily.InterNetwork).Select(c => (IPNetwork?)c).FirstOrDefault();
+        var podCidrV6 = podCidrs.Where(c => c.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6).Select(c => (IPNetwork?)c).FirstOrDefault();
         var current = await _allocator.CurrentAsync(cancellationToken);
         if (podCidr is null && current.Leases.All(l => l.SandboxId != sandboxId))
         {
@@ -72,10 +71,11 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         await CheckHostPortsFreeAsync(sandboxId, hostPorts, cancellationToken);
 
         await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
-        var (lease, segment) = await _allocator.LeaseAsync(sandboxId, metadata.Namespace, podCidr, cancellationToken);
+        var (lease, segment) = await _allocator.LeaseAsync(sandboxId, metadata.Namespace, podCidr, podCidrV6, cancellationToken);
         try
         {
-            await EnsureSegmentAsync(segment, (await _allocator.CurrentAsync(cancellationToken)).PodCidr!.Value, cancellationToken);
+            var allocations = await _allocator.CurrentAsync(cancellationToken);
+            await EnsureSegmentAsync(segment, allocations.PodCidr!.Value, allocations.PodCidrV6, cancellationToken);
             if (hostPorts.Count > 0)
             {
                 await NftTable.EnsureAsync(cancellationToken);
@@ -100,7 +100,11 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             segment.Subnet.PrefixLength,
             segment.Gateway.ToString(),
             InterfaceId(sandboxId),
-            _settings.Mtu);
+            _settings.Mtu,
+            lease.AddressV6?.ToString(),
+            segment.SubnetV6?.PrefixLength ?? 0,
+            segment.GatewayV6?.ToString(),
+            ChecksumOffload: _settings.Datapath != "netdev");
     }
 
     public Task LabelPortAsync(string sandboxId, PodSandboxMetadata metadata, PodNetworkAttachment attachment, CancellationToken cancellationToken)
@@ -199,7 +203,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         var current = await _allocator.CurrentAsync(cancellationToken);
         foreach (var segment in current.Segments)
         {
-            await EnsureSegmentAsync(segment, current.PodCidr!.Value, cancellationToken);
+            await EnsureSegmentAsync(segment, current.PodCidr!.Value, current.PodCidrV6, cancellationToken);
         }
 
         var vlans = current.Segments.Select(s => s.Vlan).ToHashSet();
@@ -214,14 +218,25 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     }
 
     /// <summary>Makes the segment's gateway, egress rule and isolation flows what the configuration says (each step idempotent).</summary>
-    private async Task EnsureSegmentAsync(NetworkSegment segment, IPNetwork podCidr, CancellationToken cancellationToken)
+    private async Task EnsureSegmentAsync(NetworkSegment segment, IPNetwork podCidr, IPNetwork? podCidrV6, CancellationToken cancellationToken)
     {
         await _switch.EnsureGatewayPortAsync(_settings.Bridge, segment, _settings.Mtu, cancellationToken);
         await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1", cancellationToken);
         await _egress.EnsureSegmentAsync(segment.Vlan, segment.Subnet, podCidr, _settings.SnatAddressOf(segment.Namespace), cancellationToken);
+        var dualStack = segment.SubnetV6 is not null && podCidrV6 is not null;
+        if (dualStack)
+        {
+            await File.WriteAllTextAsync("/proc/sys/net/ipv6/conf/all/forwarding", "1", cancellationToken);
+            await _egress.EnsureSegmentAsync(segment.Vlan, segment.SubnetV6!.Value, podCidrV6!.Value, null, cancellationToken);
+        }
+
         if (_settings.PolicyOf(segment.Namespace).Isolated)
         {
             await _isolation.IsolateAsync(_settings.Bridge, segment.Vlan, segment.Subnet, podCidr, cancellationToken);
+            if (dualStack)
+            {
+                await _isolation.IsolateAsync(_settings.Bridge, segment.Vlan, segment.SubnetV6!.Value, podCidrV6!.Value, cancellationToken);
+            }
         }
         else
         {

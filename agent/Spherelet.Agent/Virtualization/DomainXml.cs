@@ -157,5 +157,11 @@ public static class DomainXml
                 new XElement("vlan", new XElement("tag", new XAttribute("id", nic.Vlan))),
                 new XElement("target", new XAttribute("dev", nic.PortName)),
                 new XElement("model", new XAttribute("type", "virtio")),
+                nic.ChecksumOffload
+                    ? null
+                    : new XElement(
+                        "driver",
+                        new XAttribute("name", "qemu"),
+                        new XElement("host", new XAttribute("csum", "off"), new XAttribute("gso", "off"), new XAttribute("tso4", "off"), new XAttribute("tso6", "off"), new XAttribute("ecn", "off"), new XAttribute("ufo", "off"))),
                 new XElement("mtu", new XAttribute("size", nic.Mtu)));
 }

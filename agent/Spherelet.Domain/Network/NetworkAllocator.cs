@@ -32,6 +32,11 @@ public sealed class NetworkAllocator : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), $"a segment's prefix length must be 8 to 30, not {options.SegmentPrefixLength}");
         }
 
+        if (options.SegmentPrefixLengthV6 is < 64 or > 120)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"a segment's IPv6 prefix length must be 64 to 120, not {options.SegmentPrefixLengthV6}");
+        }
+
         if (options.FirstVlan < 1 || options.LastVlan > 4094 || options.FirstVlan > options.LastVlan)
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"VLANs {options.FirstVlan} to {options.LastVlan} are not a range within 1 to 4094");
@@ -62,8 +67,9 @@ public sealed class NetworkAllocator : IDisposable
     /// namespace's first pod) or, when the pod has one already, the one it has.
     /// </summary>
     /// <param name="podCidr">The node's IPv4 pod CIDR (configuration or UpdateRuntimeConfig); null when none is known.</param>
-    /// <exception cref="PreconditionFailedException">No pod CIDR; the pod CIDR changed under existing segments; no VLAN, subnet or address is left.</exception>
-    public async Task<(PodLease Lease, NetworkSegment Segment)> LeaseAsync(string sandboxId, string @namespace, IPNetwork? podCidr, CancellationToken cancellationToken)
+    /// <param name="podCidrV6">The node's IPv6 pod CIDR on a dual-stack node, else null: the pod then gets an IPv6 address too.</param>
+    /// <exception cref="PreconditionFailedException">No pod CIDR; a pod CIDR changed under existing segments; no VLAN, subnet or address is left.</exception>
+    public async Task<(PodLease Lease, NetworkSegment Segment)> LeaseAsync(string sandboxId, string @namespace, IPNetwork? podCidr, IPNetwork? podCidrV6, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(sandboxId);
         ArgumentException.ThrowIfNullOrEmpty(@namespace);
@@ -77,18 +83,23 @@ public sealed class NetworkAllocator : IDisposable
             }
 
             var cidr = PodCidrFor(current, podCidr);
-            var segment = current.Segments.FirstOrDefault(s => s.Namespace == @namespace) ?? NewSegment(current, cidr, @namespace);
+            var cidrV6 = PodCidrV6For(current, cidr, podCidrV6);
+            var segment = current.Segments.FirstOrDefault(s => s.Namespace == @namespace) ?? NewSegment(current, cidr, cidrV6, @namespace);
             var (address, nextHost) = NextAddress(current, segment);
             if (current.NextMacSerial > MaxMacSerial)
             {
                 throw new PreconditionFailedException("every pod MAC of this node was handed out once (16 million): reset the network allocations");
             }
 
-            var lease = new PodLease(sandboxId, @namespace, address, Mac(current.NextMacSerial));
+            var addressV6 = segment.SubnetV6 is { } subnetV6
+                ? FromUInt128(ToUInt128(subnetV6.BaseAddress) + (ToUInt(address) - ToUInt(segment.Subnet.BaseAddress)))
+                : null;
+            var lease = new PodLease(sandboxId, @namespace, address, Mac(current.NextMacSerial), addressV6);
             var grown = segment with { NextHost = nextHost };
             var next = current with
             {
                 PodCidr = cidr,
+                PodCidrV6 = cidrV6,
                 Segments = [.. current.Segments.Where(s => s.Namespace != @namespace), grown],
                 Leases = [.. current.Leases, lease],
                 NextMacSerial = current.NextMacSerial + 1,
@@ -120,7 +131,7 @@ public sealed class NetworkAllocator : IDisposable
             var segment = current.Segments.Single(s => s.Namespace == lease.Namespace);
             var releaseSegment = !keepSegment && leases.All(l => l.Namespace != lease.Namespace);
             var segments = releaseSegment ? current.Segments.Where(s => s != segment).ToList() : current.Segments;
-            await SaveAsync(current with { Leases = leases, Segments = segments, PodCidr = segments.Count == 0 ? null : current.PodCidr }, cancellationToken);
+            await SaveAsync(current with { Leases = leases, Segments = segments, PodCidr = segments.Count == 0 ? null : current.PodCidr, PodCidrV6 = segments.Count == 0 ? null : current.PodCidrV6 }, cancellationToken);
             return releaseSegment ? segment : null;
         }
         finally
@@ -155,8 +166,30 @@ public sealed class NetworkAllocator : IDisposable
         return cidr;
     }
 
-    /// <summary>A new segment: the lowest free VLAN tag, and the lowest subnet of the pod CIDR no segment has.</summary>
-    private NetworkSegment NewSegment(NetworkAllocations current, IPNetwork podCidr, string @namespace)
+    private IPNetwork? PodCidrV6For(NetworkAllocations current, IPNetwork podCidr, IPNetwork? podCidrV6)
+    {
+        if (podCidrV6 is { } v6 && v6.BaseAddress.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            throw new PreconditionFailedException($"{v6} is not an IPv6 network");
+        }
+
+        if (current.Segments.Count > 0 && !Equals(current.PodCidrV6, podCidrV6))
+        {
+            throw new PreconditionFailedException(
+                $"the IPv6 pod CIDR changed from {current.PodCidrV6?.ToString() ?? "none"} to {podCidrV6?.ToString() ?? "none"} while {current.Segments.Count} segments are in use: remove their pods first");
+        }
+
+        if (podCidrV6 is { } cidr && cidr.PrefixLength + (current.SegmentPrefixLength - podCidr.PrefixLength) > _options.SegmentPrefixLengthV6)
+        {
+            throw new PreconditionFailedException(
+                $"the IPv6 pod CIDR {cidr} cannot hold a /{_options.SegmentPrefixLengthV6} for every IPv4 segment: use a larger IPv6 pod CIDR");
+        }
+
+        return podCidrV6;
+    }
+
+    /// <summary>A new segment: the lowest free VLAN tag, and the lowest subnet of the pod CIDR no segment has (on a dual-stack node, with the IPv6 subnet at the same place).</summary>
+    private NetworkSegment NewSegment(NetworkAllocations current, IPNetwork podCidr, IPNetwork? podCidrV6, string @namespace)
     {
         if (current.SegmentPrefixLength < podCidr.PrefixLength)
         {
@@ -181,7 +214,13 @@ public sealed class NetworkAllocator : IDisposable
             if (!taken.Contains(start))
             {
                 var subnet = new IPNetwork(FromUInt(start), current.SegmentPrefixLength);
-                return new NetworkSegment(@namespace, vlan, subnet, FromUInt(start + 1), 2);
+                if (podCidrV6 is not { } v6)
+                {
+                    return new NetworkSegment(@namespace, vlan, subnet, FromUInt(start + 1), 2);
+                }
+
+                var startV6 = ToUInt128(v6.BaseAddress) + ((UInt128)i << (128 - _options.SegmentPrefixLengthV6));
+                return new NetworkSegment(@namespace, vlan, subnet, FromUInt(start + 1), 2, new IPNetwork(FromUInt128(startV6), _options.SegmentPrefixLengthV6), FromUInt128(startV6 + 1));
             }
         }
 
@@ -214,6 +253,15 @@ public sealed class NetworkAllocator : IDisposable
 
     private static string Mac(uint serial) =>
         string.Create(CultureInfo.InvariantCulture, $"{MacPrefix}:{(serial >> 16) & 0xFF:x2}:{(serial >> 8) & 0xFF:x2}:{serial & 0xFF:x2}");
+
+    private static UInt128 ToUInt128(IPAddress address) => BinaryPrimitives.ReadUInt128BigEndian(address.GetAddressBytes());
+
+    private static IPAddress FromUInt128(UInt128 value)
+    {
+        var bytes = new byte[16];
+        BinaryPrimitives.WriteUInt128BigEndian(bytes, value);
+        return new IPAddress(bytes);
+    }
 
     private static uint ToUInt(IPAddress address) => BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
 

@@ -138,7 +138,7 @@ public sealed partial class SandboxService
                 ChannelSocketPath = socket,
                 ChannelName = _options.ChannelName,
                 ConsoleLogPath = _layout.ConsoleLog(id),
-                Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId, network.Mtu),
+                Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId, network.Mtu, network.ChecksumOffload),
             };
             await _vmm.StartAsync(spec, cancellationToken);
             undo.Push("vm", () => _vmm.DeleteAsync(vmName, CancellationToken.None));

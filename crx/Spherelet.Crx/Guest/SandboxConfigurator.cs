@@ -193,6 +193,13 @@ internal sealed class SandboxConfigurator
             await IpAsync(["link", "set", "dev", device, "mtu", nic.Mtu.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
+        if (nic.Addresses.Any(a => a.Contains(':', StringComparison.Ordinal)))
+        {
+            // IPv6 addresses skip duplicate address detection (busybox ip has no "nodad"): the
+            // host hands out each address once, and DAD would hold it back for a second or more.
+            await File.WriteAllTextAsync($"/proc/sys/net/ipv6/conf/{device}/accept_dad", "0");
+        }
+
         foreach (var address in nic.Addresses)
         {
             await IpAsync(["addr", "add", address, "dev", device]);

@@ -21,9 +21,9 @@ public sealed class NetworkAllocatorTests : IDisposable
     {
         using var allocator = NewAllocator();
 
-        var (webLease, web) = await allocator.LeaseAsync("pod-1", "web", PodCidr, CancellationToken.None);
-        var (dbLease, db) = await allocator.LeaseAsync("pod-2", "db", PodCidr, CancellationToken.None);
-        var (_, webAgain) = await allocator.LeaseAsync("pod-3", "web", PodCidr, CancellationToken.None);
+        var (webLease, web) = await allocator.LeaseAsync("pod-1", "web", PodCidr, null, CancellationToken.None);
+        var (dbLease, db) = await allocator.LeaseAsync("pod-2", "db", PodCidr, null, CancellationToken.None);
+        var (_, webAgain) = await allocator.LeaseAsync("pod-3", "web", PodCidr, null, CancellationToken.None);
 
         Assert.Equal((100, "10.244.1.0/26", "10.244.1.1"), (web.Vlan, web.Subnet.ToString(), web.Gateway.ToString()));
         Assert.Equal((101, "10.244.1.64/26", "10.244.1.65"), (db.Vlan, db.Subnet.ToString(), db.Gateway.ToString()));
@@ -38,9 +38,9 @@ public sealed class NetworkAllocatorTests : IDisposable
     public async Task Leasing_again_for_the_same_pod_returns_its_lease()
     {
         using var allocator = NewAllocator();
-        var (first, _) = await allocator.LeaseAsync("pod-1", "web", PodCidr, CancellationToken.None);
+        var (first, _) = await allocator.LeaseAsync("pod-1", "web", PodCidr, null, CancellationToken.None);
 
-        var (again, _) = await allocator.LeaseAsync("pod-1", "web", PodCidr, CancellationToken.None);
+        var (again, _) = await allocator.LeaseAsync("pod-1", "web", PodCidr, null, CancellationToken.None);
 
         Assert.Equal(first, again);
         Assert.Single((await allocator.CurrentAsync(CancellationToken.None)).Leases);
@@ -53,20 +53,20 @@ public sealed class NetworkAllocatorTests : IDisposable
         var leases = new List<PodLease>();
         for (var i = 0; i < 3; i++)
         {
-            leases.Add((await allocator.LeaseAsync($"pod-{i}", "web", PodCidr, CancellationToken.None)).Lease);
+            leases.Add((await allocator.LeaseAsync($"pod-{i}", "web", PodCidr, null, CancellationToken.None)).Lease);
         }
 
         await allocator.ReleaseAsync("pod-0", keepSegment: true, CancellationToken.None);
-        var next = (await allocator.LeaseAsync("pod-3", "web", PodCidr, CancellationToken.None)).Lease;
-        var after = (await allocator.LeaseAsync("pod-4", "web", PodCidr, CancellationToken.None)).Lease;
-        var wrapped = (await allocator.LeaseAsync("pod-5", "web", PodCidr, CancellationToken.None)).Lease;
+        var next = (await allocator.LeaseAsync("pod-3", "web", PodCidr, null, CancellationToken.None)).Lease;
+        var after = (await allocator.LeaseAsync("pod-4", "web", PodCidr, null, CancellationToken.None)).Lease;
+        var wrapped = (await allocator.LeaseAsync("pod-5", "web", PodCidr, null, CancellationToken.None)).Lease;
 
         Assert.Equal(["10.244.1.2", "10.244.1.3", "10.244.1.4"], leases.Select(l => l.Address.ToString()));
         Assert.Equal("10.244.1.5", next.Address.ToString());
         Assert.Equal("10.244.1.6", after.Address.ToString());
         Assert.Equal("10.244.1.2", wrapped.Address.ToString()); // pod-0's, after the rest of the subnet
         Assert.Equal("02:53:50:00:00:06", wrapped.Mac);
-        var full = await Assert.ThrowsAsync<PreconditionFailedException>(() => allocator.LeaseAsync("pod-6", "web", PodCidr, CancellationToken.None));
+        var full = await Assert.ThrowsAsync<PreconditionFailedException>(() => allocator.LeaseAsync("pod-6", "web", PodCidr, null, CancellationToken.None));
         Assert.Contains("no address left", full.Message, StringComparison.Ordinal);
     }
 
@@ -76,13 +76,13 @@ public sealed class NetworkAllocatorTests : IDisposable
         PodLease kept;
         using (var before = NewAllocator())
         {
-            kept = (await before.LeaseAsync("pod-1", "web", PodCidr, CancellationToken.None)).Lease;
-            await before.LeaseAsync("pod-2", "db", PodCidr, CancellationToken.None);
+            kept = (await before.LeaseAsync("pod-1", "web", PodCidr, null, CancellationToken.None)).Lease;
+            await before.LeaseAsync("pod-2", "db", PodCidr, null, CancellationToken.None);
         }
 
         using var after = NewAllocator();
         var current = await after.CurrentAsync(CancellationToken.None);
-        var (fresh, segment) = await after.LeaseAsync("pod-3", "web", PodCidr, CancellationToken.None);
+        var (fresh, segment) = await after.LeaseAsync("pod-3", "web", PodCidr, null, CancellationToken.None);
 
         Assert.Contains(kept, current.Leases);
         Assert.Equal(2, current.Segments.Count);
@@ -96,8 +96,8 @@ public sealed class NetworkAllocatorTests : IDisposable
     public async Task The_last_pod_of_a_namespace_takes_its_segment_along_unless_it_is_kept()
     {
         using var allocator = NewAllocator();
-        await allocator.LeaseAsync("pod-1", "web", PodCidr, CancellationToken.None);
-        await allocator.LeaseAsync("pod-2", "db", PodCidr, CancellationToken.None);
+        await allocator.LeaseAsync("pod-1", "web", PodCidr, null, CancellationToken.None);
+        await allocator.LeaseAsync("pod-2", "db", PodCidr, null, CancellationToken.None);
 
         var kept = await allocator.ReleaseAsync("pod-2", keepSegment: true, CancellationToken.None);
         var released = await allocator.ReleaseAsync("pod-1", keepSegment: false, CancellationToken.None);
@@ -114,16 +114,42 @@ public sealed class NetworkAllocatorTests : IDisposable
     {
         using var allocator = NewAllocator(prefix: 25); // two subnets; VLANs 100 to 102
 
-        var noCidr = await Assert.ThrowsAsync<PreconditionFailedException>(() => allocator.LeaseAsync("pod-1", "web", null, CancellationToken.None));
-        await allocator.LeaseAsync("pod-1", "a", PodCidr, CancellationToken.None);
-        await allocator.LeaseAsync("pod-2", "b", PodCidr, CancellationToken.None);
-        var noSubnet = await Assert.ThrowsAsync<PreconditionFailedException>(() => allocator.LeaseAsync("pod-3", "c", PodCidr, CancellationToken.None));
-        var otherCidr = await Assert.ThrowsAsync<PreconditionFailedException>(() => allocator.LeaseAsync("pod-4", "a", IPNetwork.Parse("10.245.0.0/24"), CancellationToken.None));
+        var noCidr = await Assert.ThrowsAsync<PreconditionFailedException>(() => allocator.LeaseAsync("pod-1", "web", null, null, CancellationToken.None));
+        await allocator.LeaseAsync("pod-1", "a", PodCidr, null, CancellationToken.None);
+        await allocator.LeaseAsync("pod-2", "b", PodCidr, null, CancellationToken.None);
+        var noSubnet = await Assert.ThrowsAsync<PreconditionFailedException>(() => allocator.LeaseAsync("pod-3", "c", PodCidr, null, CancellationToken.None));
+        var otherCidr = await Assert.ThrowsAsync<PreconditionFailedException>(() => allocator.LeaseAsync("pod-4", "a", IPNetwork.Parse("10.245.0.0/24"), null, CancellationToken.None));
 
         Assert.Contains("UpdateRuntimeConfig", noCidr.Message, StringComparison.Ordinal);
         Assert.Contains("no /25 subnet", noSubnet.Message, StringComparison.Ordinal);
         Assert.Contains("changed from 10.244.1.0/24 to 10.245.0.0/24", otherCidr.Message, StringComparison.Ordinal);
         Assert.Equal(2, (await allocator.CurrentAsync(CancellationToken.None)).Leases.Count);
+    }
+
+    [Fact]
+    public async Task On_a_dual_stack_node_each_segment_gets_the_ipv6_subnet_at_its_place_and_each_pod_the_same_host_number_kept_across_restarts()
+    {
+        var podCidrV6 = IPNetwork.Parse("fd00:10:244:1::/64");
+        PodLease web2;
+        using (var allocator = NewAllocator())
+        {
+            var (web1, web) = await allocator.LeaseAsync("pod-1", "web", PodCidr, podCidrV6, CancellationToken.None);
+            var (db1, db) = await allocator.LeaseAsync("pod-2", "db", PodCidr, podCidrV6, CancellationToken.None);
+            web2 = (await allocator.LeaseAsync("pod-3", "web", PodCidr, podCidrV6, CancellationToken.None)).Lease;
+            var changed = await Assert.ThrowsAsync<PreconditionFailedException>(() => allocator.LeaseAsync("pod-4", "web", PodCidr, null, CancellationToken.None));
+
+            Assert.Equal((IPNetwork.Parse("fd00:10:244:1::/112"), IPAddress.Parse("fd00:10:244:1::1")), (web.SubnetV6, web.GatewayV6));
+            Assert.Equal((IPNetwork.Parse("fd00:10:244:1::1:0/112"), IPAddress.Parse("fd00:10:244:1::1:1")), (db.SubnetV6, db.GatewayV6));
+            Assert.Equal((IPAddress.Parse("10.244.1.2"), IPAddress.Parse("fd00:10:244:1::2")), (web1.Address, web1.AddressV6));
+            Assert.Equal((IPAddress.Parse("10.244.1.66"), IPAddress.Parse("fd00:10:244:1::1:2")), (db1.Address, db1.AddressV6));
+            Assert.Equal(IPAddress.Parse("fd00:10:244:1::3"), web2.AddressV6);
+            Assert.Contains("IPv6 pod CIDR changed from fd00:10:244:1::/64 to none", changed.Message, StringComparison.Ordinal);
+        }
+
+        using var reloaded = NewAllocator();
+        var current = await reloaded.CurrentAsync(CancellationToken.None);
+        Assert.Equal(podCidrV6, current.PodCidrV6);
+        Assert.Equal(web2, current.Leases.Single(l => l.SandboxId == "pod-3"));
     }
 
     [Fact]
@@ -134,7 +160,7 @@ public sealed class NetworkAllocatorTests : IDisposable
         await File.WriteAllTextAsync(store.Path, "{ not json");
         using var allocator = NewAllocator();
 
-        await Assert.ThrowsAsync<IOException>(() => allocator.LeaseAsync("pod-1", "web", PodCidr, CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => allocator.LeaseAsync("pod-1", "web", PodCidr, null, CancellationToken.None));
         Assert.Equal("{ not json", await File.ReadAllTextAsync(store.Path));
     }
 }

@@ -29,6 +29,25 @@ public sealed class NetworkRulesTests
     }
 
     [Fact]
+    public void A_dual_stack_segments_ipv6_subnet_gets_the_same_rules_for_ipv6_and_its_egress_is_masqueraded_in_the_ip6_family()
+    {
+        var isolation = new OvsIsolation("/run/openvswitch", "00112233aabbccdd");
+        var subnetV6 = IPNetwork.Parse("fd00:10:244::1:0/112");
+        var podCidrV6 = IPNetwork.Parse("fd00:10:244::/64");
+
+        Assert.Equal(
+            [
+                "cookie=0x11223353500065,priority=200,ipv6,ipv6_src=fd00:10:244::1:0/112,ipv6_dst=fd00:10:244::1:0/112,actions=NORMAL",
+                "cookie=0x11223353500065,priority=190,ipv6,ipv6_src=fd00:10:244::1:0/112,ipv6_dst=fd00:10:244::/64,actions=drop",
+                "cookie=0x11223353500065,priority=190,ipv6,ipv6_src=fd00:10:244::/64,ipv6_dst=fd00:10:244::1:0/112,actions=drop",
+            ],
+            isolation.Flows(101, subnetV6, podCidrV6));
+        Assert.Equal(
+            ["ip6", "saddr", "fd00:10:244::1:0/112", "ip6", "daddr", "!=", "fd00:10:244::/64", "masquerade", "comment", "\"spherelet:00112233aabbccdd:segment-101\""],
+            new NftEgress("00112233aabbccdd").Rule(101, subnetV6, podCidrV6, null));
+    }
+
+    [Fact]
     public void Cookies_of_two_agents_or_two_segments_differ()
     {
         var one = new OvsIsolation("/run/openvswitch", "00112233aabbccdd");

@@ -83,6 +83,11 @@ public sealed class DomainXmlTests
         Assert.Equal("sphp0123456789a", element.Element("target")!.Attribute("dev")!.Value);
         Assert.Equal("virtio", element.Element("model")!.Attribute("type")!.Value);
         Assert.Equal("1400", element.Element("mtu")!.Attribute("size")!.Value);
+        Assert.Null(element.Element("driver"));
+        var userspace = System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec with { Nic = nic with { ChecksumOffload = false } }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+        var host = userspace.Element("devices")!.Element("interface")!.Element("driver")!.Element("host")!;
+        Assert.Equal(["off"], host.Attributes().Select(a => a.Value).Distinct());
+        Assert.Equal(["csum", "ecn", "gso", "tso4", "tso6", "ufo"], host.Attributes().Select(a => a.Name.LocalName).Order());
         Assert.Empty(System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd")).Element("devices")!.Elements("interface"));
     }
 
@@ -92,7 +97,7 @@ public sealed class DomainXmlTests
     public void Domain_xml_is_valid_for_libvirts_schema(int maxCpus, int maxMemory, bool withNic)
     {
         var file = Path.Combine(Path.GetTempPath(), $"sph-domain-{Guid.NewGuid():N}.xml");
-        var nic = withNic ? new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.NewGuid(), 1500) : null;
+        var nic = withNic ? new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.NewGuid(), 1500, ChecksumOffload: false) : null;
         File.WriteAllText(file, DomainXml.Build(Spec with { MaxVirtualCpus = maxCpus, MaxMemoryMiB = maxMemory, Nic = nic }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
         try
         {
