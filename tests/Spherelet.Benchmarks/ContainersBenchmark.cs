@@ -88,7 +88,7 @@ internal static class ContainersBenchmark
         }
         finally
         {
-            DeleteDirectory(dir);
+            PodVmDaemon.DeleteDirectory(dir);
         }
     }
 
@@ -147,20 +147,6 @@ internal static class ContainersBenchmark
         await runtime.StopContainerAsync(new StopContainerRequest { ContainerId = pod.ContainerId, Timeout = 0 });
         await runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = pod.ContainerId });
         await PodCalls.RemoveAsync(runtime, pod.PodId);
-    }
-
-    /// <summary>The benchmark's directory; a pod that could not be removed may still hold a mount in it, which is reported, not thrown.</summary>
-    private static void DeleteDirectory(string dir)
-    {
-        try
-        {
-            Spherelet.Tests.Shared.MountCleanup.UnmountAllUnder(dir);
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException e)
-        {
-            Console.Error.WriteLine($"bench: {dir} not fully removed: {e.Message}");
-        }
     }
 
     /// <summary>A pod with one container, started the way the kubelet does, and timed.</summary>

@@ -6,10 +6,10 @@ namespace Spherelet.Benchmarks;
 /// <summary>The pod sandbox calls the pod VM benchmarks make.</summary>
 internal static class PodCalls
 {
-    /// <summary>A pod of namespace <c>bench</c> with a fresh UID.</summary>
-    public static PodSandboxConfig Config(string name) => new()
+    /// <summary>A pod of namespace <paramref name="namespace"/> (<c>bench</c> unless given) with a fresh UID.</summary>
+    public static PodSandboxConfig Config(string name, string @namespace = "bench") => new()
     {
-        Metadata = new PodSandboxMetadata { Name = name, Namespace = "bench", Uid = Guid.NewGuid().ToString(), Attempt = 0 },
+        Metadata = new PodSandboxMetadata { Name = name, Namespace = @namespace, Uid = Guid.NewGuid().ToString(), Attempt = 0 },
         Hostname = name,
     };
 

@@ -14,7 +14,8 @@ internal static class PodVmDaemon
     /// <summary>The CRI socket of a daemon started in <paramref name="directory"/>.</summary>
     public static string Socket(string directory) => Path.Combine(directory, "run", "s.sock");
 
-    public static Process Start(string daemon, string kernel, string initramfs, string directory)
+    /// <param name="environment">More of the daemon's settings as environment variables (<c>SPHERELET__SECTION__KEY</c>), or null.</param>
+    public static Process Start(string daemon, string kernel, string initramfs, string directory, IReadOnlyDictionary<string, string>? environment = null)
     {
         var config = Path.Combine(directory, "spherelet.json");
         File.WriteAllText(config, "{}");
@@ -26,6 +27,11 @@ internal static class PodVmDaemon
 
         start.Environment["SPHERELET__GUEST__KERNELPATH"] = kernel;
         start.Environment["SPHERELET__GUEST__INITRAMFSPATH"] = initramfs;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine(e.Data); } };
@@ -63,6 +69,20 @@ internal static class PodVmDaemon
         {
             _ = Tmds.Linux.LibC.kill(daemon.Id, Tmds.Linux.LibC.SIGTERM);
             await daemon.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>The daemon's directory; a pod that could not be removed may still hold a mount in it, which is reported, not thrown.</summary>
+    public static void DeleteDirectory(string dir)
+    {
+        try
+        {
+            Spherelet.Tests.Shared.MountCleanup.UnmountAllUnder(dir);
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"bench: {dir} not fully removed: {e.Message}");
         }
     }
 }
