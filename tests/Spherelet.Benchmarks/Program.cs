@@ -10,7 +10,7 @@ internal static class Program
     private const string Usage =
         "usage: Spherelet.Benchmarks startup --daemon PATH --empty PATH [--runs N] | guest --kernel K --initramfs I --trivial-initramfs T [--runs N] | " +
         "sandbox --daemon PATH --kernel K --initramfs I [--runs N] [--parallel N] | images --daemon PATH [--runs N] [--layers N] [--layer-mib N] | " +
-        ContainersBenchOptions.Usage;
+        ContainersBenchOptions.Usage + " | " + NetworkBenchOptions.Usage;
 
     private static async Task<int> Main(string[] args)
     {
@@ -37,6 +37,7 @@ internal static class Program
                 "images" => Prepare(ImagesBenchOptions.Parse(rest), ImagesBenchmark.RunAsync),
                 "sandbox" => Prepare(SandboxBenchOptions.Parse(rest), SandboxBenchmark.RunAsync),
                 "containers" => Prepare(ContainersBenchOptions.Parse(rest), ContainersBenchmark.RunAsync),
+                "network" => Prepare(NetworkBenchOptions.Parse(rest), NetworkBenchmark.RunAsync),
                 _ => null,
             };
         }
@@ -48,7 +49,7 @@ internal static class Program
 
         if (benchmark is null)
         {
-            await Console.Error.WriteLineAsync($"unknown benchmark area '{args[0]}'; known: startup, guest, sandbox, images, containers");
+            await Console.Error.WriteLineAsync($"unknown benchmark area '{args[0]}'; known: startup, guest, sandbox, images, containers, network");
             return 2;
         }
 
