@@ -108,6 +108,37 @@ public sealed class GuestContainers : IGuestContainers
         return new ExecResult(stdout.ToArray(), stderr.ToArray(), exit.ExitCode, timedOut);
     }
 
+    public async Task<IInteractiveProcess> ExecInteractiveAsync(
+        string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, bool tty, bool stdin, CancellationToken cancellationToken)
+    {
+        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        try
+        {
+            var process = await connection.ExecAsync(
+                new ExecProcess { ContainerId = containerId, ExecId = execId, OciProcess = ByteString.CopyFrom(processJson.Span), Stdio = new Stdio { Stdin = stdin, Tty = tty } },
+                cancellationToken);
+            return new GuestInteractiveProcess(connection, process, sandboxId, exec: true, tty);
+        }
+        catch (Exception e) when (GuestErrors.Translate(e, sandboxId) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    public async Task<IInteractiveProcess> AttachAsync(string sandboxId, string channelSocketPath, string containerId, bool tty, CancellationToken cancellationToken)
+    {
+        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        try
+        {
+            var process = await connection.AttachAsync(containerId, string.Empty, cancellationToken);
+            return new GuestInteractiveProcess(connection, process, sandboxId, exec: false, tty);
+        }
+        catch (Exception e) when (GuestErrors.Translate(e, sandboxId) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
     public async Task UpdateResourcesAsync(
         string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken) =>
         await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).UpdateResourcesAsync(containerId, resourcesJson, onlineCpus, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Spherelet.Domain.Streaming;
 
 namespace Spherelet.Streaming;
 

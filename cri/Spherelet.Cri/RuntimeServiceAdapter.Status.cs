@@ -11,6 +11,12 @@ public sealed partial class RuntimeServiceAdapter
         ArgumentNullException.ThrowIfNull(context);
         var report = await _health.CheckAsync(context.CancellationToken);
         var network = await _nodeConfig.GetAsync(context.CancellationToken);
-        return StatusMapping.ToStatusResponse(report, network, request.Verbose, _sandboxes.Handlers.All.Select(h => h.Name).Order(StringComparer.Ordinal));
+        var response = StatusMapping.ToStatusResponse(report, network, request.Verbose, _sandboxes.Handlers.All.Select(h => h.Name).Order(StringComparer.Ordinal));
+        if (request.Verbose)
+        {
+            response.Info.Add("streaming", StatusMapping.StreamingInfo(_streaming.Status()));
+        }
+
+        return response;
     }
 }

@@ -3,6 +3,7 @@ using Spherelet.Domain.Containers;
 using Spherelet.Domain.Health;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Sandboxes;
+using Spherelet.Domain.Streaming;
 using Spherelet.Images;
 
 namespace Spherelet.Cri;
@@ -22,6 +23,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
     private readonly ImageManager _images;
     private readonly CpuRates _cpuRates;
     private readonly TimeProvider _time;
+    private readonly IStreamingEndpoint _streaming;
     private readonly ILogger<RuntimeServiceAdapter> _logger;
 
     public RuntimeServiceAdapter(
@@ -33,8 +35,10 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
         ImageManager images,
         CpuRates cpuRates,
         TimeProvider time,
+        IStreamingEndpoint streaming,
         ILogger<RuntimeServiceAdapter> logger)
     {
+        _streaming = streaming;
         _health = health;
         _nodeConfig = nodeConfig;
         _nodeFacts = nodeFacts;

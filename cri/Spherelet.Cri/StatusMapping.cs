@@ -14,6 +14,21 @@ public static class StatusMapping
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <param name="runtimeHandlers">The configured handler names; the default one is also listed with an empty name, as the kubelet asks for it.</param>
+    /// <summary>The streaming server for the verbose Status: its URL, open sessions (by kind: open and started in all), URLs handed out but not used.</summary>
+    public static string StreamingInfo(Spherelet.Domain.Streaming.StreamingStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return JsonSerializer.Serialize(
+            new Dictionary<string, object?>
+            {
+                ["url"] = status.BaseUrl?.ToString(),
+                ["openSessions"] = status.OpenSessions,
+                ["sessions"] = status.Sessions.ToDictionary(s => s.Key, s => new Dictionary<string, long> { ["open"] = s.Value.Open, ["total"] = s.Value.Total }),
+                ["pendingUrls"] = status.PendingUrls,
+            },
+            Json);
+    }
+
     public static StatusResponse ToStatusResponse(HostHealthReport report, NodeNetworkConfig network, bool verbose, IEnumerable<string> runtimeHandlers)
     {
         ArgumentNullException.ThrowIfNull(report);

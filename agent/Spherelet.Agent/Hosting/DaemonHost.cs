@@ -13,6 +13,7 @@ using Spherelet.Agent.Network;
 using Spherelet.Agent.Node;
 using Spherelet.Agent.Options;
 using Spherelet.Agent.Sandboxes;
+using Spherelet.Agent.Streaming;
 using Spherelet.Agent.Transport;
 using Spherelet.Agent.Virtualization;
 using Spherelet.Cri;
@@ -23,9 +24,11 @@ using Spherelet.Domain.Network;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Runtime;
 using Spherelet.Domain.Sandboxes;
+using Spherelet.Domain.Streaming;
 using Spherelet.Domain.Vmm;
 using Spherelet.Guest;
 using Spherelet.Images;
+using Spherelet.Streaming;
 using Spherelet.Images.Registry;
 using Spherelet.Images.Unpacking;
 using Spherelet.Network;
@@ -123,6 +126,14 @@ public static class DaemonHost
         services.AddSingleton<ContainerService>();
         services.AddSingleton<CpuRates>();
         services.AddHostedService<SandboxRecoveryService>();
+        services.AddSingleton(new StreamingServerOptions(
+            IPAddress.Parse(options.Streaming.Address), options.Streaming.Port, TimeSpan.FromSeconds(options.Streaming.TokenLifetimeSeconds)));
+        services.AddSingleton(sp => new StreamRequestCache(TimeProvider.System, sp.GetRequiredService<StreamingServerOptions>().TokenLifetime));
+        services.AddSingleton<StreamingSessions>();
+        services.AddSingleton<IStreamingRuntime, ContainerStreamingRuntime>();
+        services.AddSingleton<StreamingServer>();
+        services.AddSingleton<IStreamingEndpoint>(sp => sp.GetRequiredService<StreamingServer>());
+        services.AddHostedService<StreamingServerService>();
         services.AddSingleton(new RegistryOptions
         {
             MaxAttempts = options.Images.PullAttempts,

@@ -45,4 +45,6 @@ public sealed class SphereletOptions
     public OvsOptions Ovs { get; set; } = new();
 
     public NetworkOptions Network { get; set; } = new();
+
+    public StreamingOptions Streaming { get; set; } = new();
 }

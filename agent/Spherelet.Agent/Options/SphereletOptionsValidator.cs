@@ -130,6 +130,20 @@ public static class SphereletOptionsValidator
         }
 
         ValidateNetwork(errors, options.Network);
+        if (!System.Net.IPAddress.TryParse(options.Streaming.Address, out _))
+        {
+            errors.Add($"Streaming:Address: '{options.Streaming.Address}' is not an IP address");
+        }
+
+        if (options.Streaming.Port is < 0 or > 65535)
+        {
+            errors.Add($"Streaming:Port: {options.Streaming.Port} must be 0 (any free port) to 65535");
+        }
+
+        if (options.Streaming.TokenLifetimeSeconds is < 1 or > 3600)
+        {
+            errors.Add($"Streaming:TokenLifetimeSeconds: {options.Streaming.TokenLifetimeSeconds} must be 1 to 3600");
+        }
         return errors;
     }
 

@@ -264,6 +264,47 @@ public sealed partial class ContainerService : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// Checks that a streaming session can be had with the container (it runs, its pod is ready)
+    /// and returns it; a CRI Exec or Attach makes its URL only then.
+    /// </summary>
+    /// <exception cref="NotFoundException">No such container.</exception>
+    /// <exception cref="PreconditionFailedException">It is not running.</exception>
+    public Container StreamableContainer(string idOrPrefix, string what)
+    {
+        var container = Running(Get(idOrPrefix), what);
+        ReadySandbox(container.SandboxId);
+        return container;
+    }
+
+    /// <summary>
+    /// Starts <paramref name="command"/> in the running container (its env, working directory, user
+    /// and capabilities), on a terminal when asked, with its stdio attached to the returned session.
+    /// </summary>
+    public async Task<IInteractiveProcess> ExecAsync(string idOrPrefix, IReadOnlyList<string> command, bool tty, bool stdin, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var container = StreamableContainer(idOrPrefix, "exec in");
+        if (command.Count == 0 || command[0].Length == 0)
+        {
+            throw new InvalidRequestException("Exec needs a command");
+        }
+
+        var sandbox = ReadySandbox(container.SandboxId);
+        var execId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        LogExecStarted(container.Id, execId, command[0], tty);
+        return await _guests.ExecInteractiveAsync(
+            sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, execId, ExecProcess(container.ProcessJson, command, tty), tty, stdin, cancellationToken);
+    }
+
+    /// <summary>Attaches a session to the running container's main process (on its terminal if it has one).</summary>
+    public async Task<IInteractiveProcess> AttachAsync(string idOrPrefix, CancellationToken cancellationToken)
+    {
+        var container = StreamableContainer(idOrPrefix, "attach to");
+        var sandbox = ReadySandbox(container.SandboxId);
+        return await _guests.AttachAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, container.Tty, cancellationToken);
+    }
+
     /// <summary>Applies new cgroup limits (an OCI <c>linux.resources</c> object, JSON) to a created or running container.</summary>
     public async Task UpdateResourcesAsync(string idOrPrefix, string resourcesJson, CancellationToken cancellationToken)
     {
@@ -699,12 +740,12 @@ public sealed partial class ContainerService : IAsyncDisposable
             ? container
             : throw new PreconditionFailedException($"cannot {what} container {container.Id}: it is {Describe(container.State)}, not running");
 
-    /// <summary>The container's own process with another command: same env, cwd, user and capabilities, no terminal.</summary>
-    private static byte[] ExecProcess(string processJson, IReadOnlyList<string> command)
+    /// <summary>The container's own process with another command: same env, cwd, user and capabilities; a terminal only when asked.</summary>
+    private static byte[] ExecProcess(string processJson, IReadOnlyList<string> command, bool tty = false)
     {
         var process = JsonNode.Parse(processJson) as JsonObject ?? new JsonObject();
         process["args"] = new JsonArray(command.Select(a => (JsonNode?)a).ToArray());
-        process["terminal"] = false;
+        process["terminal"] = tty;
         process.Remove("consoleSize");
         return Encoding.UTF8.GetBytes(process.ToJsonString());
     }
@@ -714,6 +755,9 @@ public sealed partial class ContainerService : IAsyncDisposable
     private static string Describe(ContainerState state) => state.ToString().ToLowerInvariant();
 
     private long UnixNanos() => (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "exec started container={ContainerId} exec={ExecId} command={Command} tty={Tty}")]
+    private partial void LogExecStarted(string containerId, string execId, string command, bool tty);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "container created container={ContainerId} sandbox={SandboxId} name={Name} attempt={Attempt} image={Image}")]
     private partial void LogCreated(string containerId, string sandboxId, string name, uint attempt, string image);

@@ -30,6 +30,16 @@ public interface IGuestContainers
         string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, int maxOutputBytes, TimeSpan timeout, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Starts <paramref name="processJson"/> (an OCI process; <c>terminal</c> set for a terminal) in the
+    /// running container with its stdio attached to the returned session.
+    /// </summary>
+    Task<IInteractiveProcess> ExecInteractiveAsync(
+        string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, bool tty, bool stdin, CancellationToken cancellationToken);
+
+    /// <summary>Attaches a session to the container's main process: its output from now on, its stdin when open, its exit.</summary>
+    Task<IInteractiveProcess> AttachAsync(string sandboxId, string channelSocketPath, string containerId, bool tty, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Applies an OCI <c>linux.resources</c> object (JSON) to the container's cgroup, after bringing
     /// <paramref name="onlineCpus"/> CPUs of the VM online (vCPUs hot-plugged by a grow).
     /// </summary>

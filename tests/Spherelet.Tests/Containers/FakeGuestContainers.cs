@@ -26,6 +26,24 @@ internal sealed class FakeGuestContainers : IGuestContainers
 
     public Func<IReadOnlyList<string>, ExecResult>? OnExec { get; set; }
 
+    public List<(string ContainerId, bool Tty, bool Stdin, bool Attach)> Sessions { get; } = [];
+
+    public Task<IInteractiveProcess> ExecInteractiveAsync(
+        string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, bool tty, bool stdin, CancellationToken cancellationToken)
+    {
+        Reachable();
+        LastExecProcess = Encoding.UTF8.GetString(processJson.Span);
+        Sessions.Add((containerId, tty, stdin, false));
+        return Task.FromResult<IInteractiveProcess>(new FakeInteractiveProcess(tty));
+    }
+
+    public Task<IInteractiveProcess> AttachAsync(string sandboxId, string channelSocketPath, string containerId, bool tty, CancellationToken cancellationToken)
+    {
+        Reachable();
+        Sessions.Add((containerId, tty, false, true));
+        return Task.FromResult<IInteractiveProcess>(new FakeInteractiveProcess(tty));
+    }
+
     public Task<int> CreateAsync(string sandboxId, string channelSocketPath, GuestContainerCreate create, CancellationToken cancellationToken)
     {
         Reachable();

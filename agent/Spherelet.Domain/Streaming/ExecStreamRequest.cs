@@ -1,4 +1,4 @@
-namespace Spherelet.Streaming;
+namespace Spherelet.Domain.Streaming;
 
 /// <summary>A new process in a running container (CRI Exec).</summary>
 /// <param name="Tty">Run it on a terminal (its stderr is then part of its stdout).</param>

@@ -1,4 +1,4 @@
-namespace Spherelet.Streaming;
+namespace Spherelet.Domain.Streaming;
 
 /// <summary>The main process of a running container (CRI Attach).</summary>
 /// <param name="Tty">The container runs on a terminal.</param>

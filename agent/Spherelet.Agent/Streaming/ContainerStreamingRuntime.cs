@@ -1,0 +1,28 @@
+using Spherelet.Domain.Containers;
+using Spherelet.Domain.Streaming;
+using Spherelet.Streaming;
+
+namespace Spherelet.Agent.Streaming;
+
+/// <summary>The streaming server's sessions run by the container service.</summary>
+public sealed class ContainerStreamingRuntime : IStreamingRuntime
+{
+    private readonly ContainerService _containers;
+
+    public ContainerStreamingRuntime(ContainerService containers)
+    {
+        _containers = containers;
+    }
+
+    public Task<IInteractiveProcess> ExecAsync(ExecStreamRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _containers.ExecAsync(request.ContainerId, request.Command, request.Tty, request.Stdin, cancellationToken);
+    }
+
+    public Task<IInteractiveProcess> AttachAsync(AttachStreamRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _containers.AttachAsync(request.ContainerId, cancellationToken);
+    }
+}

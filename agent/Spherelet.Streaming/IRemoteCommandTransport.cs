@@ -1,0 +1,17 @@
+using System.Threading.Channels;
+
+namespace Spherelet.Streaming;
+
+/// <summary>One remote command session's connection to its client (WebSocket or SPDY), seen the same way by the session.</summary>
+public interface IRemoteCommandTransport
+{
+    /// <summary>What the client sends; completes when the client has gone.</summary>
+    ChannelReader<ClientInput> Input { get; }
+
+    Task SendStdoutAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    Task SendStderrAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>Sends the final status (a Kubernetes Status object) on the error channel and ends the session's streams.</summary>
+    Task FinishAsync(ReadOnlyMemory<byte> status, CancellationToken cancellationToken);
+}
