@@ -28,7 +28,9 @@ public static partial class RemoteCommandSession
         IInteractiveProcess process;
         try
         {
-            process = await start(cancellationToken);
+            // Not cancelled with the client: a start cut short would leave the process running with
+            // nobody to kill it. A client that went away meanwhile ends the session right after.
+            process = await start(CancellationToken.None);
         }
         catch (SphereletException e)
         {
@@ -44,9 +46,10 @@ public static partial class RemoteCommandSession
             var output = PumpOutputAsync(process, transport, session.Token);
             var first = await Task.WhenAny(output, input);
             var guestFailure = output.Exception?.InnerException as SphereletException;
-            if (first == input || (output.IsFaulted && guestFailure is null))
+            if (first == input || output.IsCanceled || cancellationToken.IsCancellationRequested || (output.IsFaulted && guestFailure is null))
             {
                 // The client has gone (or cannot be written to): nobody is left to tell how it ended.
+                LogClientGone(logger);
                 await session.CancelAsync();
                 await Quietly(output);
                 return;
@@ -66,6 +69,12 @@ public static partial class RemoteCommandSession
             catch (SphereletException e)
             {
                 status = RemoteCommandStatus.Failure(e.Message);
+            }
+
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                var text = System.Text.Encoding.UTF8.GetString(status);
+                LogProcessEnded(logger, text);
             }
 
             await Quietly(transport.FinishAsync(status, cancellationToken));
@@ -128,6 +137,12 @@ public static partial class RemoteCommandSession
             // The session is over either way.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "streaming session client gone: the process is let go")]
+    private static partial void LogClientGone(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "streaming session process ended status={Status}")]
+    private static partial void LogProcessEnded(ILogger logger, string status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "streaming session could not start: {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string reason);

@@ -19,6 +19,8 @@ namespace Spherelet.Streaming;
 /// </summary>
 public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposable
 {
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
+
     private readonly StreamingServerOptions _options;
     private readonly StreamRequestCache _requests;
     private readonly IStreamingRuntime _runtime;
@@ -135,6 +137,8 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
                 break;
         }
 
+        // The close handshake: the client answers the server's close; one that does not is not waited for long.
+        await Task.WhenAny(receiving, Task.Delay(CloseHandshakeTimeout, stop.Token));
         await stop.CancelAsync();
         await receiving;
         LogSessionEnded(kind, _sessions.Open - 1);

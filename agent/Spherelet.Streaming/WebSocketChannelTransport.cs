@@ -63,6 +63,7 @@ public sealed class WebSocketChannelTransport : IRemoteCommandTransport, IDispos
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    await AnswerCloseAsync(cancellationToken);
                     break;
                 }
 
@@ -123,6 +124,23 @@ public sealed class WebSocketChannelTransport : IRemoteCommandTransport, IDispos
     }
 
     public void Dispose() => _send.Dispose();
+
+    /// <summary>Completes a close the client started (one the server started is complete already).</summary>
+    private async Task AnswerCloseAsync(CancellationToken cancellationToken)
+    {
+        await _send.WaitAsync(cancellationToken);
+        try
+        {
+            if (_socket.State == WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+            }
+        }
+        finally
+        {
+            _send.Release();
+        }
+    }
 
     private async Task SendAsync(byte channel, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {

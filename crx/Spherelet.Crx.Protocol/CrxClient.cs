@@ -178,6 +178,7 @@ public sealed class CrxClient : IAsyncDisposable
         {
             Request.CallOneofCase.Exec => new CrxProcess(this, id, request.Exec.ContainerId, request.Exec.ExecId),
             Request.CallOneofCase.CreateContainer => new CrxProcess(this, id, request.CreateContainer.ContainerId, string.Empty),
+            Request.CallOneofCase.OpenPort => new CrxProcess(this, id, string.Empty, string.Empty),
             _ => new CrxProcess(this, id, request.Attach.ContainerId, request.Attach.ExecId),
         };
         _processes[id] = process;

@@ -16,6 +16,7 @@ namespace Spherelet.Crx.Server;
 internal sealed class CrxServer : IDisposable
 {
     private readonly ContainerManager _containers;
+    private readonly PortForwarder _ports;
     private readonly SandboxConfigurator _sandbox;
     private readonly string _sandboxFiles;
     private readonly TimeSpan _bootToReady;
@@ -25,6 +26,7 @@ internal sealed class CrxServer : IDisposable
     public CrxServer(Crun crun, string stateDirectory, SandboxConfigurator sandbox, string sandboxFiles, TimeSpan bootToReady, Func<bool, Task> shutdown)
     {
         _containers = new ContainerManager(crun, stateDirectory, SendAsync);
+        _ports = new PortForwarder(SendAsync);
         _sandbox = sandbox;
         _sandboxFiles = sandboxFiles;
         _bootToReady = bootToReady;
@@ -55,6 +57,7 @@ internal sealed class CrxServer : IDisposable
                 {
                     // Stream ids belong to the host that attached them; the next one starts afresh.
                     _containers.DetachAll();
+            _ports.CloseAll();
                     if (!waitForHost)
                     {
                         return;
@@ -80,7 +83,11 @@ internal sealed class CrxServer : IDisposable
                         _ = HandleAsync(frame.Id, frame.Request, cancellationToken);
                         break;
                     case Frame.BodyOneofCase.Data:
-                        await _containers.OnStdinAsync(frame.Id, frame.Data);
+                        if (!_ports.TryWrite(frame.Id, frame.Data))
+                        {
+                            await _containers.OnStdinAsync(frame.Id, frame.Data);
+                        }
+
                         break;
                     default:
                         await SendAsync(new Frame { Id = frame.Id, Response = Failure(CrxProtocol.Codes.Unimplemented, $"CRX does not take {frame.BodyCase} frames") });
@@ -218,8 +225,14 @@ internal sealed class CrxServer : IDisposable
             case Request.CallOneofCase.Attach:
                 return (new Response { Started = _containers.Attach(id, request.Attach) }, false);
             case Request.CallOneofCase.Detach:
-                _containers.Detach(request.Detach.StreamId);
+                if (!_ports.TryClose(request.Detach.StreamId))
+                {
+                    _containers.Detach(request.Detach.StreamId);
+                }
+
                 return (ok, false);
+            case Request.CallOneofCase.OpenPort:
+                return (new Response { Started = await _ports.OpenAsync(id, request.OpenPort) }, false);
             default:
                 throw new CrxRequestException(CrxProtocol.Codes.Unimplemented, "the request names no call this CRX knows");
         }

@@ -30,7 +30,7 @@ public static class ContainerTestImage
     public static readonly IReadOnlyList<string> Applets =
     [
         "sh", "echo", "cat", "sleep", "true", "false", "id", "pwd", "touch", "ls", "head", "tr", "dd",
-        "nc", "httpd", "wget", "env", "mkdir", "rm", "stat", "wc", "grep", "printf", "test", "kill", "ps",
+        "nc", "httpd", "wget", "env", "mkdir", "rm", "stat", "wc", "grep", "printf", "test", "kill", "ps", "stty", "tty",
     ];
 
     /// <summary>Pushes the image under <see cref="Tag"/> and <see cref="NotPulledTag"/>; returns its id (the config digest).</summary>
