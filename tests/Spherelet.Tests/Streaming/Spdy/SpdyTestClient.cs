@@ -35,6 +35,13 @@ internal sealed class SpdyTestClient : IAsyncDisposable
 
     public Task SendAsync(SpdyFrame frame) => _writer.WriteAsync(frame);
 
+    /// <summary>Writes bytes as they are, for frames the writer would not make.</summary>
+    public async Task SendRawAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        await _stream.FlushAsync();
+    }
+
     /// <summary>Opens a stream with Kubernetes-like headers and returns the server's end of it.</summary>
     public async Task<SpdyStream> OpenStreamAsync(uint id, string streamType = "data", bool reply = true)
     {
