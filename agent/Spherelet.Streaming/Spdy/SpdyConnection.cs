@@ -198,7 +198,7 @@ public sealed class SpdyConnection : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        var protocolError = false;
+        bool protocolError = false, internalError = false;
         try
         {
             while (await _reader.ReadFrameAsync(_closing.Token) is { } frame)
@@ -214,10 +214,16 @@ public sealed class SpdyConnection : IAsyncDisposable
         {
             // The peer went away or the connection was disposed: the end of the session, not an error.
         }
-
-        if (protocolError && !IsClosed)
+#pragma warning disable CA1031 // The read loop runs detached: whatever else stops it ends the session, and nothing is left to throw to.
+        catch (Exception)
         {
-            await TrySendGoAwayAsync(SpdyGoAwayStatus.ProtocolError);
+            internalError = true;
+        }
+#pragma warning restore CA1031
+
+        if ((protocolError || internalError) && !IsClosed)
+        {
+            await TrySendGoAwayAsync(protocolError ? SpdyGoAwayStatus.ProtocolError : SpdyGoAwayStatus.InternalError);
         }
 
         Close();

@@ -155,13 +155,16 @@ public sealed class SpdyStream
         }
     }
 
-    /// <summary>Ends this side of the stream (an empty DATA frame with FIN), after the writes before it; again, nothing.</summary>
+    /// <summary>
+    /// Ends this side of the stream (an empty DATA frame with FIN) after the writes before it. Nothing happens when
+    /// this side already closed it, or when the stream was reset or the connection ended: nothing is left to close.
+    /// </summary>
     public async Task CloseWriteAsync(CancellationToken cancellationToken = default)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            if (_localClosed)
+            if (_localClosed || _connectionClosed || ResetStatus is not null)
             {
                 return;
             }
@@ -171,7 +174,6 @@ public sealed class SpdyStream
                 throw new InvalidOperationException($"Stream {Id} must be replied to before it is closed.");
             }
 
-            ThrowIfBroken();
             await _connection.SendAsync(new SpdyDataFrame(Id, ReadOnlyMemory<byte>.Empty, Fin: true), cancellationToken);
             _localClosed = true;
         }

@@ -214,6 +214,56 @@ public sealed class SpdyConnectionTests
     }
 
     [Fact]
+    public async Task Closing_a_stream_the_client_reset_sends_nothing()
+    {
+        await using var client = await SpdyTestClient.ConnectAsync();
+        var stream = await client.OpenStreamAsync(1);
+        await client.SendAsync(new SpdyRstStreamFrame(1, SpdyStreamStatus.Cancel));
+        Assert.Equal(0, await stream.ReadAsync(new byte[16]).AsTask().WaitAsync(Timeout));
+
+        await stream.CloseWriteAsync();
+
+        Assert.False(await client.ArrivesWithinAsync<SpdyDataFrame>(Quiet));
+    }
+
+    [Fact]
+    public async Task A_syn_stream_with_fin_has_nothing_to_read_and_a_unidirectional_one_takes_no_data()
+    {
+        await using var client = await SpdyTestClient.ConnectAsync();
+
+        await client.SendAsync(new SpdySynStreamFrame(1, new SpdyHeaders { { "streamtype", "data" } }, SpdyControlBits.Fin | SpdyControlBits.Unidirectional));
+        var stream = await client.Server.AcceptStreamAsync().AsTask().WaitAsync(Timeout);
+
+        Assert.NotNull(stream);
+        Assert.Equal(0, await stream.ReadAsync(new byte[16]).AsTask().WaitAsync(Timeout));
+        await stream.ReplyAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => stream.WriteAsync(new byte[1]));
+    }
+
+    [Fact]
+    public async Task A_stream_holding_too_much_unread_data_stops_the_reading_of_the_connection_until_it_is_read()
+    {
+        await using var client = await SpdyTestClient.ConnectAsync(new SpdyConnectionOptions { MaxBufferedBytesPerStream = 10_000 });
+        var stream = await client.OpenStreamAsync(1);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await client.SendAsync(new SpdyDataFrame(1, new byte[8_000]));
+        }
+
+        await client.SendAsync(new SpdyPingFrame(1));
+        var answeredWhileFull = await client.ArrivesWithinAsync<SpdyPingFrame>(Quiet);
+        var read = 0;
+        while (read < 24_000)
+        {
+            read += await stream.ReadAsync(new byte[4096]).AsTask().WaitAsync(Timeout);
+        }
+
+        Assert.False(answeredWhileFull, "the PING behind the data was answered while the stream was over its limit");
+        Assert.Equal(1u, (await client.NextAsync<SpdyPingFrame>()).Id);
+    }
+
+    [Fact]
     public async Task A_write_waiting_for_window_fails_when_the_client_resets_the_stream()
     {
         await using var client = await SpdyTestClient.ConnectAsync(new SpdyConnectionOptions { SendFlowControl = SpdySendFlowControl.Always });
