@@ -64,6 +64,10 @@ public sealed class GuestConnection : IAsyncDisposable
     public Task<CrxProcess> AttachAsync(string containerId, string execId, CancellationToken cancellationToken) =>
         Guard(() => _client.AttachAsync(containerId, execId, cancellationToken));
 
+    /// <summary>Connects to a TCP port on the VM's loopback and relays it as a stream (see OpenPort in crx.proto).</summary>
+    public Task<CrxProcess> OpenPortAsync(int port, CancellationToken cancellationToken) =>
+        Guard(() => _client.OpenPortAsync(port, cancellationToken));
+
     public Task CloseStdinAsync(string containerId, string execId, CancellationToken cancellationToken) =>
         CallAsync(new Request { CloseStdin = new CloseStdin { ContainerId = containerId, ExecId = execId } }, cancellationToken);
 

@@ -11,4 +11,7 @@ public interface IStreamingRuntime
 
     /// <summary>Attaches the session to the container's main process.</summary>
     Task<IInteractiveProcess> AttachAsync(AttachStreamRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Connects to a TCP port inside the pod's VM.</summary>
+    Task<Domain.Sandboxes.IPodPortConnection> OpenPortAsync(string sandboxId, int port, CancellationToken cancellationToken);
 }

@@ -143,6 +143,10 @@ public sealed class CrxClient : IAsyncDisposable
     public Task<CrxProcess> AttachAsync(string containerId, string execId, CancellationToken cancellationToken) =>
         StartAttachedAsync(new Request { Attach = new AttachProcess { ContainerId = containerId, ExecId = execId ?? string.Empty } }, cancellationToken);
 
+    /// <summary>Connects to a TCP port on the VM's loopback: the returned stream carries the connection (stdin in, stdout out, exit at its end).</summary>
+    public Task<CrxProcess> OpenPortAsync(int port, CancellationToken cancellationToken) =>
+        StartAttachedAsync(new Request { OpenPort = new OpenPort { Port = (uint)port } }, cancellationToken);
+
     internal async Task DetachAsync(CrxProcess process, CancellationToken cancellationToken)
     {
         if (_processes.TryRemove(process.StreamId, out _))

@@ -1,4 +1,5 @@
 using Spherelet.Domain.Containers;
+using Spherelet.Domain.Sandboxes;
 using Spherelet.Domain.Streaming;
 using Spherelet.Streaming;
 
@@ -8,11 +9,16 @@ namespace Spherelet.Agent.Streaming;
 public sealed class ContainerStreamingRuntime : IStreamingRuntime
 {
     private readonly ContainerService _containers;
+    private readonly SandboxService _sandboxes;
 
-    public ContainerStreamingRuntime(ContainerService containers)
+    public ContainerStreamingRuntime(ContainerService containers, SandboxService sandboxes)
     {
         _containers = containers;
+        _sandboxes = sandboxes;
     }
+
+    public Task<IPodPortConnection> OpenPortAsync(string sandboxId, int port, CancellationToken cancellationToken) =>
+        _sandboxes.OpenPortAsync(sandboxId, port, cancellationToken);
 
     public Task<IInteractiveProcess> ExecAsync(ExecStreamRequest request, CancellationToken cancellationToken)
     {

@@ -13,6 +13,10 @@ public interface IPodGuests
     /// <summary>Asks CRX to stop the pod's processes and power the VM off; returns once CRX has taken the request.</summary>
     Task ShutdownAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken);
 
+    /// <summary>Connects to a TCP port on the VM's loopback (the pod's network namespace).</summary>
+    /// <exception cref="Errors.PreconditionFailedException">Nothing listens there.</exception>
+    Task<IPodPortConnection> OpenPortAsync(string sandboxId, string channelSocketPath, int port, CancellationToken cancellationToken);
+
     /// <summary>Forgets the pod's connection (the guest is not told anything).</summary>
     Task CloseAsync(string sandboxId);
 

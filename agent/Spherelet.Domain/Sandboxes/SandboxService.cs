@@ -82,6 +82,23 @@ public sealed partial class SandboxService
         return _store.Get(idOrPrefix);
     }
 
+    /// <summary>Checks that the pod can take port-forward connections (it exists and is ready) and returns it.</summary>
+    /// <exception cref="PreconditionFailedException">The pod is not ready.</exception>
+    public PodSandbox ReadyForStreaming(string idOrPrefix)
+    {
+        var sandbox = Get(idOrPrefix);
+        return sandbox.State == SandboxState.Ready
+            ? sandbox
+            : throw new PreconditionFailedException($"pod sandbox {sandbox.Id} is not ready ({sandbox.StateReason}): nothing to forward to");
+    }
+
+    /// <summary>A TCP connection to <paramref name="port"/> on the pod VM's loopback (its network).</summary>
+    public Task<IPodPortConnection> OpenPortAsync(string sandboxId, int port, CancellationToken cancellationToken)
+    {
+        var sandbox = ReadyForStreaming(sandboxId);
+        return _guests.OpenPortAsync(sandbox.Id, _layout.ChannelSocket(sandbox.VmName), port, cancellationToken);
+    }
+
     /// <summary>Boots the pod's VM and returns the new sandbox's id once CRX has answered and taken the settings.</summary>
     public async Task<string> RunAsync(RunPodSandboxCommand command, CancellationToken cancellationToken)
     {

@@ -47,6 +47,10 @@ internal sealed class FakeGuests : IPodGuests
         return Task.CompletedTask;
     }
 
+    /// <summary>No server listens in a fake pod.</summary>
+    public Task<IPodPortConnection> OpenPortAsync(string sandboxId, string channelSocketPath, int port, CancellationToken cancellationToken) =>
+        Task.FromException<IPodPortConnection>(new Spherelet.Domain.Errors.PreconditionFailedException($"nothing in the pod accepts connections on port {port}"));
+
     public Task CloseAsync(string sandboxId)
     {
         Connected.TryRemove(sandboxId, out _);
