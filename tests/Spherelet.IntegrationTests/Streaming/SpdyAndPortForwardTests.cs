@@ -107,9 +107,9 @@ public sealed class SpdyAndPortForwardTests : IClassFixture<ContainerPod>
         await spdy.WaitAsync(() => spdy.Finished(first.Data) && spdy.Finished(second.Data) && spdy.Finished(closed.Error), Wait);
 
         Assert.Equal((101, "portforward.k8s.io"), (status, spdy.Protocol));
-        Assert.StartsWith("HTTP/1.0 200 OK", spdy.Text(first.Data), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200 OK", spdy.Text(first.Data), StringComparison.Ordinal);
         Assert.Contains(ContainerTestImage.WebPage.Trim(), spdy.Text(first.Data), StringComparison.Ordinal);
-        Assert.StartsWith("HTTP/1.0 404", spdy.Text(second.Data), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 404", spdy.Text(second.Data), StringComparison.Ordinal);
         Assert.Equal(string.Empty, spdy.Text(first.Error));
         Assert.StartsWith($"error forwarding port 9 to pod {_pod.PodId}", spdy.Text(closed.Error), StringComparison.Ordinal);
     }
@@ -138,7 +138,7 @@ public sealed class SpdyAndPortForwardTests : IClassFixture<ContainerPod>
 
         Assert.Equal("portforward.k8s.io", socket.SubProtocol);
         Assert.Equal([[0, 0x91, 0x1F], [1, 0x91, 0x1F]], announced); // 8081, little-endian, on the data and error channels
-        Assert.StartsWith("HTTP/1.0 200 OK", response.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200 OK", response.ToString(), StringComparison.Ordinal);
     }
 
     private static async Task<byte[]> ReceiveAsync(ClientWebSocket socket, CancellationToken cancellationToken = default)
