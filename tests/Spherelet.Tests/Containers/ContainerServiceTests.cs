@@ -307,6 +307,26 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_streamed_exec_runs_as_the_containers_own_process_on_a_terminal_when_asked_and_needs_it_running()
+    {
+        var created = await _containers.CreateAsync(Command("created"), CancellationToken.None);
+        var id = await RunningAsync();
+
+        await using var session = await _containers.ExecAsync(id, ["sh"], tty: true, stdin: true, CancellationToken.None);
+        await using var attached = await _containers.AttachAsync(id, CancellationToken.None);
+
+        var process = System.Text.Json.JsonDocument.Parse(_guests.LastExecProcess!).RootElement;
+        Assert.Equal("sh", process.GetProperty("args")[0].GetString());
+        Assert.True(process.GetProperty("terminal").GetBoolean());
+        Assert.Equal(7, process.GetProperty("user").GetProperty("uid").GetInt32());
+        Assert.Equal([(id, true, true, false), (id, false, false, true)], _guests.Sessions);
+        await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.ExecAsync(created, ["true"], false, false, CancellationToken.None));
+        await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.AttachAsync(created, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => _containers.ExecAsync(id, [], false, false, CancellationToken.None));
+        Assert.Throws<ObjectNotFoundException>(() => _containers.StreamableContainer("f00d", "exec in"));
+    }
+
+    [Fact]
     public async Task ExecSync_past_its_timeout_is_deadline_exceeded()
     {
         var id = await RunningAsync();
