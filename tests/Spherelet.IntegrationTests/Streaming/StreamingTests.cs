@@ -102,6 +102,26 @@ public sealed class StreamingTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
+    public async Task Attach_to_a_container_on_a_terminal_uses_its_terminal_and_follows_resizes()
+    {
+        var config = _pod.Container("attach-tty", "sh");
+        config.Stdin = true;
+        config.Tty = true;
+        var container = await _pod.RunAsync(config);
+        var url = (await _pod.Runtime.AttachAsync(new AttachRequest { ContainerId = container, Stdin = true, Stdout = true, Tty = true })).Url;
+
+        using var client = await ChannelStreamClient.ConnectAsync(url);
+        await client.ResizeAsync(91, 27);
+        await client.SendStdinAsync("stty size; tty\n");
+        await client.ReadUntilAsync(() => client.Stdout.Contains("/dev/", StringComparison.Ordinal) && client.Stdout.Contains("27 91", StringComparison.Ordinal));
+
+        Assert.Contains("27 91", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("/dev/pts/", client.Stdout, StringComparison.Ordinal);
+        var mismatch = await Assert.ThrowsAsync<RpcException>(() => _pod.Runtime.AttachAsync(new AttachRequest { ContainerId = container, Stdout = true, Stderr = true }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, mismatch.StatusCode);
+    }
+
+    [Fact]
     public async Task A_used_or_expired_url_is_refused_with_404_and_open_sessions_show_in_the_verbose_status()
     {
         var container = await _pod.RunAsync(_pod.Container("exec-tokens", "sleep", "1000"));

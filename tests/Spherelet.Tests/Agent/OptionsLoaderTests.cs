@@ -102,6 +102,19 @@ public sealed class OptionsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Streaming_options_are_checked_at_start()
+    {
+        var error = Assert.Throws<OptionsLoadException>(() => OptionsLoader.Load(
+            new CommandLineSettings(),
+            new Hashtable { ["SPHERELET__STREAMING__ADDRESS"] = "localhost", ["SPHERELET__STREAMING__PORT"] = "70000", ["SPHERELET__STREAMING__TOKENLIFETIMESECONDS"] = "0" }));
+
+        Assert.Contains("Streaming:Address: 'localhost' is not an IP address", error.Problems);
+        Assert.Contains("Streaming:Port: 70000 must be 0 (any free port) to 65535", error.Problems);
+        Assert.Contains("Streaming:TokenLifetimeSeconds: 0 must be 1 to 3600", error.Problems);
+        Assert.Equal(("127.0.0.1", 0, 60), (new SphereletOptions().Streaming.Address, new SphereletOptions().Streaming.Port, new SphereletOptions().Streaming.TokenLifetimeSeconds));
+    }
+
+    [Fact]
     public void Missing_explicit_config_file_fails()
     {
         var error = Assert.Throws<OptionsLoadException>(() =>
