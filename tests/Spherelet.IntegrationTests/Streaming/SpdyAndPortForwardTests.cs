@@ -85,6 +85,32 @@ public sealed class SpdyAndPortForwardTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
+    public async Task Attach_over_spdy_echoes_stdin_through_the_main_process_and_leaving_does_not_stop_it()
+    {
+        var config = _pod.Container("spdy-attach", "cat");
+        config.Stdin = true;
+        var container = await _pod.RunAsync(config);
+        var url = (await _pod.Runtime.AttachAsync(new AttachRequest { ContainerId = container, Stdin = true, Stdout = true, Stderr = true })).Url;
+
+        var (client, _, _) = await SpdyStreamClient.ConnectAsync(url, "v4.channel.k8s.io");
+        await using (var spdy = client!)
+        {
+            await spdy.OpenAsync(("streamtype", "error"));
+            var stdin = await spdy.OpenAsync(("streamtype", "stdin"));
+            var stdout = await spdy.OpenAsync(("streamtype", "stdout"));
+            await spdy.OpenAsync(("streamtype", "stderr"));
+            await spdy.WriteAsync(stdin, "over spdy\n");
+            await spdy.WaitAsync(() => spdy.Text(stdout).Contains("over spdy", StringComparison.Ordinal), Wait);
+
+            Assert.Equal("over spdy\n", spdy.Text(stdout));
+        }
+
+        var exec = await _pod.ExecAsync(container, 30, "true");
+        Assert.Equal(0, exec.ExitCode);
+        Assert.Equal(ContainerState.ContainerRunning, (await _pod.StatusAsync(container)).State);
+    }
+
+    [Fact]
     public async Task Port_forward_over_spdy_reaches_a_server_in_the_pod_and_a_port_nobody_listens_on_is_an_error_on_its_stream()
     {
         await _pod.RunAsync(_pod.Container("pf-web", "httpd", "-f", "-p", "8080", "-h", "/www"));
