@@ -60,9 +60,11 @@ public sealed class GuestContainers : IGuestContainers
         CancellationToken cancellationToken)
     {
         var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        // Not cancelled half-way: a start cut short leaves the process running with nobody to kill it;
+        // a caller that has gone meanwhile has it killed below.
         var process = await connection.ExecAsync(
             new ExecProcess { ContainerId = containerId, ExecId = execId, OciProcess = ByteString.CopyFrom(processJson.Span), Stdio = new Stdio() },
-            cancellationToken);
+            CancellationToken.None);
         var stdout = new CappedBuffer(maxOutputBytes);
         var stderr = new CappedBuffer(maxOutputBytes);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -79,9 +81,10 @@ public sealed class GuestContainers : IGuestContainers
                 (chunk.Kind == StreamKind.Stderr ? stderr : stdout).Append(chunk.Data.Span);
             }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            timedOut = true;
+            // The timeout, or the caller has gone: either way the process is killed below.
+            timedOut = !cancellationToken.IsCancellationRequested;
         }
         catch (Exception e) when (GuestErrors.Translate(e, sandboxId) is { } translated)
         {
