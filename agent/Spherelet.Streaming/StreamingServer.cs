@@ -36,6 +36,7 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
     private readonly ILogger<StreamingServer> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
+    private int _disposed;
 
     public StreamingServer(StreamingServerOptions options, StreamRequestCache requests, IStreamingRuntime runtime, StreamingSessions sessions, ILoggerFactory loggers)
     {
@@ -79,8 +80,14 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
 
     public StreamingStatus Status() => new(BaseUrl, _sessions.Open, _sessions.Snapshot(), _requests.Count);
 
+    /// <summary>Stops serving and ends every session; a second call (the service's stop, then the container's dispose) does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (_app is not null)
         {
