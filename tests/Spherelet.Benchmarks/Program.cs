@@ -10,7 +10,7 @@ internal static class Program
     private const string Usage =
         "usage: Spherelet.Benchmarks startup --daemon PATH --empty PATH [--runs N] | guest --kernel K --initramfs I --trivial-initramfs T [--runs N] | " +
         "sandbox --daemon PATH --kernel K --initramfs I [--runs N] [--parallel N] | images --daemon PATH [--runs N] [--layers N] [--layer-mib N] | " +
-        ContainersBenchOptions.Usage + " | " + NetworkBenchOptions.Usage;
+        ContainersBenchOptions.Usage + " | " + NetworkBenchOptions.Usage + " | " + StreamingBenchOptions.Usage;
 
     private static async Task<int> Main(string[] args)
     {
@@ -38,6 +38,7 @@ internal static class Program
                 "sandbox" => Prepare(SandboxBenchOptions.Parse(rest), SandboxBenchmark.RunAsync),
                 "containers" => Prepare(ContainersBenchOptions.Parse(rest), ContainersBenchmark.RunAsync),
                 "network" => Prepare(NetworkBenchOptions.Parse(rest), NetworkBenchmark.RunAsync),
+                "streaming" => Prepare(StreamingBenchOptions.Parse(rest), StreamingBenchmark.RunAsync),
                 _ => null,
             };
         }
@@ -49,7 +50,7 @@ internal static class Program
 
         if (benchmark is null)
         {
-            await Console.Error.WriteLineAsync($"unknown benchmark area '{args[0]}'; known: startup, guest, sandbox, images, containers, network");
+            await Console.Error.WriteLineAsync($"unknown benchmark area '{args[0]}'; known: startup, guest, sandbox, images, containers, network, streaming");
             return 2;
         }
 
