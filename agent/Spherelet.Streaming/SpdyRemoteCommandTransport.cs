@@ -18,8 +18,11 @@ public sealed class SpdyRemoteCommandTransport : IRemoteCommandTransport
     public const string V3 = "v3.channel.k8s.io";
     public const string V2 = "v2.channel.k8s.io";
 
+    /// <summary>The first protocol, also what a client that names none gets (as the kubelet does).</summary>
+    public const string V1 = "channel.k8s.io";
+
     /// <summary>The protocols spoken, most preferred first.</summary>
-    public static readonly IReadOnlyList<string> Protocols = [V4, V3, V2];
+    public static readonly IReadOnlyList<string> Protocols = [V4, V3, V2, V1];
 
     private readonly SpdyConnection _connection;
     private readonly string _protocol;
@@ -60,7 +63,7 @@ public sealed class SpdyRemoteCommandTransport : IRemoteCommandTransport
             expected.Add("stderr");
         }
 
-        if (tty && protocol != V2)
+        if (tty && protocol is V4 or V3)
         {
             expected.Add("resize");
         }

@@ -186,7 +186,8 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
     {
         var served = kind == "portforward" ? [SpdyPortForwardSession.Protocol] : SpdyRemoteCommandTransport.Protocols;
         var offered = context.Request.Headers[ProtocolHeader].SelectMany(v => (v ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
-        var protocol = served.FirstOrDefault(p => offered.Contains(p, StringComparer.Ordinal));
+        // A client that names no protocol gets the first one, as from the kubelet.
+        var protocol = offered.Count == 0 ? served[^1] : served.FirstOrDefault(p => offered.Contains(p, StringComparer.Ordinal));
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         if (protocol is null || upgrade is not { IsUpgradableRequest: true })
         {

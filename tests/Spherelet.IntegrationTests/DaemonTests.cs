@@ -73,13 +73,13 @@ public sealed class DaemonTests : IDisposable
         using var daemon = DaemonProcess.Start(_dir);
         using var client = await daemon.ConnectAsync();
 
-        var exec = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.ExecAsync(new ExecRequest()).ResponseAsync);
-        var portForward = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.PortForwardAsync(new PortForwardRequest()).ResponseAsync);
+        var checkpoint = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.CheckpointContainerAsync(new CheckpointContainerRequest()).ResponseAsync);
+        var metrics = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.ListMetricDescriptorsAsync(new ListMetricDescriptorsRequest()).ResponseAsync);
 
-        Assert.Equal(StatusCode.Unimplemented, exec.StatusCode);
-        Assert.Contains("RuntimeService/Exec ", exec.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(StatusCode.Unimplemented, portForward.StatusCode);
-        Assert.Contains("RuntimeService/PortForward", portForward.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unimplemented, checkpoint.StatusCode);
+        Assert.Contains("RuntimeService/CheckpointContainer", checkpoint.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unimplemented, metrics.StatusCode);
+        Assert.Contains("RuntimeService/ListMetricDescriptors", metrics.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class SpdyAndPortForwardTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
-    public async Task Exec_over_spdy_on_a_tty_takes_its_size_from_the_resize_stream_and_older_protocols_report_only_failures()
+    public async Task Exec_over_spdy_on_a_tty_takes_its_size_from_the_resize_stream_and_older_protocols_report_only_failures_as_text()
     {
         var container = await _pod.RunAsync(_pod.Container("spdy-tty", "sleep", "1000"));
         var url = (await _pod.Runtime.ExecAsync(new ExecRequest { ContainerId = container, Cmd = { "sh", "-c", "read go; stty size" }, Stdin = true, Stdout = true, Tty = true })).Url;
@@ -75,6 +75,19 @@ public sealed class SpdyAndPortForwardTests : IClassFixture<ContainerPod>
 
             Assert.Equal("v2.channel.k8s.io", spdy.Protocol);
             Assert.Equal("command terminated with non-zero exit code: 1", spdy.Text(error));
+        }
+
+        // A client that names no protocol gets the first, channel.k8s.io, as from the kubelet.
+        var unnamed = (await _pod.Runtime.ExecAsync(new ExecRequest { ContainerId = container, Cmd = { "sh", "-c", "echo first; exit 2" }, Stdout = true })).Url;
+        var (first, firstStatus, _) = await SpdyStreamClient.ConnectAsync(unnamed);
+        await using (var spdy = first!)
+        {
+            var error = await spdy.OpenAsync(("streamtype", "error"));
+            var stdout = await spdy.OpenAsync(("streamtype", "stdout"));
+            await spdy.WaitAsync(() => spdy.Finished(error) && spdy.Finished(stdout), Wait);
+
+            Assert.Equal((101, "channel.k8s.io"), (firstStatus, spdy.Protocol));
+            Assert.Equal(("first\n", "command terminated with non-zero exit code: 2"), (spdy.Text(stdout), spdy.Text(error)));
         }
 
         var refused = (await _pod.Runtime.ExecAsync(new ExecRequest { ContainerId = container, Cmd = { "true" }, Stdout = true })).Url;
