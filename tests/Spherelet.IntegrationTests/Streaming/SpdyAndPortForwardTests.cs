@@ -49,7 +49,7 @@ public sealed class SpdyAndPortForwardTests : IClassFixture<ContainerPod>
     public async Task Exec_over_spdy_on_a_tty_takes_its_size_from_the_resize_stream_and_older_protocols_report_only_failures_as_text()
     {
         var container = await _pod.RunAsync(_pod.Container("spdy-tty", "sleep", "1000"));
-        var url = (await _pod.Runtime.ExecAsync(new ExecRequest { ContainerId = container, Cmd = { "sh", "-c", "read go; stty size" }, Stdin = true, Stdout = true, Tty = true })).Url;
+        var url = (await _pod.Runtime.ExecAsync(new ExecRequest { ContainerId = container, Cmd = { "sh", "-c", "read go; i=0; while [ \"$(stty size 2>/dev/null)\" != '33 111' ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; stty size" }, Stdin = true, Stdout = true, Tty = true })).Url;
         var (client, _, _) = await SpdyStreamClient.ConnectAsync(url, "v4.channel.k8s.io");
         await using (var spdy = client!)
         {
@@ -57,6 +57,8 @@ public sealed class SpdyAndPortForwardTests : IClassFixture<ContainerPod>
             var stdin = await spdy.OpenAsync(("streamtype", "stdin"));
             var stdout = await spdy.OpenAsync(("streamtype", "stdout"));
             var resize = await spdy.OpenAsync(("streamtype", "resize"));
+            // Resizes and stdin come on different streams, so a resize may reach the terminal just
+            // after input sent after it (as with the kubelet): the command waits up to 10 s for it.
             await spdy.WriteAsync(resize, """{"Width":111,"Height":33}""");
             await spdy.WriteAsync(stdin, "go\n");
             await spdy.WaitAsync(() => spdy.Finished(error), Wait);
