@@ -25,72 +25,44 @@ internal static class ContainersBenchmark
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
 
-    public static async Task RunAsync(ContainersBenchOptions options, TextWriter output)
-    {
-        await using var registry = await RegistryServer.StartAsync();
-        var reference = await PushBusyboxAsync(registry);
-        var dir = Directory.CreateTempSubdirectory("sph-bench-ctr-").FullName;
-        try
+    public static Task RunAsync(ContainersBenchOptions options, TextWriter output) =>
+        PodVmSession.RunAsync(options.Daemon, options.Kernel, options.Initramfs, "sph-bench-ctr-", null, PushBusyboxAsync, null, async session =>
         {
-            using var daemon = PodVmDaemon.Start(options.Daemon, options.Kernel, options.Initramfs, dir);
-            using var channel = CriChannel.ForUnixSocket(PodVmDaemon.Socket(dir));
-            var runtime = new RuntimeService.RuntimeServiceClient(channel);
-            var completed = false;
-            try
+            var (runtime, spec) = (session.Runtime, session.Image);
+
+            var logs = Path.Combine(session.Directory, "logs");
+
+            var sequential = new List<ContainerStartTiming>();
+            var qemuMs = new List<double>();
+            for (var run = 0; run < options.Runs; run++)
             {
-                await PodVmDaemon.WaitRecoveredAsync(runtime, daemon);
-                var images = new ImageService.ImageServiceClient(channel);
-                var image = (await images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } })).ImageRef;
-                var spec = new ImageSpec { Image = image, UserSpecifiedImage = reference };
-                var logs = Path.Combine(dir, "logs");
-
-                var sequential = new List<ContainerStartTiming>();
-                var qemuMs = new List<double>();
-                for (var run = 0; run < options.Runs; run++)
-                {
-                    qemuMs.Add(await PlainQemu.ToReadyAsync(options.Kernel, options.Initramfs));
-                    var pod = await StartPodAsync(runtime, spec, logs, $"seq-{run}");
-                    sequential.Add(pod);
-                    await RemoveAsync(runtime, pod);
-                }
-
-                var wall = Stopwatch.StartNew();
-                var parallel = await Task.WhenAll(Enumerable.Range(0, options.Parallel).Select(i => StartPodAsync(runtime, spec, logs, $"at-once-{i}")));
-                var parallelMs = wall.Elapsed.TotalMilliseconds;
-
-                // Pods with an idle container: let the guests settle, then read PSS of each pod's QEMU and of the agent.
-                await Task.Delay(TimeSpan.FromSeconds(3));
-                var qemuPss = new List<double>();
-                foreach (var pod in parallel)
-                {
-                    qemuPss.Add(await PodMemory.QemuPssMibAsync(pod.PodId));
-                }
-
-                var agentPss = PodMemory.PssMib(daemon.Id);
-                var perPod = qemuPss.Average() + (agentPss / parallel.Length);
-                foreach (var pod in parallel)
-                {
-                    await RemoveAsync(runtime, pod);
-                }
-
-                Report(output, options, sequential, qemuMs, parallel, parallelMs, qemuPss, agentPss, perPod);
-                completed = true;
+                qemuMs.Add(await PlainQemu.ToReadyAsync(options.Kernel, options.Initramfs));
+                var pod = await StartPodAsync(runtime, spec, logs, $"seq-{run}");
+                sequential.Add(pod);
+                await RemoveAsync(runtime, pod);
             }
-            finally
+
+            var wall = Stopwatch.StartNew();
+            var parallel = await Task.WhenAll(Enumerable.Range(0, options.Parallel).Select(i => StartPodAsync(runtime, spec, logs, $"at-once-{i}")));
+            var parallelMs = wall.Elapsed.TotalMilliseconds;
+
+            // Pods with an idle container: let the guests settle, then read PSS of each pod's QEMU and of the agent.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var qemuPss = new List<double>();
+            foreach (var pod in parallel)
             {
-                if (!completed && !daemon.HasExited)
-                {
-                    await PodCalls.RemoveLeftoversAsync(runtime);
-                }
-
-                await PodVmDaemon.StopAsync(daemon);
+                qemuPss.Add(await PodMemory.QemuPssMibAsync(pod.PodId));
             }
-        }
-        finally
-        {
-            PodVmDaemon.DeleteDirectory(dir);
-        }
-    }
+
+            var agentPss = PodMemory.PssMib(session.Daemon.Id);
+            var perPod = qemuPss.Average() + (agentPss / parallel.Length);
+            foreach (var pod in parallel)
+            {
+                await RemoveAsync(runtime, pod);
+            }
+
+            Report(output, options, sequential, qemuMs, parallel, parallelMs, qemuPss, agentPss, perPod);
+        });
 
     private static void Report(
         TextWriter output, ContainersBenchOptions options, List<ContainerStartTiming> sequential, List<double> qemuMs,

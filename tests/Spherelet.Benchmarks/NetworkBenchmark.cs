@@ -43,69 +43,55 @@ internal static class NetworkBenchmark
             ["SPHERELET__GUEST__CONNECTTIMEOUTSECONDS"] = "180",
         };
 
-        await using var registry = await RegistryServer.StartAsync();
-        await ContainerTestImage.PushAsync(registry);
-        var reference = $"{registry.Host}/{ContainerTestImage.Repository}:{ContainerTestImage.Tag}";
-        var dir = Directory.CreateTempSubdirectory("sph-bench-net-").FullName;
         try
         {
-            using var daemon = PodVmDaemon.Start(options.Daemon, options.Kernel, options.Initramfs, dir, environment);
-            using var channel = CriChannel.ForUnixSocket(PodVmDaemon.Socket(dir));
-            var runtime = new RuntimeService.RuntimeServiceClient(channel);
-            var completed = false;
-            try
-            {
-                await PodVmDaemon.WaitRecoveredAsync(runtime, daemon);
-                await runtime.UpdateRuntimeConfigAsync(new UpdateRuntimeConfigRequest
+            await PodVmSession.RunAsync(
+                options.Daemon,
+                options.Kernel,
+                options.Initramfs,
+                "sph-bench-net-",
+                environment,
+                PodVmSession.PushTestImageAsync,
+                runtime => runtime.UpdateRuntimeConfigAsync(new UpdateRuntimeConfigRequest
                 {
                     RuntimeConfig = new RuntimeConfig { NetworkConfig = new NetworkConfig { PodCidr = $"{subnet}.0/24" } },
+                }).ResponseAsync,
+                async session =>
+                {
+                    var (runtime, spec) = (session.Runtime, session.Image);
+
+                    // The first namespace's pods come up first, so that it gets the first segment.
+                    var a = await StartPodAsync(runtime, spec, "net-a", NamespaceA);
+                    var pods = await Task.WhenAll(StartPodAsync(runtime, spec, "net-b", NamespaceA), StartPodAsync(runtime, spec, "net-c", NamespaceB));
+                    var (b, c) = (pods[0], pods[1]);
+                    var datapath = (await HostProcess.CheckedAsync("ovs-vsctl", "get", "bridge", bridge, "datapath_type")).Trim().Trim('"');
+                    var vlans = $"{await PortTagAsync(a)}/{await PortTagAsync(c)}";
+
+                    var fromA = new PodShell(runtime, a.ContainerId);
+
+                    var none = CancellationToken.None;
+                    NetworkFigures figures;
+                    await using (var netns = await NetnsPair.CreateAsync(bridge, netnsVlan, id, $"{subnet}.194", $"{subnet}.195", 26))
+                    {
+                        var rttSame = await NetworkProbe.PingAsync(fromA, "pod to pod, same segment", b.Ip, options.Runs, none);
+                        var rttAcross = await NetworkProbe.PingAsync(fromA, "pod to pod, across segments", c.Ip, options.Runs, none);
+                        var rttNetns = await NetworkProbe.PingAsync(netns.Sender, "netns to netns", netns.ReceiverAddress, options.Runs, none);
+                        var tcpSame = await NetworkProbe.ThroughputAsync(fromA, "pod to pod, same segment", b.Ip, options.Transfers, PodProbeBlocks, none);
+                        var tcpAcross = await NetworkProbe.ThroughputAsync(fromA, "pod to pod, across segments", c.Ip, options.Transfers, PodProbeBlocks, none);
+                        var tcpNetns = await NetworkProbe.ThroughputAsync(netns.Sender, "netns to netns", netns.ReceiverAddress, options.Transfers, NetnsProbeBlocks, none);
+                        var clock = await NetworkProbe.GuestClockRateAsync(fromA, none);
+                        figures = new NetworkFigures(rttSame, rttAcross, rttNetns, tcpSame, tcpAcross, tcpNetns, clock);
+                    }
+
+                    foreach (var pod in new[] { a, b, c })
+                    {
+                        await PodCalls.RemoveAsync(runtime, pod.PodId);
+                    }
+
+                    var setup = $"bridge {bridge} ({datapath} datapath), pod CIDR {subnet}.0/24: pods {a.Ip} and {b.Ip} (namespace {NamespaceA}), {c.Ip} ({NamespaceB}), " +
+                        $"VLANs {vlans}; network namespaces {subnet}.194 and {subnet}.195 on VLAN {netnsVlan} (veth, tx checksum offload off)";
+                    Report(output, options, setup, figures);
                 });
-                var images = new ImageService.ImageServiceClient(channel);
-                var image = (await images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } })).ImageRef;
-                var spec = new ImageSpec { Image = image, UserSpecifiedImage = reference };
-
-                // The first namespace's pods come up first, so that it gets the first segment.
-                var a = await StartPodAsync(runtime, spec, "net-a", NamespaceA);
-                var pods = await Task.WhenAll(StartPodAsync(runtime, spec, "net-b", NamespaceA), StartPodAsync(runtime, spec, "net-c", NamespaceB));
-                var (b, c) = (pods[0], pods[1]);
-                var datapath = (await HostProcess.CheckedAsync("ovs-vsctl", "get", "bridge", bridge, "datapath_type")).Trim().Trim('"');
-                var vlans = $"{await PortTagAsync(a)}/{await PortTagAsync(c)}";
-
-                var fromA = new PodShell(runtime, a.ContainerId);
-
-                var none = CancellationToken.None;
-                NetworkFigures figures;
-                await using (var netns = await NetnsPair.CreateAsync(bridge, netnsVlan, id, $"{subnet}.194", $"{subnet}.195", 26))
-                {
-                    var rttSame = await NetworkProbe.PingAsync(fromA, "pod to pod, same segment", b.Ip, options.Runs, none);
-                    var rttAcross = await NetworkProbe.PingAsync(fromA, "pod to pod, across segments", c.Ip, options.Runs, none);
-                    var rttNetns = await NetworkProbe.PingAsync(netns.Sender, "netns to netns", netns.ReceiverAddress, options.Runs, none);
-                    var tcpSame = await NetworkProbe.ThroughputAsync(fromA, "pod to pod, same segment", b.Ip, options.Transfers, PodProbeBlocks, none);
-                    var tcpAcross = await NetworkProbe.ThroughputAsync(fromA, "pod to pod, across segments", c.Ip, options.Transfers, PodProbeBlocks, none);
-                    var tcpNetns = await NetworkProbe.ThroughputAsync(netns.Sender, "netns to netns", netns.ReceiverAddress, options.Transfers, NetnsProbeBlocks, none);
-                    var clock = await NetworkProbe.GuestClockRateAsync(fromA, none);
-                    figures = new NetworkFigures(rttSame, rttAcross, rttNetns, tcpSame, tcpAcross, tcpNetns, clock);
-                }
-
-                foreach (var pod in new[] { a, b, c })
-                {
-                    await PodCalls.RemoveAsync(runtime, pod.PodId);
-                }
-
-                var setup = $"bridge {bridge} ({datapath} datapath), pod CIDR {subnet}.0/24: pods {a.Ip} and {b.Ip} (namespace {NamespaceA}), {c.Ip} ({NamespaceB}), " +
-                    $"VLANs {vlans}; network namespaces {subnet}.194 and {subnet}.195 on VLAN {netnsVlan} (veth, tx checksum offload off)";
-                Report(output, options, setup, figures);
-                completed = true;
-            }
-            finally
-            {
-                if (!completed && !daemon.HasExited)
-                {
-                    await PodCalls.RemoveLeftoversAsync(runtime);
-                }
-
-                await PodVmDaemon.StopAsync(daemon);
-            }
         }
         finally
         {
@@ -115,8 +101,6 @@ internal static class NetworkBenchmark
             {
                 await Console.Error.WriteLineAsync($"bench: bridge {bridge} not removed: {deleted.Error.Trim()}");
             }
-
-            PodVmDaemon.DeleteDirectory(dir);
         }
     }
 

@@ -23,29 +23,19 @@ internal static class StreamingBenchmark
 
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
 
-    public static async Task RunAsync(StreamingBenchOptions options, TextWriter output)
-    {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["SPHERELET__GUEST__CONNECTTIMEOUTSECONDS"] = "180",
-        };
-
-        await using var registry = await RegistryServer.StartAsync();
-        await ContainerTestImage.PushAsync(registry);
-        var reference = $"{registry.Host}/{ContainerTestImage.Repository}:{ContainerTestImage.Tag}";
-        var dir = Directory.CreateTempSubdirectory("sph-bench-stream-").FullName;
-        try
-        {
-            using var daemon = PodVmDaemon.Start(options.Daemon, options.Kernel, options.Initramfs, dir, environment);
-            using var channel = CriChannel.ForUnixSocket(PodVmDaemon.Socket(dir));
-            var runtime = new RuntimeService.RuntimeServiceClient(channel);
-            var completed = false;
-            try
+    public static Task RunAsync(StreamingBenchOptions options, TextWriter output) =>
+        PodVmSession.RunAsync(
+            options.Daemon,
+            options.Kernel,
+            options.Initramfs,
+            "sph-bench-stream-",
+            new Dictionary<string, string>(StringComparer.Ordinal) { ["SPHERELET__GUEST__CONNECTTIMEOUTSECONDS"] = "180" },
+            PodVmSession.PushTestImageAsync,
+            null,
+            async session =>
             {
-                await PodVmDaemon.WaitRecoveredAsync(runtime, daemon);
-                var images = new ImageService.ImageServiceClient(channel);
-                var image = (await images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = reference } })).ImageRef;
-                var spec = new ImageSpec { Image = image, UserSpecifiedImage = reference };
+                var (runtime, spec) = (session.Runtime, session.Image);
+
                 var (podId, containerId) = await StartPodAsync(runtime, spec, options.Mib);
 
                 // Untimed first rounds: the first use of each path (JIT, the guest's page cache) is not what is measured.
@@ -81,23 +71,7 @@ internal static class StreamingBenchmark
 
                 await PodCalls.RemoveAsync(runtime, podId);
                 Report(output, options, new StreamingFigures(exec, execSync, transfers), warmUp);
-                completed = true;
-            }
-            finally
-            {
-                if (!completed && !daemon.HasExited)
-                {
-                    await PodCalls.RemoveLeftoversAsync(runtime);
-                }
-
-                await PodVmDaemon.StopAsync(daemon);
-            }
-        }
-        finally
-        {
-            PodVmDaemon.DeleteDirectory(dir);
-        }
-    }
+            });
 
     private static void Report(TextWriter output, StreamingBenchOptions options, StreamingFigures f, PortForwardTiming warmUp)
     {
