@@ -138,6 +138,11 @@ public sealed partial class ContainerService : IAsyncDisposable
             }
 
             var sandbox = ReadySandbox(container.SandboxId);
+
+            // started_at is when the start was asked for: the process runs somewhere between that and
+            // the answer (crun start takes hundreds of milliseconds under TCG), and a quick process may
+            // have exited before the answer, so the answer's time could come after its exit.
+            var requested = UnixNanos();
             try
             {
                 await _guests.StartAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, cancellationToken);
@@ -153,7 +158,7 @@ public sealed partial class ContainerService : IAsyncDisposable
                 throw;
             }
 
-            await _store.UpdateAsync(id, c => c with { State = ContainerState.Running, StartedAt = UnixNanos() }, CancellationToken.None);
+            await _store.UpdateAsync(id, c => c with { State = ContainerState.Running, StartedAt = requested }, CancellationToken.None);
             Watch(id);
             LogStarted(id, container.SandboxId);
         });
