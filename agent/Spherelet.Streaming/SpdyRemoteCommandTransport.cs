@@ -159,7 +159,13 @@ public sealed class SpdyRemoteCommandTransport : IRemoteCommandTransport
             var read = await stream.ReadAsync(buffer);
             if (read == 0)
             {
-                _input.Writer.TryWrite(ClientInput.StdinEnd());
+                // End of stdin only when the client said so: a client that went away leaves an
+                // attached main process's stdin open (the next attach may use it).
+                if (stream.FinReceived)
+                {
+                    _input.Writer.TryWrite(ClientInput.StdinEnd());
+                }
+
                 return;
             }
 

@@ -21,6 +21,7 @@ public sealed class SpdyStream
     private int _buffered;
     private int _unacknowledged;
     private bool _remoteClosed;
+    private bool _finReceived;
     private volatile bool _localClosed;
     private volatile bool _replied;
     private volatile bool _connectionClosed;
@@ -223,6 +224,21 @@ public sealed class SpdyStream
     /// <summary>The peer reset the stream (read loop).</summary>
     internal void OnRemoteReset(SpdyStreamStatus status) => EndByReset(status);
 
+    /// <summary>
+    /// Whether the peer finished its side with FIN (not: the stream was reset or the connection
+    /// ended, which end reads too): a remote command takes only this as the end of stdin.
+    /// </summary>
+    public bool FinReceived
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _finReceived;
+            }
+        }
+    }
+
     /// <summary>The connection ended: reads end, writes fail.</summary>
     internal void OnConnectionClosed()
     {
@@ -278,6 +294,7 @@ public sealed class SpdyStream
             }
 
             _remoteClosed = fin;
+            _finReceived = fin;
             _dataArrived?.TrySetResult();
             _dataArrived = null;
             if (!fin && _buffered > _connection.MaxBufferedBytesPerStream)

@@ -42,7 +42,7 @@ public sealed class SpdyConnectionTests
     }
 
     [Fact]
-    public async Task Data_goes_both_ways_and_fin_ends_each_way()
+    public async Task Data_goes_both_ways_and_fin_ends_each_way_and_shows_as_the_peers_fin()
     {
         await using var client = await SpdyTestClient.ConnectAsync();
         var stream = await client.OpenStreamAsync(1);
@@ -56,6 +56,7 @@ public sealed class SpdyConnectionTests
         var fin = await client.NextAsync<SpdyDataFrame>();
 
         Assert.Equal("hello server", Encoding.ASCII.GetString(received));
+        Assert.True(stream.FinReceived);
         Assert.Equal(0, await stream.ReadAsync(new byte[16]));
         Assert.Equal(("hello client", false), (Encoding.ASCII.GetString(data.Data.Span), data.Fin));
         Assert.Equal((1u, 0, true), (fin.StreamId, fin.Data.Length, fin.Fin));
@@ -334,6 +335,7 @@ public sealed class SpdyConnectionTests
         await client.Server.Completion.WaitAsync(Timeout);
         Assert.Equal(0, await pendingRead.WaitAsync(Timeout));
         Assert.Equal(0, await three.ReadAsync(new byte[16]).AsTask().WaitAsync(Timeout));
+        Assert.False(one.FinReceived, "reads ended by the connection's end, not by the peer's FIN");
         Assert.Null(await pendingAccept.WaitAsync(Timeout));
         await Assert.ThrowsAsync<IOException>(() => blockedWrite.WaitAsync(Timeout));
         await Assert.ThrowsAsync<IOException>(() => one.WriteAsync(new byte[1]));
