@@ -110,15 +110,5 @@ public sealed class GuestConnection : IAsyncDisposable
     private Task<Response> CallAsync(Request request, CancellationToken cancellationToken) =>
         Guard(() => _client.CallAsync(request, cancellationToken));
 
-    private async Task<T> Guard<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (Exception e) when (GuestErrors.Translate(e, PodId) is { } translated)
-        {
-            throw translated;
-        }
-    }
+    private Task<T> Guard<T>(Func<Task<T>> call) => GuestErrors.GuardAsync(call, PodId);
 }

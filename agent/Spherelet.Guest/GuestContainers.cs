@@ -98,15 +98,7 @@ public sealed class GuestContainers : IGuestContainers
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        ProcessExit exit;
-        try
-        {
-            exit = await process.Exited.WaitAsync(cancellationToken);
-        }
-        catch (Exception e) when (GuestErrors.Translate(e, sandboxId) is { } translated)
-        {
-            throw translated;
-        }
+        var exit = await GuestErrors.GuardAsync(() => process.Exited.WaitAsync(cancellationToken), sandboxId);
 
         return new ExecResult(stdout.ToArray(), stderr.ToArray(), exit.ExitCode, timedOut);
     }
@@ -115,31 +107,17 @@ public sealed class GuestContainers : IGuestContainers
         string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, bool tty, bool stdin, CancellationToken cancellationToken)
     {
         var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
-        try
-        {
-            var process = await connection.ExecAsync(
-                new ExecProcess { ContainerId = containerId, ExecId = execId, OciProcess = ByteString.CopyFrom(processJson.Span), Stdio = new Stdio { Stdin = stdin, Tty = tty } },
-                cancellationToken);
-            return new GuestInteractiveProcess(connection, process, sandboxId, exec: true, tty);
-        }
-        catch (Exception e) when (GuestErrors.Translate(e, sandboxId) is { } translated)
-        {
-            throw translated;
-        }
+        var process = await connection.ExecAsync(
+            new ExecProcess { ContainerId = containerId, ExecId = execId, OciProcess = ByteString.CopyFrom(processJson.Span), Stdio = new Stdio { Stdin = stdin, Tty = tty } },
+            cancellationToken);
+        return new GuestInteractiveProcess(connection, process, sandboxId, exec: true, tty);
     }
 
     public async Task<IInteractiveProcess> AttachAsync(string sandboxId, string channelSocketPath, string containerId, bool tty, CancellationToken cancellationToken)
     {
         var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
-        try
-        {
-            var process = await connection.AttachAsync(containerId, string.Empty, cancellationToken);
-            return new GuestInteractiveProcess(connection, process, sandboxId, exec: false, tty);
-        }
-        catch (Exception e) when (GuestErrors.Translate(e, sandboxId) is { } translated)
-        {
-            throw translated;
-        }
+        var process = await connection.AttachAsync(containerId, string.Empty, cancellationToken);
+        return new GuestInteractiveProcess(connection, process, sandboxId, exec: false, tty);
     }
 
     public async Task UpdateResourcesAsync(

@@ -25,4 +25,32 @@ public static class GuestErrors
             _ => null,
         };
     }
+
+    /// <summary>Runs a guest call, turning a guest failure into the domain's error.</summary>
+    public static async Task<T> GuardAsync<T>(Func<Task<T>> call, string podId)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (Translate(e, podId) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    /// <inheritdoc cref="GuardAsync{T}(Func{Task{T}}, string)"/>
+    public static async Task GuardAsync(Func<Task> call, string podId)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        try
+        {
+            await call();
+        }
+        catch (Exception e) when (Translate(e, podId) is { } translated)
+        {
+            throw translated;
+        }
+    }
 }

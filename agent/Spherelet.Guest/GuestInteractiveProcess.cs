@@ -98,27 +98,7 @@ internal sealed class GuestInteractiveProcess : IInteractiveProcess
         }
     }
 
-    private async Task<int> ExitCodeAsync()
-    {
-        try
-        {
-            return (await _process.Exited).ExitCode;
-        }
-        catch (Exception e) when (GuestErrors.Translate(e, _sandboxId) is { } translated)
-        {
-            throw translated;
-        }
-    }
+    private Task<int> ExitCodeAsync() => GuestErrors.GuardAsync(async () => (await _process.Exited).ExitCode, _sandboxId);
 
-    private async Task Translate(Func<Task> call)
-    {
-        try
-        {
-            await call();
-        }
-        catch (Exception e) when (GuestErrors.Translate(e, _sandboxId) is { } translated)
-        {
-            throw translated;
-        }
-    }
+    private Task Translate(Func<Task> call) => GuestErrors.GuardAsync(call, _sandboxId);
 }

@@ -71,15 +71,5 @@ internal sealed class GuestPortConnection : IPodPortConnection
         }
     }
 
-    private async Task Translate(Func<Task> call)
-    {
-        try
-        {
-            await call();
-        }
-        catch (Exception e) when (GuestErrors.Translate(e, _sandboxId) is { } translated)
-        {
-            throw translated;
-        }
-    }
+    private Task Translate(Func<Task> call) => GuestErrors.GuardAsync(call, _sandboxId);
 }

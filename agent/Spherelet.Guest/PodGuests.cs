@@ -60,14 +60,7 @@ public sealed class PodGuests : IPodGuests
     public async Task<IPodPortConnection> OpenPortAsync(string sandboxId, string channelSocketPath, int port, CancellationToken cancellationToken)
     {
         var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
-        try
-        {
-            return new GuestPortConnection(await connection.OpenPortAsync(port, cancellationToken), sandboxId);
-        }
-        catch (Exception e) when (GuestErrors.Translate(e, sandboxId) is { } translated)
-        {
-            throw translated;
-        }
+        return new GuestPortConnection(await connection.OpenPortAsync(port, cancellationToken), sandboxId);
     }
 
     public Task CloseAsync(string sandboxId) => _connections.CloseAsync(sandboxId);
