@@ -12,6 +12,6 @@ public interface IRemoteCommandTransport
 
     Task SendStderrAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
-    /// <summary>Sends the final status (a Kubernetes Status object) on the error channel and ends the session's streams.</summary>
-    Task FinishAsync(ReadOnlyMemory<byte> status, CancellationToken cancellationToken);
+    /// <summary>Sends the final status on the error channel, in the form of the transport's protocol, and ends the session's streams.</summary>
+    Task FinishAsync(RemoteCommandStatus status, CancellationToken cancellationToken);
 }

@@ -35,7 +35,7 @@ public static partial class RemoteCommandSession
         catch (SphereletException e)
         {
             LogStartFailed(logger, e.Message);
-            await transport.FinishAsync(RemoteCommandStatus.Failure(e.Message), cancellationToken);
+            await transport.FinishAsync(RemoteCommandStatus.Failed(e.Message), cancellationToken);
             return;
         }
 
@@ -55,7 +55,7 @@ public static partial class RemoteCommandSession
                 return;
             }
 
-            byte[] status;
+            RemoteCommandStatus status;
             try
             {
                 if (guestFailure is not null)
@@ -64,18 +64,14 @@ public static partial class RemoteCommandSession
                 }
 
                 var exitCode = await process.Exited.WaitAsync(session.Token);
-                status = reportExitCode ? RemoteCommandStatus.ExitCode(exitCode) : RemoteCommandStatus.Success();
+                status = reportExitCode ? RemoteCommandStatus.Exited(exitCode) : RemoteCommandStatus.Success();
             }
             catch (SphereletException e)
             {
-                status = RemoteCommandStatus.Failure(e.Message);
+                status = RemoteCommandStatus.Failed(e.Message);
             }
 
-            if (logger.IsEnabled(LogLevel.Debug))
-            {
-                var text = System.Text.Encoding.UTF8.GetString(status);
-                LogProcessEnded(logger, text);
-            }
+            LogProcessEnded(logger, status.ExitCode, status.Failure ?? string.Empty);
 
             await Quietly(transport.FinishAsync(status, cancellationToken));
             await session.CancelAsync();
@@ -141,8 +137,8 @@ public static partial class RemoteCommandSession
     [LoggerMessage(Level = LogLevel.Debug, Message = "streaming session client gone: the process is let go")]
     private static partial void LogClientGone(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "streaming session process ended status={Status}")]
-    private static partial void LogProcessEnded(ILogger logger, string status);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "streaming session process ended exit_code={ExitCode} failure={Failure}")]
+    private static partial void LogProcessEnded(ILogger logger, int exitCode, string failure);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "streaming session could not start: {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string reason);

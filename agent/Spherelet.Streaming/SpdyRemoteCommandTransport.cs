@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Text.Json;
+using System.Text;
 using System.Threading.Channels;
 using Spherelet.Streaming.Spdy;
 
@@ -105,8 +105,9 @@ public sealed class SpdyRemoteCommandTransport : IRemoteCommandTransport
     public Task SendStderrAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         _streams.TryGetValue("stderr", out var stream) ? stream.WriteAsync(data, cancellationToken) : Task.CompletedTask;
 
-    public async Task FinishAsync(ReadOnlyMemory<byte> status, CancellationToken cancellationToken)
+    public async Task FinishAsync(RemoteCommandStatus status, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(status);
         foreach (var type in new[] { "stdout", "stderr" })
         {
             if (_streams.TryGetValue(type, out var stream))
@@ -116,23 +117,13 @@ public sealed class SpdyRemoteCommandTransport : IRemoteCommandTransport
         }
 
         var error = _streams["error"];
-        var message = _protocol == V4 ? status : LegacyMessage(status);
+        var message = _protocol == V4 ? status.ToJson() : Encoding.UTF8.GetBytes(status.ToText());
         if (message.Length > 0)
         {
             await error.WriteAsync(message, cancellationToken);
         }
 
         await error.CloseWriteAsync(cancellationToken);
-    }
-
-    /// <summary>Before v4 the error stream carries only a failure's message.</summary>
-    private static ReadOnlyMemory<byte> LegacyMessage(ReadOnlyMemory<byte> status)
-    {
-        using var document = JsonDocument.Parse(status);
-        var root = document.RootElement;
-        return root.GetProperty("status").GetString() == "Success"
-            ? ReadOnlyMemory<byte>.Empty
-            : System.Text.Encoding.UTF8.GetBytes(root.TryGetProperty("message", out var text) ? text.GetString() ?? "failure" : "failure");
     }
 
     private void Start()

@@ -49,11 +49,11 @@ public sealed class StreamingPiecesTests
     }
 
     [Fact]
-    public void Statuses_are_kubernetes_status_objects_with_the_exit_code_as_a_cause()
+    public void Statuses_are_kubernetes_status_objects_with_the_exit_code_as_a_cause_and_text_for_the_older_protocols()
     {
-        using var success = JsonDocument.Parse(RemoteCommandStatus.ExitCode(0));
-        using var failure = JsonDocument.Parse(RemoteCommandStatus.ExitCode(42));
-        using var internalError = JsonDocument.Parse(RemoteCommandStatus.Failure("the guest went away"));
+        using var success = JsonDocument.Parse(RemoteCommandStatus.Exited(0).ToJson());
+        using var failure = JsonDocument.Parse(RemoteCommandStatus.Exited(42).ToJson());
+        using var internalError = JsonDocument.Parse(RemoteCommandStatus.Failed("the guest went away").ToJson());
 
         Assert.Equal("Success", success.RootElement.GetProperty("status").GetString());
         Assert.Equal("Failure", failure.RootElement.GetProperty("status").GetString());
@@ -61,7 +61,10 @@ public sealed class StreamingPiecesTests
         var cause = failure.RootElement.GetProperty("details").GetProperty("causes")[0];
         Assert.Equal(("ExitCode", "42"), (cause.GetProperty("reason").GetString(), cause.GetProperty("message").GetString()));
         Assert.Equal("the guest went away", internalError.RootElement.GetProperty("message").GetString());
-        Assert.StartsWith("{", Encoding.UTF8.GetString(RemoteCommandStatus.Success()), StringComparison.Ordinal);
+        Assert.StartsWith("{", Encoding.UTF8.GetString(RemoteCommandStatus.Success().ToJson()), StringComparison.Ordinal);
+        Assert.Equal(
+            (string.Empty, "command terminated with non-zero exit code: 42", "the guest went away"),
+            (RemoteCommandStatus.Success().ToText(), RemoteCommandStatus.Exited(42).ToText(), RemoteCommandStatus.Failed("the guest went away").ToText()));
     }
 
     [Fact]
