@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 
@@ -27,14 +26,13 @@ public sealed class WebSocketChannelTransport : IRemoteCommandTransport, IDispos
     private const byte CloseSignal = 255;
     private const int MaxMessageBytes = 1 << 20;
 
-    private readonly WebSocket _socket;
+    private readonly WebSocketChannels _channels;
     private readonly bool _v5;
-    private readonly SemaphoreSlim _send = new(1, 1);
     private readonly Channel<ClientInput> _input = Channel.CreateUnbounded<ClientInput>(new UnboundedChannelOptions { SingleWriter = true });
 
     public WebSocketChannelTransport(WebSocket socket, string protocol)
     {
-        _socket = socket;
+        _channels = new WebSocketChannels(socket, MaxMessageBytes);
         _v5 = protocol == V5;
     }
 
@@ -43,50 +41,23 @@ public sealed class WebSocketChannelTransport : IRemoteCommandTransport, IDispos
     /// <summary>Reads the client's messages into <see cref="Input"/> until it closes or goes away.</summary>
     public async Task ReceiveAsync(CancellationToken cancellationToken)
     {
-        var buffer = new ArrayBufferWriter<byte>();
         try
         {
-            while (_socket.State == WebSocketState.Open)
+            while (await _channels.ReceiveAsync(cancellationToken) is var (channel, data))
             {
-                buffer.Clear();
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(buffer.GetMemory(4096), cancellationToken);
-                    buffer.Advance(result.Count);
-                    if (buffer.WrittenCount > MaxMessageBytes)
-                    {
-                        throw new WebSocketException(WebSocketError.InvalidMessageType, $"a message over {MaxMessageBytes} bytes");
-                    }
-                }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    await AnswerCloseAsync(cancellationToken);
-                    break;
-                }
-
-                var message = buffer.WrittenMemory;
-                if (message.Length == 0)
-                {
-                    continue;
-                }
-
-                var data = message[1..].ToArray();
-                switch (message.Span[0])
+                switch (channel)
                 {
                     case StdinChannel when data.Length > 0:
                         await _input.Writer.WriteAsync(ClientInput.Stdin(data), cancellationToken);
                         break;
                     case ResizeChannel:
-                        foreach (var size in TerminalSize.ParseAll(data))
+                        foreach (var size in TerminalSize.ParseAll(data.Span))
                         {
                             await _input.Writer.WriteAsync(ClientInput.Resize(size), cancellationToken);
                         }
 
                         break;
-                    case CloseSignal when _v5 && data.Length > 0 && data[0] == StdinChannel:
+                    case CloseSignal when _v5 && data.Length > 0 && data.Span[0] == StdinChannel:
                         await _input.Writer.WriteAsync(ClientInput.StdinEnd(), cancellationToken);
                         break;
                 }
@@ -106,55 +77,14 @@ public sealed class WebSocketChannelTransport : IRemoteCommandTransport, IDispos
 
     public Task SendStderrAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => SendAsync(StderrChannel, data, cancellationToken);
 
-    public async Task FinishAsync(ReadOnlyMemory<byte> status, CancellationToken cancellationToken)
+    public async Task FinishAsync(RemoteCommandStatus status, CancellationToken cancellationToken)
     {
-        await SendAsync(ErrorChannel, status, cancellationToken);
-        await _send.WaitAsync(cancellationToken);
-        try
-        {
-            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
-            }
-        }
-        finally
-        {
-            _send.Release();
-        }
+        ArgumentNullException.ThrowIfNull(status);
+        await SendAsync(ErrorChannel, status.ToJson(), cancellationToken);
+        await _channels.CloseAsync(cancellationToken);
     }
 
-    public void Dispose() => _send.Dispose();
+    public void Dispose() => _channels.Dispose();
 
-    /// <summary>Completes a close the client started (one the server started is complete already).</summary>
-    private async Task AnswerCloseAsync(CancellationToken cancellationToken)
-    {
-        await _send.WaitAsync(cancellationToken);
-        try
-        {
-            if (_socket.State == WebSocketState.CloseReceived)
-            {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
-            }
-        }
-        finally
-        {
-            _send.Release();
-        }
-    }
-
-    private async Task SendAsync(byte channel, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        var message = new byte[data.Length + 1];
-        message[0] = channel;
-        data.CopyTo(message.AsMemory(1));
-        await _send.WaitAsync(cancellationToken);
-        try
-        {
-            await _socket.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
-        }
-        finally
-        {
-            _send.Release();
-        }
-    }
+    private Task SendAsync(byte channel, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => _channels.SendAsync(channel, data, cancellationToken);
 }

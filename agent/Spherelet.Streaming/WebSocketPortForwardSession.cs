@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -23,22 +22,8 @@ public static partial class WebSocketPortForwardSession
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(ports);
-        using var send = new SemaphoreSlim(1, 1);
-        async Task SendAsync(int channel, ReadOnlyMemory<byte> data)
-        {
-            var message = new byte[data.Length + 1];
-            message[0] = (byte)channel;
-            data.CopyTo(message.AsMemory(1));
-            await send.WaitAsync(cancellationToken);
-            try
-            {
-                await socket.SendAsync(message, WebSocketMessageType.Binary, true, cancellationToken);
-            }
-            finally
-            {
-                send.Release();
-            }
-        }
+        using var channels = new WebSocketChannels(socket);
+        Task SendAsync(int channel, ReadOnlyMemory<byte> data) => channels.SendAsync((byte)channel, data, cancellationToken);
 
         var connections = new IPodPortConnection?[ports.Count];
         try
@@ -59,20 +44,9 @@ public static partial class WebSocketPortForwardSession
             }
 
             var toClient = connections.Select((c, i) => c is null ? Task.CompletedTask : PumpToClientAsync(c, 2 * i, SendAsync, cancellationToken)).ToList();
-            var fromClient = ReceiveAsync(socket, connections, cancellationToken);
+            var fromClient = ReceiveAsync(channels, connections, cancellationToken);
             await Task.WhenAny(Task.WhenAll(toClient), fromClient);
-            if (socket.State == WebSocketState.Open)
-            {
-                await send.WaitAsync(cancellationToken);
-                try
-                {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
-                }
-                finally
-                {
-                    send.Release();
-                }
-            }
+            await channels.CloseAsync(cancellationToken);
         }
         catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException)
         {
@@ -98,31 +72,15 @@ public static partial class WebSocketPortForwardSession
         }
     }
 
-    private static async Task ReceiveAsync(WebSocket socket, IPodPortConnection?[] connections, CancellationToken cancellationToken)
+    private static async Task ReceiveAsync(WebSocketChannels channels, IPodPortConnection?[] connections, CancellationToken cancellationToken)
     {
-        var buffer = new ArrayBufferWriter<byte>();
         try
         {
-            while (socket.State == WebSocketState.Open)
+            while (await channels.ReceiveAsync(cancellationToken) is var (channel, data))
             {
-                buffer.Clear();
-                ValueWebSocketReceiveResult result;
-                do
+                if (data.Length > 0 && channel % 2 == 0 && channel / 2 < connections.Length && connections[channel / 2] is { } connection)
                 {
-                    result = await socket.ReceiveAsync(buffer.GetMemory(16 * 1024), cancellationToken);
-                    buffer.Advance(result.Count);
-                }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-
-                var message = buffer.WrittenMemory;
-                if (message.Length > 1 && message.Span[0] % 2 == 0 && message.Span[0] / 2 < connections.Length && connections[message.Span[0] / 2] is { } connection)
-                {
-                    await connection.WriteAsync(message[1..].ToArray(), cancellationToken);
+                    await connection.WriteAsync(data, cancellationToken);
                 }
             }
         }
