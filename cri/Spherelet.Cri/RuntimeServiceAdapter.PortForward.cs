@@ -17,7 +17,7 @@ public sealed partial class RuntimeServiceAdapter
             throw new InvalidRequestException($"ports {string.Join(", ", bad)} are not 1 to 65535");
         }
 
-        var sandbox = _sandboxes.ReadyForStreaming(request.PodSandboxId);
+        var sandbox = _sandboxes.GetReady(request.PodSandboxId);
         var url = _streaming.UrlFor(new PortForwardStreamRequest(sandbox.Id, [.. request.Port]));
         return Task.FromResult(new PortForwardResponse { Url = url.ToString() });
     }

@@ -275,12 +275,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     /// </summary>
     /// <exception cref="NotFoundException">No such container.</exception>
     /// <exception cref="PreconditionFailedException">It is not running.</exception>
-    public Container StreamableContainer(string idOrPrefix, string what)
-    {
-        var container = Running(Get(idOrPrefix), what);
-        ReadySandbox(container.SandboxId);
-        return container;
-    }
+    public Container StreamableContainer(string idOrPrefix, string what) => Streamable(idOrPrefix, what).Container;
 
     /// <summary>
     /// Starts <paramref name="command"/> in the running container (its env, working directory, user
@@ -289,13 +284,12 @@ public sealed partial class ContainerService : IAsyncDisposable
     public async Task<IInteractiveProcess> ExecAsync(string idOrPrefix, IReadOnlyList<string> command, bool tty, bool stdin, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var container = StreamableContainer(idOrPrefix, "exec in");
+        var (container, sandbox) = Streamable(idOrPrefix, "exec in");
         if (command.Count == 0 || command[0].Length == 0)
         {
             throw new InvalidRequestException("Exec needs a command");
         }
 
-        var sandbox = ReadySandbox(container.SandboxId);
         var execId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         LogExecStarted(container.Id, execId, command[0], tty);
         return await _guests.ExecInteractiveAsync(
@@ -305,8 +299,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     /// <summary>Attaches a session to the running container's main process (on its terminal if it has one).</summary>
     public async Task<IInteractiveProcess> AttachAsync(string idOrPrefix, CancellationToken cancellationToken)
     {
-        var container = StreamableContainer(idOrPrefix, "attach to");
-        var sandbox = ReadySandbox(container.SandboxId);
+        var (container, sandbox) = Streamable(idOrPrefix, "attach to");
         return await _guests.AttachAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, container.Tty, cancellationToken);
     }
 
@@ -732,12 +725,12 @@ public sealed partial class ContainerService : IAsyncDisposable
         }
     }
 
-    private PodSandbox ReadySandbox(string sandboxId)
+    private PodSandbox ReadySandbox(string sandboxId) => _sandboxes.GetReady(sandboxId);
+
+    private (Container Container, PodSandbox Sandbox) Streamable(string idOrPrefix, string what)
     {
-        var sandbox = _sandboxes.Get(sandboxId);
-        return sandbox.State == SandboxState.Ready
-            ? sandbox
-            : throw new PreconditionFailedException($"pod sandbox {sandbox.Id} is not ready ({sandbox.StateReason})");
+        var container = Running(Get(idOrPrefix), what);
+        return (container, ReadySandbox(container.SandboxId));
     }
 
     private static Container Running(Container container, string what) =>

@@ -82,20 +82,21 @@ public sealed partial class SandboxService
         return _store.Get(idOrPrefix);
     }
 
-    /// <summary>Checks that the pod can take port-forward connections (it exists and is ready) and returns it.</summary>
+    /// <summary>A sandbox that is ready (its VM runs and its guest answers), by id or unique id prefix.</summary>
+    /// <exception cref="ObjectNotFoundException">No such sandbox.</exception>
     /// <exception cref="PreconditionFailedException">The pod is not ready.</exception>
-    public PodSandbox ReadyForStreaming(string idOrPrefix)
+    public PodSandbox GetReady(string idOrPrefix)
     {
         var sandbox = Get(idOrPrefix);
         return sandbox.State == SandboxState.Ready
             ? sandbox
-            : throw new PreconditionFailedException($"pod sandbox {sandbox.Id} is not ready ({sandbox.StateReason}): nothing to forward to");
+            : throw new PreconditionFailedException($"pod sandbox {sandbox.Id} is not ready ({sandbox.StateReason})");
     }
 
     /// <summary>A TCP connection to <paramref name="port"/> on the pod VM's loopback (its network).</summary>
     public Task<IPodPortConnection> OpenPortAsync(string sandboxId, int port, CancellationToken cancellationToken)
     {
-        var sandbox = ReadyForStreaming(sandboxId);
+        var sandbox = GetReady(sandboxId);
         return _guests.OpenPortAsync(sandbox.Id, _layout.ChannelSocket(sandbox.VmName), port, cancellationToken);
     }
 
