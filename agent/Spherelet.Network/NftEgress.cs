@@ -61,6 +61,12 @@ public sealed partial class NftEgress
     public async Task<IReadOnlySet<int>> SegmentsAsync(CancellationToken cancellationToken) =>
         (await RulesAsync(cancellationToken)).Select(r => r.Vlan).ToHashSet();
 
+    /// <summary>The egress rules of this agent's segments now: each segment's VLAN with the families (<c>ip</c>, <c>ip6</c>) it has a rule in.</summary>
+    public async Task<IReadOnlyDictionary<int, IReadOnlySet<string>>> FamiliesAsync(CancellationToken cancellationToken) =>
+        (await RulesAsync(cancellationToken))
+            .GroupBy(r => r.Vlan)
+            .ToDictionary(g => g.Key, g => (IReadOnlySet<string>)g.Select(r => r.Family).ToHashSet(StringComparer.Ordinal));
+
     /// <summary>The rule's words after <c>add rule FAMILY spherelet postrouting</c>.</summary>
     public IReadOnlyList<string> Rule(int vlan, IPNetwork subnet, IPNetwork podCidr, IPAddress? snatAddress)
     {

@@ -17,6 +17,9 @@ namespace Spherelet.Network;
 /// </summary>
 public sealed partial class OvsIsolation
 {
+    /// <summary>How many flows isolate a segment for one IP family.</summary>
+    public const int FlowsPerFamily = 3;
+
     private const ulong Marker = 0x5350_0000; // "SP"
 
     private readonly string _runDirectory;
@@ -63,19 +66,24 @@ public sealed partial class OvsIsolation
         OfctlAsync(["del-flows", Target(bridge), $"cookie=0x{Cookie(vlan).ToString("x", CultureInfo.InvariantCulture)}/-1"], cancellationToken);
 
     /// <summary>The VLANs of this agent's segments that have isolation rules on the bridge now.</summary>
-    public async Task<IReadOnlySet<int>> IsolatedAsync(string bridge, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<int>> IsolatedAsync(string bridge, CancellationToken cancellationToken) =>
+        (await FlowCountsAsync(bridge, cancellationToken)).Keys.ToHashSet();
+
+    /// <summary>How many isolation rules of this agent each segment (by VLAN) has on the bridge now.</summary>
+    public async Task<IReadOnlyDictionary<int, int>> FlowCountsAsync(string bridge, CancellationToken cancellationToken)
     {
-        var vlans = new HashSet<int>();
+        var counts = new Dictionary<int, int>();
         foreach (Match match in CookieField().Matches(await OfctlAsync(["dump-flows", Target(bridge)], cancellationToken)))
         {
             var cookie = ulong.Parse(match.Groups["cookie"].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             if ((cookie & 0xFFFF_FFFF_FFFF_0000) == (_instanceBits | Marker))
             {
-                vlans.Add((int)(cookie & 0xFFFF));
+                var vlan = (int)(cookie & 0xFFFF);
+                counts[vlan] = counts.GetValueOrDefault(vlan) + 1;
             }
         }
 
-        return vlans;
+        return counts;
     }
 
     /// <summary>The bridge's OpenFlow management socket.</summary>

@@ -106,6 +106,62 @@ public sealed class OvsSwitch
         return ports;
     }
 
+    /// <summary>The names of every port on the bridge (one call, for checking that ports are still there).</summary>
+    public async Task<IReadOnlySet<string>> PortNamesAsync(string bridge, CancellationToken cancellationToken) =>
+        (await VsctlAsync(["list-ports", bridge], cancellationToken))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Puts a pod's NIC (its tap, which the VMM made) back on the bridge in its VLAN, as the VMM
+    /// plugged it, when the bridge lost it (the bridge was deleted and made again).
+    /// </summary>
+    public Task PlugPortAsync(string bridge, string port, int vlan, string mac, Guid interfaceId, CancellationToken cancellationToken) =>
+        VsctlAsync(
+            [
+                "--may-exist", "add-port", bridge, port, $"tag={vlan.ToString(CultureInfo.InvariantCulture)}", "--",
+                "set", "interface", port,
+                $"external_ids:attached-mac=\"{mac}\"", $"external_ids:iface-id=\"{interfaceId}\"", "external_ids:iface-status=active",
+            ],
+            cancellationToken);
+
+    /// <summary>Every address the host's interfaces hold now, by interface name (one call).</summary>
+    public static async Task<IReadOnlyDictionary<string, IReadOnlySet<IPAddress>>> HostAddressesAsync(CancellationToken cancellationToken)
+    {
+        var addresses = new Dictionary<string, HashSet<IPAddress>>(StringComparer.Ordinal);
+        foreach (var line in (await HostCommand.RunAsync("ip", ["-o", "address", "show"], cancellationToken)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "7: sph-gw100    inet 10.0.0.1/26 brd 10.0.0.63 scope global sph-gw100\       valid_lft ..."
+            var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length >= 4 && words[2] is "inet" or "inet6" && IPAddress.TryParse(words[3].Split('/')[0], out var address))
+            {
+                var name = words[1].Split('@')[0];
+                if (!addresses.TryGetValue(name, out var set))
+                {
+                    addresses[name] = set = [];
+                }
+
+                set.Add(address);
+            }
+        }
+
+        return addresses.ToDictionary(a => a.Key, a => (IReadOnlySet<IPAddress>)a.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Whether the host interface exists and is up.</summary>
+    public static bool InterfaceUp(string name)
+    {
+        var flags = Path.Combine("/sys/class/net", name, "flags");
+        try
+        {
+            return (Convert.ToInt32(File.ReadAllText(flags).Trim(), 16) & 1) != 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A segment gateway's interface name: short (at most 15 bytes) and fixed by its VLAN.</summary>
     public static string GatewayPortName(int vlan) => string.Create(CultureInfo.InvariantCulture, $"sph-gw{vlan}");
 

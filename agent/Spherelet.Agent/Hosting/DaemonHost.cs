@@ -86,7 +86,7 @@ public static class DaemonHost
             new NetworkAllocatorOptions { SegmentPrefixLength = options.Ovs.SegmentPrefixLength, FirstVlan = options.Ovs.FirstVlan, LastVlan = options.Ovs.LastVlan }));
         services.AddSingleton(new OvsSwitch(options.Ovs.DbSocket));
         services.AddSingleton(PodNetworkSettingsFrom(options));
-        services.AddSingleton<IPodNetwork>(sp => new OvsPodNetwork(
+        services.AddSingleton(sp => new OvsPodNetwork(
             sp.GetRequiredService<NodeConfig>(),
             sp.GetRequiredService<NetworkAllocator>(),
             sp.GetRequiredService<OvsSwitch>(),
@@ -95,6 +95,11 @@ public static class DaemonHost
             new OvsIsolation(options.Ovs.RunDirectory, sp.GetRequiredService<AgentInstance>().Id),
             sp.GetRequiredService<PodNetworkSettings>(),
             sp.GetRequiredService<ILogger<OvsPodNetwork>>()));
+        services.AddSingleton<IPodNetwork>(sp => sp.GetRequiredService<OvsPodNetwork>());
+        services.AddHostedService(sp => new NetworkRepairService(
+            sp.GetRequiredService<OvsPodNetwork>(),
+            TimeSpan.FromSeconds(options.Network.RepairIntervalSeconds),
+            sp.GetRequiredService<ILogger<NetworkRepairService>>()));
         var layout = new SandboxLayout(options.Root, options.State);
         services.AddSingleton(layout);
         services.AddSingleton<ISandboxCheckpointStore, FileSandboxCheckpointStore>();

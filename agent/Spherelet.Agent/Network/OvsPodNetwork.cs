@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -25,8 +26,11 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     private readonly OvsIsolation _isolation;
     private readonly PodNetworkSettings _settings;
     private readonly ILogger<OvsPodNetwork> _logger;
-    private readonly SemaphoreSlim _recoveryGate = new(1, 1);
+    // Held while segments change (attach, detach, recovery, repair), so that a segment is never
+    // made by one and removed by another half way, and repair sees allocations that hold still.
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private IReadOnlySet<string>? _pendingRecovery;
+    private bool _recoveryRan;
 
     public OvsPodNetwork(
         NodeConfig node,
@@ -48,7 +52,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         _logger = logger;
     }
 
-    public void Dispose() => _recoveryGate.Dispose();
+    public void Dispose() => _gate.Dispose();
 
     public async Task<PodNetworkAttachment?> AttachAsync(
         string sandboxId, PodSandboxMetadata metadata, IReadOnlyList<PortMapping> ports, CancellationToken cancellationToken)
@@ -67,15 +71,25 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
                 : throw new PreconditionFailedException("host ports need the pod network, and the node has no pod CIDR yet (the kubelet sends it with UpdateRuntimeConfig)");
         }
 
-        await RecoverPendingAsync(cancellationToken);
-        await CheckHostPortsFreeAsync(sandboxId, hostPorts, cancellationToken);
-
-        await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
-        var (lease, segment) = await _allocator.LeaseAsync(sandboxId, metadata.Namespace, podCidr, podCidrV6, cancellationToken);
+        PodLease? lease = null;
+        NetworkSegment segment;
         try
         {
-            var allocations = await _allocator.CurrentAsync(cancellationToken);
-            await EnsureSegmentAsync(segment, allocations.PodCidr!.Value, allocations.PodCidrV6, cancellationToken);
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                await RecoverPendingLockedAsync(cancellationToken);
+                await CheckHostPortsFreeAsync(sandboxId, hostPorts, cancellationToken);
+                await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
+                (lease, segment) = await _allocator.LeaseAsync(sandboxId, metadata.Namespace, podCidr, podCidrV6, cancellationToken);
+                var allocations = await _allocator.CurrentAsync(cancellationToken);
+                await EnsureSegmentAsync(segment, allocations.PodCidr!.Value, allocations.PodCidrV6, cancellationToken);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
             if (hostPorts.Count > 0)
             {
                 await NftTable.EnsureAsync(cancellationToken);
@@ -85,7 +99,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
                 }
             }
         }
-        catch
+        catch when (lease is not null)
         {
             await DetachAsync(sandboxId, CancellationToken.None);
             throw;
@@ -127,6 +141,19 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
 
     public async Task DetachAsync(string sandboxId, CancellationToken cancellationToken)
     {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await DetachLockedAsync(sandboxId, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task DetachLockedAsync(string sandboxId, CancellationToken cancellationToken)
+    {
         await _hostPorts.RemoveAsync(sandboxId, cancellationToken);
         await _switch.RemovePortAsync(_settings.Bridge, PortName(sandboxId), cancellationToken);
         if (await _allocator.ReleaseAsync(sandboxId, _settings.KeepSegments, cancellationToken) is { } segment)
@@ -138,9 +165,10 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     public async Task RecoverAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sandboxIds);
-        await _recoveryGate.WaitAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
         try
         {
+            _recoveryRan = true;
             await ReconcileAsync(sandboxIds, cancellationToken);
             _pendingRecovery = null;
         }
@@ -153,29 +181,115 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         }
         finally
         {
-            _recoveryGate.Release();
+            _gate.Release();
         }
     }
 
-    private async Task RecoverPendingAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Puts back what the switch and the host's rules lost since (run every few seconds by
+    /// <see cref="NetworkRepairService"/>): finishes a recovery deferred while the switch was
+    /// unreachable, then compares the bridge, the gateways, the egress rules, the isolation flows and
+    /// the pods' ports with the allocations and restores what differs, segment by segment.
+    /// Nothing is done before the recovery at start has run, or while the node has no segments.
+    /// </summary>
+    /// <returns>What was found wrong (and repaired); empty when all was well.</returns>
+    /// <exception cref="NetworkOperationFailedException">The switch or a tool cannot be reached.</exception>
+    public async Task<IReadOnlyList<DriftFinding>> RepairAsync(CancellationToken cancellationToken)
     {
-        if (_pendingRecovery is null)
-        {
-            return;
-        }
-
-        await _recoveryGate.WaitAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_pendingRecovery is { } sandboxIds)
+            if (!_recoveryRan)
             {
-                await ReconcileAsync(sandboxIds, cancellationToken);
-                _pendingRecovery = null;
+                return [];
             }
+
+            if (_pendingRecovery is not null)
+            {
+                await RecoverPendingLockedAsync(cancellationToken);
+                LogDeferredRecoveryDone();
+                return [new DriftFinding(null, null, "network recovery deferred at start (switch unreachable) is done")];
+            }
+
+            var current = await _allocator.CurrentAsync(cancellationToken);
+            if (current.PodCidr is null || current.Segments.Count == 0)
+            {
+                return [];
+            }
+
+            var observed = await ObserveAsync(current, cancellationToken);
+            var findings = NetworkDrift.Find(current, _settings, observed);
+            if (findings.Count == 0)
+            {
+                return findings;
+            }
+
+            foreach (var finding in findings)
+            {
+                LogDrift(finding.Vlan?.ToString(CultureInfo.InvariantCulture) ?? "-", finding.SandboxId ?? "-", finding.What);
+            }
+
+            await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
+            var everySegment = findings.Any(f => f.Vlan is null && f.SandboxId is null);
+            foreach (var segment in current.Segments.Where(s => everySegment || findings.Any(f => f.Vlan == s.Vlan)))
+            {
+                var dualStack = segment.SubnetV6 is not null && current.PodCidrV6 is not null;
+                var wanted = _settings.PolicyOf(segment.Namespace).Isolated ? OvsIsolation.FlowsPerFamily * (dualStack ? 2 : 1) : 0;
+                if (observed.FlowCounts.GetValueOrDefault(segment.Vlan) > wanted)
+                {
+                    await _isolation.OpenAsync(_settings.Bridge, segment.Vlan, cancellationToken);
+                }
+
+                await EnsureSegmentAsync(segment, current.PodCidr.Value, current.PodCidrV6, cancellationToken);
+            }
+
+            foreach (var lease in current.Leases.Where(l => findings.Any(f => f.SandboxId == l.SandboxId)))
+            {
+                if (current.Segments.FirstOrDefault(s => s.Namespace == lease.Namespace) is { } segment)
+                {
+                    await _switch.PlugPortAsync(_settings.Bridge, PortName(lease.SandboxId), segment.Vlan, lease.Mac, InterfaceId(lease.SandboxId), cancellationToken);
+                }
+            }
+
+            LogRepaired(findings.Count);
+            return findings;
         }
         finally
         {
-            _recoveryGate.Release();
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Reads the bridge, its ports and flows, the egress rules, the host's addresses and forwarding, in a few calls.</summary>
+    private async Task<SwitchObservation> ObserveAsync(NetworkAllocations current, CancellationToken cancellationToken)
+    {
+        var bridge = _settings.Bridge;
+        var exists = await _switch.BridgeDatapathAsync(bridge, cancellationToken) is not null;
+        var problem = exists
+            ? await _switch.BridgeProblemAsync(bridge, _settings.Datapath, cancellationToken)
+            : $"the integration bridge {bridge} does not exist";
+        var gateways = current.Segments.Select(s => OvsSwitch.GatewayPortName(s.Vlan)).ToList();
+        return new SwitchObservation(
+            problem,
+            exists ? await _switch.PortNamesAsync(bridge, cancellationToken) : new HashSet<string>(StringComparer.Ordinal),
+            exists ? await _isolation.FlowCountsAsync(bridge, cancellationToken) : new Dictionary<int, int>(),
+            await _egress.FamiliesAsync(cancellationToken),
+            await OvsSwitch.HostAddressesAsync(cancellationToken),
+            gateways.Where(OvsSwitch.InterfaceUp).ToHashSet(StringComparer.Ordinal),
+            current.Leases.Select(l => PortName(l.SandboxId)).Where(p => Directory.Exists(Path.Combine("/sys/class/net", p))).ToHashSet(StringComparer.Ordinal),
+            await ForwardingAsync("/proc/sys/net/ipv4/ip_forward", cancellationToken),
+            await ForwardingAsync("/proc/sys/net/ipv6/conf/all/forwarding", cancellationToken));
+    }
+
+    private static async Task<bool> ForwardingAsync(string path, CancellationToken cancellationToken) =>
+        File.Exists(path) && (await File.ReadAllTextAsync(path, cancellationToken)).Trim() == "1";
+
+    private async Task RecoverPendingLockedAsync(CancellationToken cancellationToken)
+    {
+        if (_pendingRecovery is { } sandboxIds)
+        {
+            await ReconcileAsync(sandboxIds, cancellationToken);
+            _pendingRecovery = null;
         }
     }
 
@@ -189,7 +303,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         foreach (var sandboxId in leased.Concat(forwarded).Distinct(StringComparer.Ordinal).Where(id => !sandboxIds.Contains(id)).ToList())
         {
             LogLeftoverPod(sandboxId);
-            await DetachAsync(sandboxId, cancellationToken);
+            await DetachLockedAsync(sandboxId, cancellationToken);
             podPorts.Remove(PortName(sandboxId));
         }
 
@@ -303,6 +417,15 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "network recovery deferred until the next pod is attached: {Reason}")]
     private partial void LogRecoveryDeferred(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "network drift vlan={Vlan} sandbox={SandboxId}: {What}")]
+    private partial void LogDrift(string vlan, string sandboxId, string what);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "network repaired findings={Count}")]
+    private partial void LogRepaired(int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "network recovery deferred at start is done")]
+    private partial void LogDeferredRecoveryDone();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "network leftover pod detached sandbox={SandboxId}")]
     private partial void LogLeftoverPod(string sandboxId);

@@ -22,6 +22,13 @@ public sealed class NetworkOptions
     /// </summary>
     public string SnatAddress { get; set; } = string.Empty;
 
+    /// <summary>
+    /// How often the agent checks the switch and the host's rules against its allocations and puts
+    /// back what was lost (flows after an ovs-vswitchd restart, a gateway's address, a flushed
+    /// egress rule, a pod's port on a bridge made again); 0: never (only at start and attach).
+    /// </summary>
+    public int RepairIntervalSeconds { get; set; } = 10;
+
     /// <summary>Per Kubernetes namespace: isolation from the other segments and its own SNAT address.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2227:Collection properties should be read only", Justification = "bound from configuration")]
     public Dictionary<string, NamespaceNetworkOptions> Namespaces { get; set; } = new(StringComparer.Ordinal);

@@ -166,6 +166,11 @@ public static class SphereletOptionsValidator
             errors.Add($"Network:Mtu: {network.Mtu} must be 576 to 9216");
         }
 
+        if (network.RepairIntervalSeconds is < 0 or > 3600)
+        {
+            errors.Add($"Network:RepairIntervalSeconds: {network.RepairIntervalSeconds} must be 0 (never) to 3600");
+        }
+
         SnatAddress(errors, "Network:SnatAddress", network.SnatAddress);
         foreach (var (name, policy) in network.Namespaces)
         {

@@ -191,10 +191,11 @@ public sealed class PodNetworkTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task After_an_agent_restart_dual_stack_allocations_are_unchanged_new_pods_get_new_addresses_and_leftovers_are_removed()
+    public async Task After_an_agent_restart_dual_stack_allocations_are_unchanged_new_pods_get_new_addresses_leftovers_are_removed_and_lost_flows_and_rules_come_back()
     {
         var environment = Environment();
         environment["SPHERELET__NETWORK__NAMESPACES__team-iso__ISOLATED"] = "true";
+        environment["SPHERELET__NETWORK__REPAIRINTERVALSECONDS"] = "1";
         var (daemon, client) = await StartDaemonAsync(environment);
         await client.Runtime.UpdateRuntimeConfigAsync(new UpdateRuntimeConfigRequest
         {
@@ -248,6 +249,24 @@ public sealed class PodNetworkTests : IAsyncLifetime
         Assert.Equal(flowsBefore, (await DumpFlowsAsync()).Select(WithoutCounters).Order().ToList());
         Assert.DoesNotContain($"spherelet:{instance}:segment-{LeftoverVlan}", await NftTableAsync(), StringComparison.Ordinal);
         Assert.Contains($"spherelet:{instance}:segment-{_firstVlan}", await NftTableAsync(), StringComparison.Ordinal);
+
+        // What an ovs-vswitchd restart or a firewall reload takes away (the segment's isolation
+        // flows, its gateway's addresses, its egress rules) is put back by the periodic repair.
+        var gateway = OvsSwitch.GatewayPortName(_firstVlan);
+        await isolation.OpenAsync(Bridge, _firstVlan, CancellationToken.None);
+        await HostCommand.RunAsync("ip", ["address", "flush", "dev", gateway], CancellationToken.None);
+        await new NftEgress(instance).RemoveSegmentAsync(_firstVlan, CancellationToken.None);
+        Assert.DoesNotContain(await DumpFlowsAsync(), f => f.Contains("actions=drop", StringComparison.Ordinal));
+        var repaired = await RepairedAsync(
+            async () => (await DumpFlowsAsync()).Select(WithoutCounters).Order().SequenceEqual(flowsBefore)
+                && (await HostCommand.RunAsync("ip", ["-o", "address", "show", "dev", gateway], CancellationToken.None)).Contains($" {AddressV6(1)}/", StringComparison.Ordinal)
+                && (await NftTableAsync()).Contains($"spherelet:{instance}:segment-{_firstVlan}", StringComparison.Ordinal)
+                && (await HostCommand.RunAsync("nft", ["list", "table", "ip6", NftTable.Name], CancellationToken.None)).Contains($"spherelet:{instance}:segment-{_firstVlan}", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60));
+        Assert.True(repaired, "the flows, the gateway's addresses and the egress rules came back within a minute");
+        Assert.Contains($"inet {Address(1)}/26", await HostCommand.RunAsync("ip", ["-o", "address", "show", "dev", gateway], CancellationToken.None), StringComparison.Ordinal);
+        Assert.Equal(0, await PingAsync(client, next.Container, Address(1)));
+        Assert.Equal(0, (await ExecAsync(client, next.Container, "/bin/busybox", "ping6", "-c", "2", "-W", "10", AddressV6(1))).ExitCode);
 
         // NetworkReady follows the bridge: deleted under the agent, it is false and says why.
         foreach (var pod in new[] { first, next })
@@ -378,6 +397,23 @@ public sealed class PodNetworkTests : IAsyncLifetime
         }
 
         return clients;
+    }
+
+    /// <summary>Polls the condition until it holds or the time is up.</summary>
+    private static async Task<bool> RepairedAsync(Func<Task<bool>> condition, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(500);
+        }
+
+        return await condition();
     }
 
     private static async Task<List<RuntimeCondition>> NetworkReadyAsync(CriClient client) =>

@@ -86,18 +86,21 @@ public sealed class OptionsLoaderTests : IDisposable
     [Fact]
     public void Network_options_bind_per_namespace_policy_and_bad_values_are_named()
     {
-        var file = Write("""{ "network": { "podCidr": "10.244.0.0/16", "mtu": 1400, "keepSegments": true, "namespaces": { "secure": { "isolated": true, "snatAddress": "192.0.2.7" } } } }""");
+        var file = Write("""{ "network": { "podCidr": "10.244.0.0/16", "mtu": 1400, "keepSegments": true, "repairIntervalSeconds": 2, "namespaces": { "secure": { "isolated": true, "snatAddress": "192.0.2.7" } } } }""");
 
         var options = OptionsLoader.Load(new CommandLineSettings(ConfigPath: file), new Hashtable());
         var bad = Assert.Throws<OptionsLoadException>(() => OptionsLoader.Load(
             new CommandLineSettings(),
-            new Hashtable { ["SPHERELET__NETWORK__PODCIDR"] = "10.244.0.1/16", ["SPHERELET__NETWORK__MTU"] = "100", ["SPHERELET__NETWORK__NAMESPACES__web__SNATADDRESS"] = "fd00::1" }));
+            new Hashtable { ["SPHERELET__NETWORK__PODCIDR"] = "10.244.0.1/16", ["SPHERELET__NETWORK__MTU"] = "100", ["SPHERELET__NETWORK__REPAIRINTERVALSECONDS"] = "-1", ["SPHERELET__NETWORK__NAMESPACES__web__SNATADDRESS"] = "fd00::1" }));
 
         Assert.Equal(("10.244.0.0/16", 1400, true), (options.Network.PodCidr, options.Network.Mtu, options.Network.KeepSegments));
+        Assert.Equal(2, options.Network.RepairIntervalSeconds);
+        Assert.Equal(10, new NetworkOptions().RepairIntervalSeconds);
         Assert.True(options.Network.Namespaces["secure"].Isolated);
         Assert.Equal("192.0.2.7", options.Network.Namespaces["secure"].SnatAddress);
         Assert.Contains(bad.Problems, p => p.StartsWith("Network:PodCidr: pod CIDR '10.244.0.1/16'", StringComparison.Ordinal));
         Assert.Contains("Network:Mtu: 100 must be 576 to 9216", bad.Problems);
+        Assert.Contains("Network:RepairIntervalSeconds: -1 must be 0 (never) to 3600", bad.Problems);
         Assert.Contains("Network:Namespaces:web:SnatAddress: 'fd00::1' is not an IPv4 address", bad.Problems);
     }
 
