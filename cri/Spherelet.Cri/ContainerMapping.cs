@@ -32,12 +32,29 @@ public static class ContainerMapping
                 throw new InvalidRequestException($"mount {m.ContainerPath}: ID-mapped mounts are not supported");
             }
 
-            return new MountRequest(m.ContainerPath, m.HostPath, m.Readonly, m.Propagation switch
+            // As the kubelet asks it only of runtimes that announce the feature (Status), and as
+            // containerd checks it: a recursive read-only mount is read-only and private.
+            if (m.RecursiveReadOnly && !m.Readonly)
             {
-                Runtime.V1.MountPropagation.PropagationHostToContainer => DomainMountPropagation.HostToContainer,
-                Runtime.V1.MountPropagation.PropagationBidirectional => DomainMountPropagation.Bidirectional,
-                _ => DomainMountPropagation.Private,
-            });
+                throw new InvalidRequestException($"mount {m.ContainerPath}: recursive_read_only needs readonly");
+            }
+
+            if (m.RecursiveReadOnly && m.Propagation != Runtime.V1.MountPropagation.PropagationPrivate)
+            {
+                throw new InvalidRequestException($"mount {m.ContainerPath}: recursive_read_only needs private propagation, not {m.Propagation}");
+            }
+
+            return new MountRequest(
+                m.ContainerPath,
+                m.HostPath,
+                m.Readonly,
+                m.Propagation switch
+                {
+                    Runtime.V1.MountPropagation.PropagationHostToContainer => DomainMountPropagation.HostToContainer,
+                    Runtime.V1.MountPropagation.PropagationBidirectional => DomainMountPropagation.Bidirectional,
+                    _ => DomainMountPropagation.Private,
+                },
+                m.RecursiveReadOnly);
         }).ToList();
     }
 
@@ -107,6 +124,7 @@ public static class ContainerMapping
             ContainerPath = m.ContainerPath,
             HostPath = m.HostPath,
             Readonly = m.ReadOnly,
+            RecursiveReadOnly = m.RecursiveReadOnly,
             Propagation = m.Propagation == DomainMountPropagation.HostToContainer
                 ? Runtime.V1.MountPropagation.PropagationHostToContainer
                 : Runtime.V1.MountPropagation.PropagationPrivate,

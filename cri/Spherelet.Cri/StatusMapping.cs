@@ -49,9 +49,10 @@ public static class StatusMapping
         var response = new StatusResponse { Status = status };
         foreach (var handler in runtimeHandlers.Prepend(string.Empty).Distinct(StringComparer.Ordinal))
         {
-            // A pod VM has its own kernel: user namespaces and recursive read-only mounts are the guest's to give,
-            // and neither is offered yet.
-            response.RuntimeHandlers.Add(new RuntimeHandler { Name = handler, Features = new RuntimeHandlerFeatures() });
+            // Recursive read-only mounts: the host bind in the pod share is made read-only with
+            // every mount under it (mount_setattr), and the guest sees it as one read-only mount.
+            // User namespaces are the guest kernel's to give, and not offered yet.
+            response.RuntimeHandlers.Add(new RuntimeHandler { Name = handler, Features = new RuntimeHandlerFeatures { RecursiveReadOnlyMounts = true } });
         }
         if (verbose)
         {

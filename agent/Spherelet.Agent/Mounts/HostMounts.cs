@@ -7,7 +7,7 @@ namespace Spherelet.Agent.Mounts;
 /// <summary>Bind mounts through mount(2) and umount2(2); mounts are found in /proc/self/mountinfo.</summary>
 public sealed class HostMounts : IHostMounts
 {
-    public Task BindAsync(string source, string target, bool readOnlyBind, bool followHost, CancellationToken cancellationToken)
+    public Task BindAsync(string source, string target, BindAccess access, bool followHost, CancellationToken cancellationToken)
     {
         if (Native(source, target, "bind", LibC.MS_BIND | LibC.MS_REC) < 0)
         {
@@ -24,12 +24,18 @@ public sealed class HostMounts : IHostMounts
             throw new IOException($"setting the propagation of {target} failed: errno {errno}");
         }
 
-        // A bind mount is made read-only by remounting it (the first mount ignores MS_RDONLY).
-        if (readOnlyBind && Native(null, target, null, LibC.MS_REMOUNT | LibC.MS_BIND | LibC.MS_RDONLY) < 0)
+        // A bind mount is made read-only by remounting it (the first mount ignores MS_RDONLY),
+        // which touches its top only; mount_setattr makes the mounts under it read-only too.
+        var failed = access switch
         {
-            var errno = LibC.errno;
+            BindAccess.ReadOnly => Native(null, target, null, LibC.MS_REMOUNT | LibC.MS_BIND | LibC.MS_RDONLY) < 0 ? LibC.errno : 0,
+            BindAccess.RecursiveReadOnly => MountNative.MakeReadOnlyRecursively(target),
+            _ => 0,
+        };
+        if (failed != 0)
+        {
             _ = Unmount(target);
-            throw new IOException($"making {target} read-only failed: errno {errno}");
+            throw new IOException($"making {target} read-only{(access == BindAccess.RecursiveReadOnly ? " recursively (mount_setattr, Linux 5.12 or later)" : string.Empty)} failed: errno {failed}");
         }
 
         return Task.CompletedTask;

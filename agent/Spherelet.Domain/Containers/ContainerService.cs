@@ -506,9 +506,10 @@ public sealed partial class ContainerService : IAsyncDisposable
                 await File.WriteAllBytesAsync(target, [], cancellationToken);
             }
 
-            await _mounts.BindAsync(request.HostPath, target, request.ReadOnly, request.Propagation == MountPropagation.HostToContainer, cancellationToken);
+            var access = !request.ReadOnly ? BindAccess.ReadWrite : request.RecursiveReadOnly ? BindAccess.RecursiveReadOnly : BindAccess.ReadOnly;
+            await _mounts.BindAsync(request.HostPath, target, access, request.Propagation == MountPropagation.HostToContainer, cancellationToken);
             var guestPath = GuestLayout.InShare($"{SandboxLayout.VolumesDirectoryName}/{containerId}/{name}");
-            mounts.Add(new ContainerMount(request.ContainerPath, request.HostPath, request.ReadOnly, request.Propagation, guestPath));
+            mounts.Add(new ContainerMount(request.ContainerPath, request.HostPath, request.ReadOnly, request.Propagation, guestPath, request.RecursiveReadOnly));
         }
 
         return mounts;

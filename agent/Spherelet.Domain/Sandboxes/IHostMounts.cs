@@ -7,8 +7,10 @@ public interface IHostMounts
     /// Bind-mounts <paramref name="source"/> onto <paramref name="target"/> (both directories, or
     /// both files; the target existing), recursively. The bind is private unless
     /// <paramref name="followHost"/>: then mounts made under the source later appear in it too (slave).
+    /// Read-only binds are read-only at their top, or with every mount under them for
+    /// <see cref="BindAccess.RecursiveReadOnly"/>.
     /// </summary>
-    Task BindAsync(string source, string target, bool readOnlyBind, bool followHost, CancellationToken cancellationToken);
+    Task BindAsync(string source, string target, BindAccess access, bool followHost, CancellationToken cancellationToken);
 
     /// <summary>
     /// Makes <paramref name="directory"/> a shared mount point (bound onto itself first when it is

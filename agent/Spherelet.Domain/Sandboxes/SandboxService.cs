@@ -124,7 +124,7 @@ public sealed partial class SandboxService
                 Directory.CreateDirectory(command.LogDirectory);
                 var logs = Path.Combine(_layout.Share(id), LogsDirectoryName);
                 Directory.CreateDirectory(logs);
-                await _mounts.BindAsync(command.LogDirectory, logs, readOnlyBind: false, followHost: false, cancellationToken);
+                await _mounts.BindAsync(command.LogDirectory, logs, BindAccess.ReadWrite, followHost: false, cancellationToken);
                 undo.Push("log directory mount", () => _mounts.UnmountAllUnderAsync(_layout.PodDirectory(id)));
             }
 

@@ -171,6 +171,84 @@ public sealed class ContainerConfigTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
+    public async Task A_recursive_read_only_mount_makes_the_mounts_under_the_host_path_read_only_too_where_a_plain_read_only_one_does_not()
+    {
+        var host = HostDirectory("host-rro");
+        var sub = Directory.CreateDirectory(Path.Combine(host, "sub")).FullName;
+        await RunAsync("mount", "-t", "tmpfs", "-o", "size=1m", "sph-test", sub);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(sub, "under.txt"), "under a mount\n");
+            var recursive = _pod.Container("mount-rro", "sh", "-c", "cat /mnt/rro/sub/under.txt && touch /mnt/rro/sub/refused");
+            recursive.Mounts.Add(new Mount { ContainerPath = "/mnt/rro", HostPath = host, Readonly = true, RecursiveReadOnly = true });
+            var plain = _pod.Container("mount-ro-top", "true");
+            plain.Mounts.Add(new Mount { ContainerPath = "/mnt/ro", HostPath = host, Readonly = true });
+
+            var id = await _pod.CreateAsync(recursive);
+            var plainId = await _pod.CreateAsync(plain);
+            var status = await _pod.StatusAsync(id);
+            await _pod.StartAsync(id);
+            var exit = await _pod.WaitUntilExitedAsync(id);
+            var log = await _pod.WaitForLogAsync(recursive, l => l.Any(r => r.Stream == "stderr"));
+
+            // On the host, the bind in the pod share is read-only down to the mount under it for
+            // the recursive one, and at its top only for the plain one.
+            Assert.Equal("ro", SubmountAccess($"/share/volumes/{id}/0/sub"));
+            Assert.Equal("rw", SubmountAccess($"/share/volumes/{plainId}/0/sub"));
+            var mount = Assert.Single(status.Mounts);
+            Assert.True(mount.Readonly && mount.RecursiveReadOnly, "ContainerStatus reports the mount as recursively read-only");
+            Assert.NotEqual(0, exit.ExitCode);
+            Assert.Contains(log, r => r.Stream == "stdout" && r.Message == "under a mount");
+            Assert.Contains(log, r => r.Stream == "stderr" && r.Message.Contains("Read-only file system", StringComparison.Ordinal));
+            Assert.False(File.Exists(Path.Combine(sub, "refused")), "a write went through the read-only mount");
+            await _pod.RemoveAsync(id);
+            await _pod.RemoveAsync(plainId);
+            Assert.Null(SubmountAccessOrNull($"/share/volumes/{id}/0/sub"));
+        }
+        finally
+        {
+            await RunAsync("umount", "-l", sub);
+        }
+    }
+
+    [Fact]
+    public async Task A_recursive_read_only_mount_that_is_writable_or_follows_the_host_is_invalid_argument_and_creates_nothing()
+    {
+        var writable = _pod.Container("mount-rro-rw", "true");
+        writable.Mounts.Add(new Mount { ContainerPath = "/mnt/x", HostPath = HostDirectory("host-rro-rw"), RecursiveReadOnly = true });
+        var following = _pod.Container("mount-rro-slave", "true");
+        following.Mounts.Add(new Mount { ContainerPath = "/mnt/x", HostPath = HostDirectory("host-rro-slave"), Readonly = true, RecursiveReadOnly = true, Propagation = MountPropagation.PropagationHostToContainer });
+
+        var writableFailure = await Assert.ThrowsAsync<RpcException>(() => _pod.CreateAsync(writable));
+        var followingFailure = await Assert.ThrowsAsync<RpcException>(() => _pod.CreateAsync(following));
+
+        Assert.Equal((StatusCode.InvalidArgument, StatusCode.InvalidArgument), (writableFailure.StatusCode, followingFailure.StatusCode));
+        Assert.Contains("recursive_read_only needs readonly", writableFailure.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("recursive_read_only needs private propagation", followingFailure.Status.Detail, StringComparison.Ordinal);
+        await AssertNoContainerNamedAsync("mount-rro-rw");
+        await AssertNoContainerNamedAsync("mount-rro-slave");
+    }
+
+    /// <summary>The access (<c>ro</c> or <c>rw</c>) of the host mount whose mount point ends so.</summary>
+    private static string SubmountAccess(string endsWith) =>
+        SubmountAccessOrNull(endsWith) ?? throw new InvalidOperationException($"no mount ends with {endsWith}");
+
+    private static string? SubmountAccessOrNull(string endsWith) =>
+        File.ReadLines("/proc/self/mountinfo")
+            .Select(l => l.Split(' '))
+            .Where(f => f.Length > 5 && f[4].EndsWith(endsWith, StringComparison.Ordinal))
+            .Select(f => f[5].Split(',')[0])
+            .FirstOrDefault();
+
+    private static async Task RunAsync(string program, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardError = true })!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {error}");
+    }
+
+    [Fact]
     public async Task A_mount_of_a_missing_host_path_is_invalid_argument_and_creates_nothing()
     {
         var missing = Path.Combine(_pod.Dir.Path, "no-such-host-dir");

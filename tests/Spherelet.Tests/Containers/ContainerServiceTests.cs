@@ -141,14 +141,19 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Host_path_mounts_are_bound_into_the_pod_share_read_only_where_asked()
+    public async Task Host_path_mounts_are_bound_into_the_pod_share_read_only_or_recursively_read_only_where_asked()
     {
         var data = Directory.CreateDirectory(Path.Combine(_root, "data")).FullName;
         var file = Path.Combine(_root, "config.txt");
         await File.WriteAllTextAsync(file, "x");
 
         var id = await _containers.CreateAsync(
-            Command(mounts: [new MountRequest("/data", data, false, MountPropagation.Private), new MountRequest("/etc/app.conf", file, true, MountPropagation.HostToContainer)]),
+            Command(mounts:
+            [
+                new MountRequest("/data", data, false, MountPropagation.Private),
+                new MountRequest("/etc/app.conf", file, true, MountPropagation.HostToContainer),
+                new MountRequest("/tree", data, true, MountPropagation.Private, RecursiveReadOnly: true),
+            ]),
             CancellationToken.None);
 
         var volumes = Path.Combine(_root, "lib", "pods", _pod, "share", "volumes", id);
@@ -158,7 +163,9 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(volumes, "1")), "a file target for a file");
         Assert.Contains(Path.Combine(volumes, "1"), _mounts.ReadOnly);
         Assert.DoesNotContain(Path.Combine(volumes, "0"), _mounts.ReadOnly);
-        Assert.Equal([$"/pod/volumes/{id}/0", $"/pod/volumes/{id}/1"], _containers.Get(id).Mounts.Select(m => m.GuestPath));
+        Assert.Equal([Path.Combine(volumes, "2")], _mounts.RecursiveReadOnly);
+        Assert.Equal([$"/pod/volumes/{id}/0", $"/pod/volumes/{id}/1", $"/pod/volumes/{id}/2"], _containers.Get(id).Mounts.Select(m => m.GuestPath));
+        Assert.Equal([false, false, true], _containers.Get(id).Mounts.Select(m => m.RecursiveReadOnly));
 
         await _containers.RemoveAsync(id, CancellationToken.None);
         Assert.DoesNotContain(_mounts.Bound.Keys, k => k.StartsWith(volumes, StringComparison.Ordinal));

@@ -89,4 +89,27 @@ public sealed class ContainerMappingTests
         Assert.Throws<InvalidRequestException>(() => ContainerMapping.ToMountRequests([new Mount { ContainerPath = "/a", Image = new ImageSpec { Image = "x" } }]));
         Assert.Throws<InvalidRequestException>(() => ContainerMapping.ToMountRequests([new Mount { ContainerPath = "/a", HostPath = "/b", UidMappings = { new IDMapping() } }]));
     }
+
+    [Fact]
+    public void Recursive_read_only_mounts_are_taken_when_read_only_and_private_and_refused_otherwise()
+    {
+        var taken = Assert.Single(ContainerMapping.ToMountRequests([new Mount { ContainerPath = "/a", HostPath = "/b", Readonly = true, RecursiveReadOnly = true }]));
+        var writable = Assert.Throws<InvalidRequestException>(() => ContainerMapping.ToMountRequests([new Mount { ContainerPath = "/a", HostPath = "/b", RecursiveReadOnly = true }]));
+        var following = Assert.Throws<InvalidRequestException>(() => ContainerMapping.ToMountRequests(
+            [new Mount { ContainerPath = "/a", HostPath = "/b", Readonly = true, RecursiveReadOnly = true, Propagation = Runtime.V1.MountPropagation.PropagationHostToContainer }]));
+
+        Assert.True(taken.ReadOnly && taken.RecursiveReadOnly);
+        Assert.Equal("mount /a: recursive_read_only needs readonly", writable.Message);
+        Assert.Equal("mount /a: recursive_read_only needs private propagation, not PropagationHostToContainer", following.Message);
+    }
+
+    [Fact]
+    public void Status_reports_a_recursive_read_only_mount_as_such()
+    {
+        var container = Sample() with { Mounts = [new ContainerMount("/data", "/srv/data", true, Spherelet.Domain.Containers.MountPropagation.Private, "/pod/volumes/c1/0", RecursiveReadOnly: true)] };
+
+        var mount = Assert.Single(ContainerMapping.ToStatus(container).Mounts);
+
+        Assert.True(mount.Readonly && mount.RecursiveReadOnly);
+    }
 }

@@ -9,12 +9,19 @@ internal sealed class FakeMounts : IHostMounts
 
     public HashSet<string> ReadOnly { get; } = new(StringComparer.Ordinal);
 
-    public Task BindAsync(string source, string target, bool readOnlyBind, bool followHost, CancellationToken cancellationToken)
+    public HashSet<string> RecursiveReadOnly { get; } = new(StringComparer.Ordinal);
+
+    public Task BindAsync(string source, string target, BindAccess access, bool followHost, CancellationToken cancellationToken)
     {
         Bound[target] = source;
-        if (readOnlyBind)
+        if (access != BindAccess.ReadWrite)
         {
             ReadOnly.Add(target);
+        }
+
+        if (access == BindAccess.RecursiveReadOnly)
+        {
+            RecursiveReadOnly.Add(target);
         }
 
         return Task.CompletedTask;
