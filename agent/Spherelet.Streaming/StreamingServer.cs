@@ -34,13 +34,15 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
     private readonly StreamingSessions _sessions;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<StreamingServer> _logger;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private int _disposed;
 
-    public StreamingServer(StreamingServerOptions options, StreamRequestCache requests, IStreamingRuntime runtime, StreamingSessions sessions, ILoggerFactory loggers)
+    public StreamingServer(StreamingServerOptions options, StreamRequestCache requests, IStreamingRuntime runtime, StreamingSessions sessions, ILoggerFactory loggers, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(loggers);
+        _time = time ?? TimeProvider.System;
         _options = options;
         _requests = requests;
         _runtime = runtime;
@@ -162,23 +164,29 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
         using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol);
         using var lease = _sessions.Begin(kind);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, context.RequestAborted);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+        var idle = new IdleWatch(_options.IdleTimeout, _time);
+        var watch = idle.WatchAsync(stop, watching.Token);
         LogSessionStarted(kind, protocol, _sessions.Open);
         if (request is PortForwardStreamRequest portForward)
         {
-            await WebSocketPortForwardSession.RunAsync(socket, portForward, ports, _runtime, _logger, stop.Token);
-            LogSessionEnded(kind, _sessions.Open - 1);
-            return;
+            await WebSocketPortForwardSession.RunAsync(socket, portForward, ports, _runtime, _logger, stop.Token, idle.Touch);
+        }
+        else
+        {
+            using var transport = new WebSocketChannelTransport(socket, protocol, idle.Touch);
+            var receiving = transport.ReceiveAsync(stop.Token);
+            await RunRemoteCommandAsync(request, transport, stop.Token);
+
+            // The close handshake: the client answers the server's close; one that does not is not waited for long.
+            await Task.WhenAny(receiving, Task.Delay(CloseHandshakeTimeout, stop.Token));
+            await stop.CancelAsync();
+            await receiving;
         }
 
-        using var transport = new WebSocketChannelTransport(socket, protocol);
-        var receiving = transport.ReceiveAsync(stop.Token);
-        await RunRemoteCommandAsync(request, transport, stop.Token);
-
-        // The close handshake: the client answers the server's close; one that does not is not waited for long.
-        await Task.WhenAny(receiving, Task.Delay(CloseHandshakeTimeout, stop.Token));
-        await stop.CancelAsync();
-        await receiving;
-        LogSessionEnded(kind, _sessions.Open - 1);
+        await watching.CancelAsync();
+        await watch;
+        LogSessionEnded(kind, idle.Expired ? "idle" : "done", _sessions.Open - 1);
     }
 
     /// <summary>The kubelet's SPDY upgrade: a protocol from the client's X-Stream-Protocol-Version headers, then 101 and SPDY/3.1 framing.</summary>
@@ -204,9 +212,12 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
         context.Response.Headers.Upgrade = "SPDY/3.1";
         context.Response.Headers[ProtocolHeader] = protocol;
         var stream = await upgrade.UpgradeAsync();
-        await using var connection = new SpdyConnection(stream);
+        var idle = new IdleWatch(_options.IdleTimeout, _time);
+        await using var connection = new SpdyConnection(stream, new SpdyConnectionOptions { OnActivity = idle.Touch });
         using var lease = _sessions.Begin(kind);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, context.RequestAborted);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+        var watch = idle.WatchAsync(stop, watching.Token);
         LogSessionStarted(kind, protocol, _sessions.Open);
         switch (request)
         {
@@ -234,7 +245,9 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
                 break;
         }
 
-        LogSessionEnded(kind, _sessions.Open - 1);
+        await watching.CancelAsync();
+        await watch;
+        LogSessionEnded(kind, idle.Expired ? "idle" : "done", _sessions.Open - 1);
     }
 
     private Task RunRemoteCommandAsync(StreamRequest request, IRemoteCommandTransport transport, CancellationToken cancellationToken) => request switch
@@ -264,6 +277,6 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
     [LoggerMessage(Level = LogLevel.Information, Message = "streaming session started kind={Kind} protocol={Protocol} open={Open}")]
     private partial void LogSessionStarted(string kind, string protocol, int open);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "streaming session ended kind={Kind} open={Open}")]
-    private partial void LogSessionEnded(string kind, int open);
+    [LoggerMessage(Level = LogLevel.Information, Message = "streaming session ended kind={Kind} why={Why} open={Open}")]
+    private partial void LogSessionEnded(string kind, string why, int open);
 }

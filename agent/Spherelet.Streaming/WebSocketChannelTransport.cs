@@ -30,9 +30,10 @@ public sealed class WebSocketChannelTransport : IRemoteCommandTransport, IDispos
     private readonly bool _v5;
     private readonly Channel<ClientInput> _input = Channel.CreateUnbounded<ClientInput>(new UnboundedChannelOptions { SingleWriter = true });
 
-    public WebSocketChannelTransport(WebSocket socket, string protocol)
+    /// <param name="onActivity">Called for every message either way (the session's idle watch).</param>
+    public WebSocketChannelTransport(WebSocket socket, string protocol, Action? onActivity = null)
     {
-        _channels = new WebSocketChannels(socket, MaxMessageBytes);
+        _channels = new WebSocketChannels(socket, MaxMessageBytes, onActivity);
         _v5 = protocol == V5;
     }
 

@@ -13,12 +13,15 @@ public sealed class WebSocketChannels : IDisposable
     private readonly WebSocket _socket;
     private readonly int _maxMessageBytes;
     private readonly SemaphoreSlim _send = new(1, 1);
+    private readonly Action? _onActivity;
 
     /// <param name="maxMessageBytes">A longer message from the client is a protocol error.</param>
-    public WebSocketChannels(WebSocket socket, int maxMessageBytes = int.MaxValue)
+    /// <param name="onActivity">Called for every message received or sent (the session's idle watch).</param>
+    public WebSocketChannels(WebSocket socket, int maxMessageBytes = int.MaxValue, Action? onActivity = null)
     {
         _socket = socket;
         _maxMessageBytes = maxMessageBytes;
+        _onActivity = onActivity;
     }
 
     public WebSocketState State => _socket.State;
@@ -51,6 +54,7 @@ public sealed class WebSocketChannels : IDisposable
 
             if (buffer.WrittenCount > 0)
             {
+                _onActivity?.Invoke();
                 var message = buffer.WrittenMemory;
                 return (message.Span[0], message[1..].ToArray());
             }
@@ -68,6 +72,7 @@ public sealed class WebSocketChannels : IDisposable
         try
         {
             await _socket.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+            _onActivity?.Invoke();
         }
         finally
         {

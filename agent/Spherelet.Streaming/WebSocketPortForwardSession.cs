@@ -17,12 +17,14 @@ public static partial class WebSocketPortForwardSession
 {
     public const string Protocol = "portforward.k8s.io";
 
-    public static async Task RunAsync(WebSocket socket, PortForwardStreamRequest request, IReadOnlyList<int> ports, IStreamingRuntime runtime, ILogger logger, CancellationToken cancellationToken)
+    /// <param name="onActivity">Called for every message either way (the session's idle watch).</param>
+    public static async Task RunAsync(
+        WebSocket socket, PortForwardStreamRequest request, IReadOnlyList<int> ports, IStreamingRuntime runtime, ILogger logger, CancellationToken cancellationToken, Action? onActivity = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(ports);
-        using var channels = new WebSocketChannels(socket);
+        using var channels = new WebSocketChannels(socket, onActivity: onActivity);
         Task SendAsync(int channel, ReadOnlyMemory<byte> data) => channels.SendAsync((byte)channel, data, cancellationToken);
 
         var connections = new IPodPortConnection?[ports.Count];

@@ -132,7 +132,8 @@ public static class DaemonHost
         services.AddSingleton<CpuRates>();
         services.AddHostedService<SandboxRecoveryService>();
         services.AddSingleton(new StreamingServerOptions(
-            IPAddress.Parse(options.Streaming.Address), options.Streaming.Port, TimeSpan.FromSeconds(options.Streaming.TokenLifetimeSeconds)));
+            IPAddress.Parse(options.Streaming.Address), options.Streaming.Port, TimeSpan.FromSeconds(options.Streaming.TokenLifetimeSeconds),
+            TimeSpan.FromSeconds(options.Streaming.IdleTimeoutSeconds)));
         services.AddSingleton(sp => new StreamRequestCache(TimeProvider.System, sp.GetRequiredService<StreamingServerOptions>().TokenLifetime));
         services.AddSingleton<StreamingSessions>();
         services.AddSingleton<IStreamingRuntime, ContainerStreamingRuntime>();

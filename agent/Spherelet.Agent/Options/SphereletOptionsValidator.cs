@@ -140,6 +140,11 @@ public static class SphereletOptionsValidator
             errors.Add($"Streaming:Port: {options.Streaming.Port} must be 0 (any free port) to 65535");
         }
 
+        if (options.Streaming.IdleTimeoutSeconds is < 0 or > 7 * 24 * 3600)
+        {
+            errors.Add($"Streaming:IdleTimeoutSeconds: {options.Streaming.IdleTimeoutSeconds} must be 0 (never) to 604800");
+        }
+
         if (options.Streaming.TokenLifetimeSeconds is < 1 or > 3600)
         {
             errors.Add($"Streaming:TokenLifetimeSeconds: {options.Streaming.TokenLifetimeSeconds} must be 1 to 3600");

@@ -11,4 +11,10 @@ public sealed class StreamingOptions
 
     /// <summary>How long a streaming URL can be used (once).</summary>
     public int TokenLifetimeSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// How long an exec, attach or port-forward session may carry no data either way before it is
+    /// ended (the kubelet's --streaming-connection-idle-timeout, 4 hours by default); 0: never.
+    /// </summary>
+    public int IdleTimeoutSeconds { get; set; } = 4 * 3600;
 }

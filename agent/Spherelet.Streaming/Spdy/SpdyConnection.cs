@@ -108,6 +108,10 @@ public sealed class SpdyConnection : IAsyncDisposable
         try
         {
             await _writer.WriteAsync(frame, cancellationToken);
+            if (frame is SpdyDataFrame)
+            {
+                _options.OnActivity?.Invoke();
+            }
         }
         catch (ObjectDisposedException e)
         {
@@ -234,6 +238,7 @@ public sealed class SpdyConnection : IAsyncDisposable
         switch (frame)
         {
             case SpdyDataFrame data:
+                _options.OnActivity?.Invoke();
                 if (_streams.TryGetValue(data.StreamId, out var target))
                 {
                     await target.OnDataAsync(data.Data, data.Fin, _closing.Token);
@@ -246,6 +251,7 @@ public sealed class SpdyConnection : IAsyncDisposable
                 break;
 
             case SpdySynStreamFrame syn:
+                _options.OnActivity?.Invoke();
                 await OnSynStreamAsync(syn);
                 break;
 

@@ -16,6 +16,9 @@ public sealed class SpdyConnectionOptions
     /// </summary>
     public int MaxBufferedBytesPerStream { get; init; } = 1024 * 1024;
 
+    /// <summary>Called for every DATA frame received or sent and every stream the peer opens (not for pings or window updates): the session's idle watch.</summary>
+    public Action? OnActivity { get; init; }
+
     /// <summary>Whether writes wait for the peer's windows.</summary>
     public SpdySendFlowControl SendFlowControl { get; init; } = SpdySendFlowControl.WhenPeerUsesIt;
 }

@@ -109,11 +109,13 @@ public sealed class OptionsLoaderTests : IDisposable
     {
         var error = Assert.Throws<OptionsLoadException>(() => OptionsLoader.Load(
             new CommandLineSettings(),
-            new Hashtable { ["SPHERELET__STREAMING__ADDRESS"] = "localhost", ["SPHERELET__STREAMING__PORT"] = "70000", ["SPHERELET__STREAMING__TOKENLIFETIMESECONDS"] = "0" }));
+            new Hashtable { ["SPHERELET__STREAMING__ADDRESS"] = "localhost", ["SPHERELET__STREAMING__PORT"] = "70000", ["SPHERELET__STREAMING__TOKENLIFETIMESECONDS"] = "0", ["SPHERELET__STREAMING__IDLETIMEOUTSECONDS"] = "-5" }));
 
         Assert.Contains("Streaming:Address: 'localhost' is not an IP address", error.Problems);
         Assert.Contains("Streaming:Port: 70000 must be 0 (any free port) to 65535", error.Problems);
         Assert.Contains("Streaming:TokenLifetimeSeconds: 0 must be 1 to 3600", error.Problems);
+        Assert.Contains("Streaming:IdleTimeoutSeconds: -5 must be 0 (never) to 604800", error.Problems);
+        Assert.Equal(14400, new SphereletOptions().Streaming.IdleTimeoutSeconds);
         Assert.Equal(("127.0.0.1", 0, 60), (new SphereletOptions().Streaming.Address, new SphereletOptions().Streaming.Port, new SphereletOptions().Streaming.TokenLifetimeSeconds));
     }
 

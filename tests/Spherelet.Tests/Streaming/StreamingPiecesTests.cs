@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Spherelet.Domain.Streaming;
 using Spherelet.Streaming;
-using Spherelet.Tests.Images.Registry;
 
 namespace Spherelet.Tests.Streaming;
 
@@ -14,7 +14,7 @@ public sealed class StreamingPiecesTests
     [Fact]
     public void A_token_gives_its_request_once()
     {
-        var cache = new StreamRequestCache(new ManualTimeProvider(), TimeSpan.FromMinutes(1));
+        var cache = new StreamRequestCache(new FakeTimeProvider(DateTimeOffset.UtcNow), TimeSpan.FromMinutes(1));
         var token = cache.Insert(Exec);
 
         Assert.Same(Exec, cache.Take(token));
@@ -25,12 +25,12 @@ public sealed class StreamingPiecesTests
     [Fact]
     public void Tokens_are_long_random_url_safe_and_expire_after_their_lifetime()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var cache = new StreamRequestCache(clock, TimeSpan.FromSeconds(30));
         var tokens = Enumerable.Range(0, 50).Select(_ => cache.Insert(Exec)).ToList();
         var late = cache.Insert(Exec);
 
-        clock.Now += TimeSpan.FromSeconds(31);
+        clock.Advance(TimeSpan.FromSeconds(31));
 
         Assert.Equal(51, tokens.Append(late).Distinct().Count());
         Assert.All(tokens, t => Assert.Matches("^[A-Za-z0-9_-]{43}$", t));

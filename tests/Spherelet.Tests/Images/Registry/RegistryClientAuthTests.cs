@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Spherelet.Images;
 using Spherelet.Images.Registry;
 
@@ -154,15 +155,15 @@ public sealed class RegistryClientAuthTests
         await using var registry = await FakeRegistry.StartAsync();
         registry.RequireBearer = true;
         TestImages.Push(registry, "app", "v1");
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var client = new RegistryClient(RegistryTestClient.Options(), new CapturingLogger<RegistryClient>(), null, time);
         var reference = ImageReference.Parse($"{registry.Host}/app:v1");
 
         await client.ResolveAsync(reference, null, None);
-        time.Now += TimeSpan.FromSeconds(290);
+        time.Advance(TimeSpan.FromSeconds(290));
         await client.ResolveAsync(reference, null, None);
         Assert.Single(registry.TokenRequests);
-        time.Now += TimeSpan.FromSeconds(20);
+        time.Advance(TimeSpan.FromSeconds(20));
         await client.ResolveAsync(reference, null, None);
 
         Assert.Equal(2, registry.TokenRequests.Count);
