@@ -26,7 +26,7 @@ public sealed partial class RuntimeServiceAdapter
         var layers = image.Layers.Select(l => _images.LayerDirectory(l.Digest)).ToList();
         var passwd = LayerStackReader.ReadText(layers, "/etc/passwd") ?? string.Empty;
         var group = LayerStackReader.ReadText(layers, "/etc/group") ?? string.Empty;
-        var seccomp = await LocalhostSeccompProfileAsync(config.Linux?.SecurityContext?.Seccomp, context.CancellationToken);
+        var seccomp = await LocalhostSeccompProfileAsync(Oci.SeccompProfiles.Effective(config.Linux?.SecurityContext), context.CancellationToken);
         var stopSignal = Signals.FromCri(config.StopSignal)
             ?? (image.Config.StopSignal.Length > 0
                 ? Signals.Parse(image.Config.StopSignal) ?? throw new InvalidRequestException($"the image's StopSignal '{image.Config.StopSignal}' is not a signal")

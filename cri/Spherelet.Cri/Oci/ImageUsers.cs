@@ -58,10 +58,16 @@ public static class ImageUsers
     /// ("uid", "name", "uid:gid", "name:group"); the group from run_as_group, the USER's group
     /// part, or the user's passwd entry; supplemental groups from the request and /etc/group.
     /// </summary>
-    /// <exception cref="InvalidRequestException">A named user or group is not in the image.</exception>
+    /// <exception cref="InvalidRequestException">A named user or group is not in the image; run_as_group without a user.</exception>
     public static (long Uid, long Gid, IReadOnlyList<long> AdditionalGids) Resolve(
         string passwd, string group, long? runAsUser, string runAsUsername, long? runAsGroup, IEnumerable<long> supplemental, string imageUser)
     {
+        if (runAsGroup is not null && runAsUser is null && string.IsNullOrEmpty(runAsUsername))
+        {
+            // As containerd: a group alone would be paired with whatever user the image names.
+            throw new InvalidRequestException("run_as_group needs run_as_user or run_as_username");
+        }
+
         string userPart;
         string? groupPart = null;
         if (runAsUser is not null)

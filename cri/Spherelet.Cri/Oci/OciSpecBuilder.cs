@@ -82,7 +82,7 @@ public static class OciSpecBuilder
             linux["readonlyPaths"] = Strings(security.ReadonlyPaths.Count > 0 ? security.ReadonlyPaths : DefaultReadonlyPaths);
         }
 
-        if (SeccompProfiles.For(security.Seccomp, privileged, capabilities, input.LocalhostSeccompProfile) is { } seccomp)
+        if (SeccompProfiles.For(SeccompProfiles.Effective(security), privileged, capabilities, input.LocalhostSeccompProfile) is { } seccomp)
         {
             linux["seccomp"] = seccomp;
         }

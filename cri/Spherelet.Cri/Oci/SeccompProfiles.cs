@@ -9,6 +9,8 @@ namespace Spherelet.Cri.Oci;
 /// the kernel's global state (modules, kexec, clocks, accounting, keyrings, BPF, perf,
 /// mounts, namespaces, tracing); a capability that grants one of them lets it through, as
 /// Docker's default profile does. Unconfined: none. Localhost: the node's profile file.
+/// A container that names no profile is unconfined, as CRI says (the kubelet sends RuntimeDefault
+/// where the pod or the node asks for it).
 /// </summary>
 public static class SeccompProfiles
 {
@@ -27,6 +29,36 @@ public static class SeccompProfiles
         (["nfsservctl", "sysfs", "_sysctl", "uselib", "ustat", "vm86", "vm86old", "userfaultfd"], null),
         (["perf_event_open"], "CAP_PERFMON"),
     ];
+
+    /// <summary>
+    /// The profile a container asked for: the <c>seccomp</c> field, else the deprecated
+    /// <c>seccomp_profile_path</c> (<c>unconfined</c>, <c>runtime/default</c>, <c>docker/default</c>,
+    /// <c>localhost/PATH</c>), else none (unconfined).
+    /// </summary>
+    /// <exception cref="InvalidRequestException">A profile path of another form.</exception>
+    public static Runtime.V1.SecurityProfile Effective(Runtime.V1.LinuxContainerSecurityContext? security)
+    {
+        if (security?.Seccomp is { } profile)
+        {
+            return profile;
+        }
+
+#pragma warning disable CS0612 // Deprecated in CRI, still sent by older kubelets and by critest.
+        var path = security?.SeccompProfilePath ?? string.Empty;
+#pragma warning restore CS0612
+        return path switch
+        {
+            "" or "unconfined" => new Runtime.V1.SecurityProfile { ProfileType = Runtime.V1.SecurityProfile.Types.ProfileType.Unconfined },
+            "runtime/default" or "docker/default" => new Runtime.V1.SecurityProfile { ProfileType = Runtime.V1.SecurityProfile.Types.ProfileType.RuntimeDefault },
+            _ when path.StartsWith("localhost/", StringComparison.Ordinal) => new Runtime.V1.SecurityProfile
+            {
+                ProfileType = Runtime.V1.SecurityProfile.Types.ProfileType.Localhost,
+                LocalhostRef = path["localhost/".Length..],
+            },
+            _ => throw new InvalidRequestException(
+                $"seccomp profile path '{path}' is not supported: use unconfined, runtime/default, docker/default or localhost/PATH"),
+        };
+    }
 
     /// <summary>The OCI linux.seccomp object, or null for none.</summary>
     /// <exception cref="InvalidRequestException">A Localhost profile that is missing or not JSON.</exception>

@@ -44,6 +44,7 @@ public sealed class GeneratedSpecTests : IClassFixture<BootedGuest>
                     SupplementalGroups = { 2000 },
                     NoNewPrivs = true,
                     Capabilities = new Capability { DropCapabilities = { "ALL" }, AddCapabilities = { "NET_BIND_SERVICE" } },
+                    Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault },
                 },
             },
         };

@@ -51,6 +51,7 @@ public sealed class OciSpecBuilderTests
                 SupplementalGroups = { 3000 },
                 NoNewPrivs = true,
                 NamespaceOptions = new NamespaceOption { Pid = NamespaceMode.Container, Ipc = NamespaceMode.Pod, Network = NamespaceMode.Pod },
+                Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault },
             },
         },
     };
@@ -139,6 +140,46 @@ public sealed class OciSpecBuilderTests
         Assert.Throws<InvalidRequestException>(() => ImageUsers.Resolve(Passwd, Group, null, "ghost", null, [], ""));
         Assert.Throws<InvalidRequestException>(() => ImageUsers.Resolve(Passwd, Group, null, "", null, [], "app:ghosts"));
     }
+
+    [Fact]
+    public void Run_as_group_without_a_user_is_invalid()
+    {
+        var error = Assert.Throws<InvalidRequestException>(() => ImageUsers.Resolve(Passwd, Group, null, "", 3000, [], "app"));
+
+        Assert.Equal("run_as_group needs run_as_user or run_as_username", error.Message);
+        Assert.Equal((1001L, 3000L), ImageUsers.Resolve(Passwd, Group, null, "app", 3000, [], "") is var (uid, gid, _) ? (uid, gid) : default);
+    }
+
+#pragma warning disable CS0612 // SeccompProfilePath is deprecated in CRI, still sent by older kubelets and by critest.
+    [Theory]
+    [InlineData("", "Unconfined", "")]
+    [InlineData("unconfined", "Unconfined", "")]
+    [InlineData("runtime/default", "RuntimeDefault", "")]
+    [InlineData("docker/default", "RuntimeDefault", "")]
+    [InlineData("localhost//var/lib/kubelet/seccomp/audit.json", "Localhost", "/var/lib/kubelet/seccomp/audit.json")]
+    public void A_container_naming_no_seccomp_profile_is_unconfined_and_the_deprecated_profile_path_is_understood(string path, string type, string localhostRef)
+    {
+        var profile = SeccompProfiles.Effective(new LinuxContainerSecurityContext { SeccompProfilePath = path });
+
+        Assert.Equal((type, localhostRef), (profile.ProfileType.ToString(), profile.LocalhostRef));
+    }
+
+    [Fact]
+    public void The_seccomp_field_wins_over_the_deprecated_path_and_an_unknown_path_is_invalid()
+    {
+        var both = new LinuxContainerSecurityContext { SeccompProfilePath = "unconfined", Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault } };
+
+        var error = Assert.Throws<InvalidRequestException>(() => SeccompProfiles.Effective(new LinuxContainerSecurityContext { SeccompProfilePath = "/tmp/profile.json" }));
+
+        Assert.Equal(SecurityProfile.Types.ProfileType.RuntimeDefault, SeccompProfiles.Effective(both).ProfileType);
+        Assert.Equal(SecurityProfile.Types.ProfileType.Unconfined, SeccompProfiles.Effective(null).ProfileType);
+        Assert.Contains("'/tmp/profile.json' is not supported", error.Message, StringComparison.Ordinal);
+        var unnamed = Typical();
+        unnamed.Linux.SecurityContext.Seccomp = null;
+        Assert.Contains("\"seccomp\"", OciSpecBuilder.Build(Input(Typical())).ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"seccomp\"", OciSpecBuilder.Build(Input(unnamed)).ToJsonString(), StringComparison.Ordinal);
+    }
+#pragma warning restore CS0612
 
     [Fact]
     public void Capabilities_are_the_default_set_with_adds_and_drops_and_all_when_privileged()
