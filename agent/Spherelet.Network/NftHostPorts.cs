@@ -6,13 +6,15 @@ namespace Spherelet.Network;
 /// <summary>
 /// Host ports forwarded to pods with nftables (<see cref="NftTable"/>): DNAT rules in the chain
 /// for traffic arriving at the host (prerouting) and in the one for traffic the host itself sends
-/// to its own addresses (output). Each rule carries the comment <c>spherelet:INSTANCE:SANDBOX</c>, so a pod's
+/// to its own addresses (output), and for connections to 127.0.0.1 a masquerade (postrouting). Each rule carries the comment <c>spherelet:INSTANCE:SANDBOX</c>, so a pod's
 /// rules are found and removed with it, and recovery finds the rules of its own agent (agents with
 /// different roots may share the host) that no pod owns.
 /// </summary>
 public sealed partial class NftHostPorts
 {
-    private static readonly string[] Chains = ["prerouting", "output"];
+    private static readonly string[] DnatChains = ["prerouting", "output"];
+
+    private static readonly string[] Chains = [.. DnatChains, "postrouting"];
 
     private readonly string _instance;
 
@@ -28,7 +30,7 @@ public sealed partial class NftHostPorts
         var port = hostPort.ToString(CultureInfo.InvariantCulture);
         var target = $"{podIp}:{containerPort.ToString(CultureInfo.InvariantCulture)}";
         var comment = $"\"spherelet:{_instance}:{sandboxId}\"";
-        foreach (var chain in Chains)
+        foreach (var chain in DnatChains)
         {
             List<string> rule = [];
             if (hostIp.Length > 0)
@@ -43,6 +45,17 @@ public sealed partial class NftHostPorts
 
             rule.AddRange([protocol, "dport", port, "dnat", "to", target, "comment", comment]);
             await NftTable.AddRuleAsync(chain, rule, cancellationToken);
+        }
+
+        if (hostIp.Length == 0 || hostIp.StartsWith("127.", StringComparison.Ordinal))
+        {
+            // The host's own connection to 127.0.0.1:PORT leaves DNATed to the pod with its loopback
+            // source, which the pod could not answer: it leaves from the gateway's address instead
+            // (the gateway routes it with route_localnet, see NftTable.EnsureLocalnetGuardAsync).
+            await NftTable.AddRuleAsync(
+                "postrouting",
+                ["ip", "saddr", "127.0.0.0/8", "ip", "daddr", podIp, protocol, "dport", containerPort.ToString(CultureInfo.InvariantCulture), "masquerade", "comment", comment],
+                cancellationToken);
         }
     }
 

@@ -12,6 +12,11 @@ public static class NftTable
 {
     public const string Name = "spherelet";
 
+    /// <summary>The chain that guards the gateways' loopback routing (<see cref="EnsureLocalnetGuardAsync"/>).</summary>
+    public const string GuardChain = "guard";
+
+    private const string GuardComment = "spherelet:localnet-guard";
+
     /// <summary>Makes the table (of family <c>ip</c>, or <c>ip6</c> for IPv6 egress) and its chains when they are missing.</summary>
     public static async Task EnsureAsync(CancellationToken cancellationToken, string family = "ip")
     {
@@ -19,6 +24,22 @@ public static class NftTable
         await RunAsync(["add", "chain", family, Name, "prerouting", "{ type nat hook prerouting priority dstnat; policy accept; }"], cancellationToken);
         await RunAsync(["add", "chain", family, Name, "output", "{ type nat hook output priority -100; policy accept; }"], cancellationToken);
         await RunAsync(["add", "chain", family, Name, "postrouting", "{ type nat hook postrouting priority srcnat; policy accept; }"], cancellationToken);
+    }
+
+    /// <summary>
+    /// The guard that lets segment gateways carry <c>route_localnet</c> (which host ports on
+    /// 127.0.0.1 need): whatever arrives on a gateway for 127.0.0.0/8 is dropped before routing, so
+    /// a pod cannot reach the host's loopback services through its gateway (CVE-2020-8558's
+    /// lesson). One rule for every agent on the host (gateway names are host-wide), made once.
+    /// </summary>
+    public static async Task EnsureLocalnetGuardAsync(CancellationToken cancellationToken)
+    {
+        await EnsureAsync(cancellationToken);
+        await RunAsync(["add", "chain", "ip", Name, GuardChain, "{ type filter hook prerouting priority raw; policy accept; }"], cancellationToken);
+        if (!(await ListChainAsync(GuardChain, cancellationToken)).Contains(GuardComment, StringComparison.Ordinal))
+        {
+            await AddRuleAsync(GuardChain, ["iifname", "\"sph-gw*\"", "ip", "daddr", "127.0.0.0/8", "drop", "comment", $"\"{GuardComment}\""], cancellationToken);
+        }
     }
 
     /// <summary>The chain's rules with their handles (<c>nft -a</c>); empty when the table or chain does not exist.</summary>

@@ -336,6 +336,11 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     {
         await _switch.EnsureGatewayPortAsync(_settings.Bridge, segment, _settings.Mtu, cancellationToken);
         await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1", cancellationToken);
+
+        // Host ports on 127.0.0.1: the host's connection leaves through the gateway with its
+        // loopback source (then masqueraded), which needs route_localnet there, and the guard first.
+        await NftTable.EnsureLocalnetGuardAsync(cancellationToken);
+        await File.WriteAllTextAsync($"/proc/sys/net/ipv4/conf/{OvsSwitch.GatewayPortName(segment.Vlan)}/route_localnet", "1", cancellationToken);
         await _egress.EnsureSegmentAsync(segment.Vlan, segment.Subnet, podCidr, _settings.SnatAddressOf(segment.Namespace), cancellationToken);
         var dualStack = segment.SubnetV6 is not null && podCidrV6 is not null;
         if (dualStack)

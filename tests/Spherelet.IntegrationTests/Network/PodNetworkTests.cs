@@ -165,6 +165,13 @@ public sealed class PodNetworkTests : IAsyncLifetime
         {
             var page = await http.GetStringAsync(new Uri($"http://{Address(1)}:{hostPort}/"));
             Assert.Contains(ContainerTestImage.WebPage.Trim(), page, StringComparison.Ordinal);
+
+            // ...and on the host's loopback, as the kubelet's and critest's clients use it (masqueraded
+            // to the gateway, routed with route_localnet behind the guard that keeps pods off the host's loopback).
+            var local = await http.GetStringAsync(new Uri($"http://127.0.0.1:{hostPort}/"));
+            Assert.Contains(ContainerTestImage.WebPage.Trim(), local, StringComparison.Ordinal);
+            Assert.Equal("1", (await File.ReadAllTextAsync($"/proc/sys/net/ipv4/conf/{OvsSwitch.GatewayPortName(_firstVlan)}/route_localnet")).Trim());
+            Assert.Contains("iifname \"sph-gw*\" ip daddr 127.0.0.0/8 drop", await HostCommand.RunAsync("nft", ["list", "chain", "ip", NftTable.Name, NftTable.GuardChain], CancellationToken.None), StringComparison.Ordinal);
         }
 
         // Another pod asking for the same host port is refused before its VM boots, and leaves nothing.
