@@ -136,7 +136,9 @@ internal sealed class FakeRegistry : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        // Close alone: the managed HttpListener's Close after Stop looks its endpoint up again,
+        // binds the port anew to do so, and throws "Address already in use" when another test has
+        // taken that port meanwhile (seen once in CI).
         _listener.Close();
         try
         {
