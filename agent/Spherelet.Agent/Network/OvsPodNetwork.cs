@@ -32,6 +32,13 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     private IReadOnlySet<string>? _pendingRecovery;
     private bool _recoveryRan;
 
+    // Pods whose NIC the VMM has put on the bridge (labelled after the VM started, or found at
+    // recovery): only these are put back when their port goes missing, and only when it was
+    // missing at the previous check too, so a VM that is starting or stopping (its tap there but
+    // not yet, or no longer, on the bridge) is left to the VMM.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _plugged = new(StringComparer.Ordinal);
+    private HashSet<string> _portsMissingBefore = new(StringComparer.Ordinal);
+
     public OvsPodNetwork(
         NodeConfig node,
         NetworkAllocator allocator,
@@ -125,6 +132,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     {
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(attachment);
+        _plugged[sandboxId] = true;
         return _switch.LabelPortAsync(
             attachment.PortName,
             new Dictionary<string, string>(StringComparer.Ordinal)
@@ -154,6 +162,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
 
     private async Task DetachLockedAsync(string sandboxId, CancellationToken cancellationToken)
     {
+        _plugged.TryRemove(sandboxId, out _);
         await _hostPorts.RemoveAsync(sandboxId, cancellationToken);
         await _switch.RemovePortAsync(_settings.Bridge, PortName(sandboxId), cancellationToken);
         if (await _allocator.ReleaseAsync(sandboxId, _settings.KeepSegments, cancellationToken) is { } segment)
@@ -218,7 +227,10 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             }
 
             var observed = await ObserveAsync(current, cancellationToken);
-            var findings = NetworkDrift.Find(current, _settings, observed);
+            var found = NetworkDrift.Find(current, _settings, observed);
+            var missingPorts = found.Where(f => f.SandboxId is not null).Select(f => f.SandboxId!).ToHashSet(StringComparer.Ordinal);
+            var findings = found.Where(f => f.SandboxId is null || _portsMissingBefore.Contains(f.SandboxId)).ToList();
+            _portsMissingBefore = missingPorts;
             if (findings.Count == 0)
             {
                 return findings;
@@ -276,7 +288,11 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             await _egress.FamiliesAsync(cancellationToken),
             await OvsSwitch.HostAddressesAsync(cancellationToken),
             gateways.Where(OvsSwitch.InterfaceUp).ToHashSet(StringComparer.Ordinal),
-            current.Leases.Select(l => PortName(l.SandboxId)).Where(p => Directory.Exists(Path.Combine("/sys/class/net", p))).ToHashSet(StringComparer.Ordinal),
+            current.Leases
+                .Where(l => _plugged.ContainsKey(l.SandboxId))
+                .Select(l => PortName(l.SandboxId))
+                .Where(p => Directory.Exists(Path.Combine("/sys/class/net", p)))
+                .ToHashSet(StringComparer.Ordinal),
             await ForwardingAsync("/proc/sys/net/ipv4/ip_forward", cancellationToken),
             await ForwardingAsync("/proc/sys/net/ipv6/conf/all/forwarding", cancellationToken));
     }
@@ -312,6 +328,11 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         {
             LogLeftoverPort(port);
             await _switch.RemovePortAsync(_settings.Bridge, port, cancellationToken);
+        }
+
+        foreach (var sandboxId in sandboxIds)
+        {
+            _plugged[sandboxId] = true;
         }
 
         var current = await _allocator.CurrentAsync(cancellationToken);

@@ -257,20 +257,26 @@ public sealed class PodNetworkTests : IAsyncLifetime
         Assert.DoesNotContain($"spherelet:{instance}:segment-{LeftoverVlan}", await NftTableAsync(), StringComparison.Ordinal);
         Assert.Contains($"spherelet:{instance}:segment-{_firstVlan}", await NftTableAsync(), StringComparison.Ordinal);
 
-        // What an ovs-vswitchd restart or a firewall reload takes away (the segment's isolation
-        // flows, its gateway's addresses, its egress rules) is put back by the periodic repair.
+        // What an ovs-vswitchd restart, a firewall reload or a hand on the switch takes away (the
+        // segment's isolation flows, its gateway's addresses, its egress rules, a pod's port) is put
+        // back by the periodic repair (a pod's port once it was seen missing twice in a row).
         var gateway = OvsSwitch.GatewayPortName(_firstVlan);
         await isolation.OpenAsync(Bridge, _firstVlan, CancellationToken.None);
         await HostCommand.RunAsync("ip", ["address", "flush", "dev", gateway], CancellationToken.None);
         await new NftEgress(instance).RemoveSegmentAsync(_firstVlan, CancellationToken.None);
+        var nextPort = "sphp" + next.Pod[..11];
+        await Vsctl("del-port", Bridge, nextPort);
         Assert.DoesNotContain(await DumpFlowsAsync(), f => f.Contains("actions=drop", StringComparison.Ordinal));
         var repaired = await RepairedAsync(
             async () => (await DumpFlowsAsync()).Select(WithoutCounters).Order().SequenceEqual(flowsBefore)
                 && (await HostCommand.RunAsync("ip", ["-o", "address", "show", "dev", gateway], CancellationToken.None)).Contains($" {AddressV6(1)}/", StringComparison.Ordinal)
                 && (await NftTableAsync()).Contains($"spherelet:{instance}:segment-{_firstVlan}", StringComparison.Ordinal)
-                && (await HostCommand.RunAsync("nft", ["list", "table", "ip6", NftTable.Name], CancellationToken.None)).Contains($"spherelet:{instance}:segment-{_firstVlan}", StringComparison.Ordinal),
+                && (await HostCommand.RunAsync("nft", ["list", "table", "ip6", NftTable.Name], CancellationToken.None)).Contains($"spherelet:{instance}:segment-{_firstVlan}", StringComparison.Ordinal)
+                && (await Vsctl("list-ports", Bridge)).Split('\n').Contains(nextPort),
             TimeSpan.FromSeconds(60));
-        Assert.True(repaired, "the flows, the gateway's addresses and the egress rules came back within a minute");
+        Assert.True(repaired, "the flows, the gateway's addresses, the egress rules and the pod's port came back within a minute");
+        Assert.Equal(_firstVlan.ToString(CultureInfo.InvariantCulture), (await Vsctl("get", "port", nextPort, "tag")).Trim());
+        Assert.Equal(0, await PingAsync(client, next.Container, first.Ip));
         Assert.Contains($"inet {Address(1)}/26", await HostCommand.RunAsync("ip", ["-o", "address", "show", "dev", gateway], CancellationToken.None), StringComparison.Ordinal);
         Assert.Equal(0, await PingAsync(client, next.Container, Address(1)));
         Assert.Equal(0, (await ExecAsync(client, next.Container, "/bin/busybox", "ping6", "-c", "2", "-W", "10", AddressV6(1))).ExitCode);
