@@ -61,7 +61,7 @@ public sealed class OvsSwitch
         await VsctlAsync(
             [
                 "--may-exist", "add-port", bridge, port, "--",
-                "set", "interface", port, "type=internal", $"mtu_request={mtu.ToString(CultureInfo.InvariantCulture)}", "--",
+                "set", "interface", port, "type=internal", $"mtu_request={mtu.ToString(CultureInfo.InvariantCulture)}", $"mac=\"{GatewayMac(segment.Vlan)}\"", "--",
                 "set", "port", port, $"tag={segment.Vlan.ToString(CultureInfo.InvariantCulture)}",
                 $"external_ids:{RoleKey}=gateway", $"external_ids:{NamespaceKey}={segment.Namespace}",
             ],
@@ -161,6 +161,14 @@ public sealed class OvsSwitch
             return false;
         }
     }
+
+    /// <summary>
+    /// A segment gateway's MAC, fixed by its VLAN (locally administered, 02:53:47 for "SG"), so a
+    /// gateway made again (after its bridge was deleted, say) answers at the address the pods'
+    /// ARP caches already hold.
+    /// </summary>
+    public static string GatewayMac(int vlan) =>
+        string.Create(CultureInfo.InvariantCulture, $"02:53:47:00:{(vlan >> 8) & 0xff:x2}:{vlan & 0xff:x2}");
 
     /// <summary>A segment gateway's interface name: short (at most 15 bytes) and fixed by its VLAN.</summary>
     public static string GatewayPortName(int vlan) => string.Create(CultureInfo.InvariantCulture, $"sph-gw{vlan}");

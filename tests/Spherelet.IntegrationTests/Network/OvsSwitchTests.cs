@@ -61,6 +61,8 @@ public sealed class OvsSwitchTests : IAsyncLifetime
         Assert.Equal(IPAddress.Parse("10.250.7.1"), await OvsSwitch.HostAddressAsync(port, CancellationToken.None));
         Assert.Equal("gateway", (await _ovs.SpherletPortsAsync(_bridge, CancellationToken.None))[port]);
         Assert.Equal("1400", (await File.ReadAllTextAsync($"/sys/class/net/{port}/mtu")).Trim());
+        Assert.Equal(OvsSwitch.GatewayMac(_vlan), (await File.ReadAllTextAsync($"/sys/class/net/{port}/address")).Trim());
+        Assert.Matches("^02:53:47:00:[0-9a-f]{2}:[0-9a-f]{2}$", OvsSwitch.GatewayMac(_vlan));
         Assert.Equal(_vlan, OvsSwitch.GatewayVlan(port));
 
         await _ovs.RemoveGatewayPortAsync(_bridge, _vlan, CancellationToken.None);
