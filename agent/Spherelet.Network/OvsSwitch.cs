@@ -191,24 +191,17 @@ public sealed class OvsSwitch
             return $"the integration bridge {bridge} has datapath {actual}, not {datapath}";
         }
 
-        var flags = Path.Combine("/sys/class/net", bridge, "flags");
-        if (!File.Exists(flags))
+        if (!Directory.Exists(Path.Combine("/sys/class/net", bridge)))
         {
             return $"the integration bridge {bridge} has no interface on the host";
         }
 
-        var value = Convert.ToInt32((await File.ReadAllTextAsync(flags, cancellationToken)).Trim(), 16);
-        return (value & 1) == 0 ? $"the integration bridge {bridge} is down" : null;
+        return InterfaceUp(bridge) ? null : $"the integration bridge {bridge} is down";
     }
 
-    /// <summary>The address a port holds on the host, or null.</summary>
-    public static async Task<IPAddress?> HostAddressAsync(string port, CancellationToken cancellationToken)
-    {
-        var output = await HostCommand.RunAsync("ip", ["-4", "-o", "address", "show", "dev", port], cancellationToken);
-        var words = output.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var inet = Array.IndexOf(words, "inet");
-        return inet >= 0 && inet + 1 < words.Length ? IPAddress.Parse(words[inet + 1].Split('/')[0]) : null;
-    }
+    /// <summary>The IPv4 address a port holds on the host, or null.</summary>
+    public static async Task<IPAddress?> HostAddressAsync(string port, CancellationToken cancellationToken) =>
+        (await HostAddressesAsync(cancellationToken)).GetValueOrDefault(port)?.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
 
     private Task<string> VsctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         HostCommand.RunAsync("ovs-vsctl", [$"--db=unix:{_dbSocket}", "--timeout=10", .. arguments], cancellationToken);

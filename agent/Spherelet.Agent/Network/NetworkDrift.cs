@@ -73,7 +73,7 @@ public static class NetworkDrift
             }
 
             var flows = observed.FlowCounts.GetValueOrDefault(segment.Vlan);
-            var wanted = settings.PolicyOf(segment.Namespace).Isolated ? OvsIsolation.FlowsPerFamily * (dualStack ? 2 : 1) : 0;
+            var wanted = WantedFlows(segment, allocations.PodCidrV6, settings);
             if (flows != wanted)
             {
                 findings.Add(new DriftFinding(segment.Vlan, null, $"{flows} isolation flows instead of {wanted}"));
@@ -90,5 +90,14 @@ public static class NetworkDrift
         }
 
         return findings;
+    }
+
+    /// <summary>How many isolation flows the segment should have: none, or a set per IP family when its namespace is isolated.</summary>
+    public static int WantedFlows(NetworkSegment segment, System.Net.IPNetwork? podCidrV6, PodNetworkSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        ArgumentNullException.ThrowIfNull(settings);
+        var dualStack = segment.SubnetV6 is not null && podCidrV6 is not null;
+        return settings.PolicyOf(segment.Namespace).Isolated ? OvsIsolation.FlowsPerFamily * (dualStack ? 2 : 1) : 0;
     }
 }

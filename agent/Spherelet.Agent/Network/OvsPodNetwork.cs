@@ -201,29 +201,28 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     /// the pods' ports with the allocations and restores what differs, segment by segment.
     /// Nothing is done before the recovery at start has run, or while the node has no segments.
     /// </summary>
-    /// <returns>What was found wrong (and repaired); empty when all was well.</returns>
     /// <exception cref="NetworkOperationFailedException">The switch or a tool cannot be reached.</exception>
-    public async Task<IReadOnlyList<DriftFinding>> RepairAsync(CancellationToken cancellationToken)
+    public async Task RepairAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
             if (!_recoveryRan)
             {
-                return [];
+                return;
             }
 
             if (_pendingRecovery is not null)
             {
                 await RecoverPendingLockedAsync(cancellationToken);
                 LogDeferredRecoveryDone();
-                return [new DriftFinding(null, null, "network recovery deferred at start (switch unreachable) is done")];
+                return;
             }
 
             var current = await _allocator.CurrentAsync(cancellationToken);
             if (current.PodCidr is null || current.Segments.Count == 0)
             {
-                return [];
+                return;
             }
 
             var observed = await ObserveAsync(current, cancellationToken);
@@ -233,7 +232,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             _portsMissingBefore = missingPorts;
             if (findings.Count == 0)
             {
-                return findings;
+                return;
             }
 
             foreach (var finding in findings)
@@ -245,9 +244,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             var everySegment = findings.Any(f => f.Vlan is null && f.SandboxId is null);
             foreach (var segment in current.Segments.Where(s => everySegment || findings.Any(f => f.Vlan == s.Vlan)))
             {
-                var dualStack = segment.SubnetV6 is not null && current.PodCidrV6 is not null;
-                var wanted = _settings.PolicyOf(segment.Namespace).Isolated ? OvsIsolation.FlowsPerFamily * (dualStack ? 2 : 1) : 0;
-                if (observed.FlowCounts.GetValueOrDefault(segment.Vlan) > wanted)
+                if (observed.FlowCounts.GetValueOrDefault(segment.Vlan) > NetworkDrift.WantedFlows(segment, current.PodCidrV6, _settings))
                 {
                     await _isolation.OpenAsync(_settings.Bridge, segment.Vlan, cancellationToken);
                 }
@@ -264,7 +261,6 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             }
 
             LogRepaired(findings.Count);
-            return findings;
         }
         finally
         {
@@ -276,10 +272,8 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     private async Task<SwitchObservation> ObserveAsync(NetworkAllocations current, CancellationToken cancellationToken)
     {
         var bridge = _settings.Bridge;
-        var exists = await _switch.BridgeDatapathAsync(bridge, cancellationToken) is not null;
-        var problem = exists
-            ? await _switch.BridgeProblemAsync(bridge, _settings.Datapath, cancellationToken)
-            : $"the integration bridge {bridge} does not exist";
+        var problem = await _switch.BridgeProblemAsync(bridge, _settings.Datapath, cancellationToken);
+        var exists = problem is null || await _switch.BridgeDatapathAsync(bridge, cancellationToken) is not null;
         var gateways = current.Segments.Select(s => OvsSwitch.GatewayPortName(s.Vlan)).ToList();
         return new SwitchObservation(
             problem,
