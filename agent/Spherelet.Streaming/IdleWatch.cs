@@ -28,6 +28,13 @@ public sealed class IdleWatch
     /// <summary>Data went one way or the other now.</summary>
     public void Touch() => Volatile.Write(ref _last, _time.GetTimestamp());
 
+    /// <summary>Watches <paramref name="session"/> until the returned handle is disposed (which waits for the watch to end).</summary>
+    public IAsyncDisposable Start(CancellationTokenSource session)
+    {
+        var stop = new CancellationTokenSource();
+        return new Watching(WatchAsync(session, stop.Token), stop);
+    }
+
     /// <summary>Cancels <paramref name="session"/> once idle for the timeout; returns when that happened or <paramref name="stop"/> is cancelled.</summary>
     public async Task WatchAsync(CancellationTokenSource session, CancellationToken stop)
     {
@@ -58,6 +65,16 @@ public sealed class IdleWatch
         catch (ObjectDisposedException)
         {
             // The session ended and let its token source go meanwhile.
+        }
+    }
+
+    private sealed class Watching(Task watch, CancellationTokenSource stop) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            await watch;
+            stop.Dispose();
         }
     }
 }

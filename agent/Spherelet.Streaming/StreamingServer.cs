@@ -164,9 +164,8 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
         using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol);
         using var lease = _sessions.Begin(kind);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, context.RequestAborted);
-        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var idle = new IdleWatch(_options.IdleTimeout, _time);
-        var watch = idle.WatchAsync(stop, watching.Token);
+        await using var watching = idle.Start(stop);
         LogSessionStarted(kind, protocol, _sessions.Open);
         if (request is PortForwardStreamRequest portForward)
         {
@@ -184,8 +183,6 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
             await receiving;
         }
 
-        await watching.CancelAsync();
-        await watch;
         LogSessionEnded(kind, idle.Expired ? "idle" : "done", _sessions.Open - 1);
     }
 
@@ -216,8 +213,7 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
         await using var connection = new SpdyConnection(stream, new SpdyConnectionOptions { OnActivity = idle.Touch });
         using var lease = _sessions.Begin(kind);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, context.RequestAborted);
-        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-        var watch = idle.WatchAsync(stop, watching.Token);
+        await using var watching = idle.Start(stop);
         LogSessionStarted(kind, protocol, _sessions.Open);
         switch (request)
         {
@@ -245,8 +241,6 @@ public sealed partial class StreamingServer : IStreamingEndpoint, IAsyncDisposab
                 break;
         }
 
-        await watching.CancelAsync();
-        await watch;
         LogSessionEnded(kind, idle.Expired ? "idle" : "done", _sessions.Open - 1);
     }
 
