@@ -34,10 +34,12 @@ public static class NftTable
     /// </summary>
     public static async Task EnsureLocalnetGuardAsync(CancellationToken cancellationToken)
     {
-        await EnsureAsync(cancellationToken);
-        await RunAsync(["add", "chain", "ip", Name, GuardChain, "{ type filter hook prerouting priority raw; policy accept; }"], cancellationToken);
+        // One listing when the guard is there (every segment made or repaired asks); the table and
+        // chain are made only when it is not (the listing is empty while they are missing).
         if (!(await ListChainAsync(GuardChain, cancellationToken)).Contains(GuardComment, StringComparison.Ordinal))
         {
+            await EnsureAsync(cancellationToken);
+            await RunAsync(["add", "chain", "ip", Name, GuardChain, "{ type filter hook prerouting priority raw; policy accept; }"], cancellationToken);
             await AddRuleAsync(GuardChain, ["iifname", "\"sph-gw*\"", "ip", "daddr", "127.0.0.0/8", "drop", "comment", $"\"{GuardComment}\""], cancellationToken);
         }
     }
