@@ -42,6 +42,26 @@ public sealed unsafe class LibvirtDomain : IDisposable
         }
     }
 
+    /// <summary>Starts the defined domain with its vCPUs paused (<c>virDomainCreateWithFlags</c>, <c>VIR_DOMAIN_START_PAUSED</c>): its QEMU runs, its guest does not yet.</summary>
+    /// <exception cref="LibvirtException">libvirt could not start it.</exception>
+    public void CreatePaused()
+    {
+        if (LibvirtNative.virDomainCreateWithFlags(_handle, LibvirtConstants.VIR_DOMAIN_START_PAUSED) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"start domain {Name} paused");
+        }
+    }
+
+    /// <summary>Lets a paused domain's vCPUs run (<c>virDomainResume</c>).</summary>
+    /// <exception cref="LibvirtException">libvirt could not resume it.</exception>
+    public void Resume()
+    {
+        if (LibvirtNative.virDomainResume(_handle) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"resume domain {Name}");
+        }
+    }
+
     /// <summary>Stops the domain at once, like pulling the plug (<c>virDomainDestroy</c>).</summary>
     /// <returns>False when the domain was not running.</returns>
     /// <exception cref="LibvirtException">libvirt could not stop it.</exception>

@@ -296,7 +296,12 @@ public static class ContainerMapping
         new() { Name = metadata.Name, Attempt = metadata.Attempt };
 
     private static Runtime.V1.ImageSpec ImageSpec(DomainContainer container) =>
-        new() { Image = container.Image.Reference, UserSpecifiedImage = container.Image.Reference, ImageRef = container.Image.Ref };
+        new()
+        {
+            Image = container.Image.Reference,
+            UserSpecifiedImage = container.Image.UserSpecified.Length > 0 ? container.Image.UserSpecified : container.Image.Reference,
+            ImageRef = container.Image.Ref,
+        };
 
     private static CpuUsage Cpu(ResourceUsage usage, ulong? nanoCores)
     {

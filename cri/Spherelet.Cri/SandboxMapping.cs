@@ -14,7 +14,9 @@ public static class SandboxMapping
         ArgumentNullException.ThrowIfNull(request);
         var config = request.Config ?? new PodSandboxConfig();
         var resources = config.Linux?.Resources;
-        var cpuMillis = resources is { CpuQuota: > 0, CpuPeriod: > 0 } ? resources.CpuQuota * 1000 / resources.CpuPeriod : 0;
+        var overhead = config.Linux?.Overhead;
+        var security = config.Linux?.SecurityContext;
+        var namespaces = security?.NamespaceOptions;
         return new RunPodSandboxCommand
         {
             Metadata = config.Metadata is { } m ? new Domain.Sandboxes.PodSandboxMetadata(m.Name, m.Namespace, m.Uid, m.Attempt) : null,
@@ -29,10 +31,31 @@ public static class SandboxMapping
             Sysctls = config.Linux is { } linux ? new Dictionary<string, string>(linux.Sysctls, StringComparer.Ordinal) : new Dictionary<string, string>(),
             PortMappings = config.PortMappings.Select(p => new Domain.Sandboxes.PortMapping(
                 p.Protocol switch { Protocol.Udp => "udp", Protocol.Sctp => "sctp", _ => "tcp" }, p.ContainerPort, p.HostPort, p.HostIp)).ToList(),
-            CpuMillis = cpuMillis,
+            CpuMillis = CpuLimitMillis(resources),
             MemoryLimitBytes = resources?.MemoryLimitInBytes ?? 0,
+            CpuShares = resources?.CpuShares ?? 0,
+            Overhead = overhead is null
+                ? PodOverhead.None
+                : new PodOverhead(Math.Max(CpuLimitMillis(overhead), overhead.CpuShares * 1000 / 1024), overhead.MemoryLimitInBytes),
+            CgroupParent = config.Linux?.CgroupParent ?? string.Empty,
+            Namespaces = new PodNamespaceRequest(
+                namespaces?.Network == NamespaceMode.Node,
+                namespaces?.Pid == NamespaceMode.Node,
+                namespaces?.Ipc == NamespaceMode.Node,
+                namespaces?.UsernsOptions is { Mode: NamespaceMode.Pod }),
+            SelinuxLabel = SelinuxLabel(security?.SelinuxOptions),
         };
     }
+
+    /// <summary>The parts of an SELinux label that were set, joined as SELinux writes them; empty for none.</summary>
+    public static string SelinuxLabel(SELinuxOption? option) =>
+        option is null
+            ? string.Empty
+            : string.Join(':', new[] { option.User, option.Role, option.Type, option.Level }.Where(p => p.Length > 0));
+
+    /// <summary>A CPU limit in millicores from CFS quota over period; 0 for none.</summary>
+    public static long CpuLimitMillis(LinuxContainerResources? resources) =>
+        resources is { CpuQuota: > 0, CpuPeriod: > 0 } ? resources.CpuQuota * 1000 / resources.CpuPeriod : 0;
 
     public static SandboxFilter ToFilter(PodSandboxFilter? filter) =>
         filter is null

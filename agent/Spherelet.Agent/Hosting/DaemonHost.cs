@@ -117,12 +117,14 @@ public static class DaemonHost
         services.AddSingleton(new SandboxServiceOptions
         {
             ChannelName = CrxProtocol.DefaultChannelName,
+            CgroupDriver = cgroupDriver,
             LayersDirectory = Path.Combine(options.Root, "images", "layers", "sha256"),
             ExtraKernelArguments = string.Equals(options.LogLevel, "Debug", StringComparison.OrdinalIgnoreCase)
                 || string.Equals(options.LogLevel, "Trace", StringComparison.OrdinalIgnoreCase) ? "spherelet.log=debug" : string.Empty,
         });
         services.AddSingleton(DomainHostFacts.Detect(options.QemuPath));
         services.AddSingleton(AgentInstance.LoadOrCreate(options.Root));
+        services.AddSingleton<Cgroups.VmCgroupPlacer>();
         services.AddSingleton<IVmm, LibvirtVmm>();
         services.AddSingleton<SandboxService>();
         services.AddSingleton<IGuestContainers, GuestContainers>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Xml.Linq;
+using Spherelet.Domain.Node;
 using Spherelet.Domain.Vmm;
 
 namespace Spherelet.Agent.Virtualization;
@@ -32,7 +33,7 @@ public static class DomainXml
             new XElement("name", spec.Name),
             new XElement("uuid", spec.Uuid.ToString("D", CultureInfo.InvariantCulture)),
             new XElement("title", $"pod {spec.Owner.Namespace}/{spec.Owner.Name}"),
-            new XElement("metadata", Metadata(spec.Owner, agentInstance)),
+            new XElement("metadata", Metadata(spec.Owner, spec.Cgroup, agentInstance)),
             // The VM can grow while it runs: memory up to the maximum (the balloon holds what is
             // not current), vCPUs up to the maximum (hot-plugged).
             new XElement("memory", new XAttribute("unit", "MiB"), Math.Max(spec.MaxMemoryMiB, spec.MemoryMiB)),
@@ -133,7 +134,28 @@ public static class DomainXml
         }
     }
 
-    private static XElement Metadata(VmOwner owner, string agentInstance) =>
+    /// <summary>
+    /// Where the VM's processes were put on the host (recorded so that the cgroup is removed with
+    /// the VM, also after an agent restart), or null when the domain is not this agent's or has none.
+    /// </summary>
+    public static VmCgroup? ParseCgroup(string? metadataXml, string agentInstance)
+    {
+        if (string.IsNullOrEmpty(metadataXml) || ParseOwner(metadataXml, agentInstance) is null)
+        {
+            return null;
+        }
+
+        var cgroup = XElement.Parse(metadataXml).Elements().FirstOrDefault(e => e.Name.LocalName == "cgroup");
+        if (cgroup is null || cgroup.Value.Length == 0
+            || !Enum.TryParse<CgroupDriver>((string?)cgroup.Attribute("driver"), ignoreCase: true, out var driver))
+        {
+            return null;
+        }
+
+        return new VmCgroup(driver, cgroup.Value, long.TryParse((string?)cgroup.Attribute("cpuShares"), NumberStyles.None, CultureInfo.InvariantCulture, out var shares) ? shares : 0);
+    }
+
+    private static XElement Metadata(VmOwner owner, VmCgroup? cgroup, string agentInstance) =>
         new(
             Pod + "pod",
             new XAttribute(XNamespace.Xmlns + "spherelet", MetadataNamespace),
@@ -142,7 +164,14 @@ public static class DomainXml
             new XElement(Pod + "namespace", owner.Namespace),
             new XElement(Pod + "name", owner.Name),
             new XElement(Pod + "uid", owner.Uid),
-            new XElement(Pod + "attempt", owner.Attempt));
+            new XElement(Pod + "attempt", owner.Attempt),
+            cgroup is null
+                ? null
+                : new XElement(
+                    Pod + "cgroup",
+                    new XAttribute("driver", cgroup.Driver.ToString().ToLowerInvariant()),
+                    new XAttribute("cpuShares", cgroup.CpuShares),
+                    cgroup.Parent));
 
     /// <summary>The pod's NIC: a virtio NIC whose host side is an OVS port in the segment's VLAN (libvirt adds it to the bridge and tags it).</summary>
     private static XElement? Nic(VmNic? nic) =>

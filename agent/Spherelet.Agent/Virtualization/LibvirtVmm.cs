@@ -1,3 +1,5 @@
+using System.Globalization;
+using Spherelet.Agent.Cgroups;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Sandboxes;
 using Spherelet.Domain.Vmm;
@@ -16,14 +18,19 @@ public sealed class LibvirtVmm : IVmm
     private readonly LibvirtConnector _libvirt;
     private readonly DomainHostFacts _host;
     private readonly string _instance;
+    private readonly VmCgroupPlacer _cgroups;
 
-    public LibvirtVmm(LibvirtConnector libvirt, DomainHostFacts host, AgentInstance instance)
+    public LibvirtVmm(LibvirtConnector libvirt, DomainHostFacts host, AgentInstance instance, VmCgroupPlacer cgroups)
     {
         ArgumentNullException.ThrowIfNull(instance);
         _libvirt = libvirt;
         _host = host;
         _instance = instance.Id;
+        _cgroups = cgroups;
     }
+
+    /// <summary>Where the system libvirtd keeps each running QEMU's pid file (<c>NAME.pid</c>).</summary>
+    public static string QemuRunDirectory { get; set; } = "/run/libvirt/qemu";
 
     public string Name => "libvirt";
 
@@ -52,7 +59,15 @@ public sealed class LibvirtVmm : IVmm
             using var domain = connection.DefineDomain(xml);
             try
             {
-                domain.Create();
+                // A VM that goes under the pod's cgroup starts paused and runs once its QEMU is there.
+                if (spec.Cgroup is null)
+                {
+                    domain.Create();
+                }
+                else
+                {
+                    domain.CreatePaused();
+                }
             }
             catch
             {
@@ -62,6 +77,41 @@ public sealed class LibvirtVmm : IVmm
 
             return 0;
         }, cancellationToken);
+
+        if (spec.Cgroup is { } cgroup)
+        {
+            try
+            {
+                await _cgroups.PlaceAsync(QemuPid(spec.Name), spec.Name, cgroup, cancellationToken);
+                await Call(spec.Name, "resume", connection =>
+                {
+                    using var domain = connection.LookupDomainByName(spec.Name)
+                        ?? throw new ObjectNotFoundException($"no libvirt domain named {spec.Name}");
+                    domain.Resume();
+                    return 0;
+                }, cancellationToken);
+            }
+            catch
+            {
+                await DeleteAsync(spec.Name, CancellationToken.None);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The pid of a running domain's QEMU, from libvirtd's pid file.</summary>
+    /// <exception cref="VmmOperationFailedException">There is none.</exception>
+    public static int QemuPid(string vmName)
+    {
+        var file = Path.Combine(QemuRunDirectory, vmName + ".pid");
+        try
+        {
+            return int.Parse(File.ReadAllText(file).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            throw new VmmOperationFailedException($"cannot read the QEMU pid of {vmName} from {file}: {e.Message}", e);
+        }
     }
 
     public Task ResizeAsync(string vmName, int virtualCpus, int memoryMiB, CancellationToken cancellationToken) =>
@@ -90,18 +140,26 @@ public sealed class LibvirtVmm : IVmm
             return domain is not null && domain.Destroy();
         }, cancellationToken);
 
-    public Task DeleteAsync(string vmName, CancellationToken cancellationToken) =>
-        Call(vmName, "delete", connection =>
+    public async Task DeleteAsync(string vmName, CancellationToken cancellationToken)
+    {
+        var cgroup = await Call(vmName, "delete", connection =>
         {
             using var domain = connection.LookupDomainByName(vmName);
-            if (domain is not null)
+            if (domain is null)
             {
-                domain.Destroy();
-                domain.Undefine();
+                return null;
             }
 
-            return 0;
+            var placed = DomainXml.ParseCgroup(domain.GetMetadataElement(DomainXml.MetadataNamespace), _instance);
+            domain.Destroy();
+            domain.Undefine();
+            return placed;
         }, cancellationToken);
+        if (cgroup is not null)
+        {
+            await _cgroups.RemoveAsync(vmName, cgroup, cancellationToken);
+        }
+    }
 
     public Task<VmStatus?> InspectAsync(string vmName, CancellationToken cancellationToken) =>
         Call(vmName, "inspect", connection =>

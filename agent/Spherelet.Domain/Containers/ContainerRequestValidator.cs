@@ -71,11 +71,6 @@ public static class ContainerRequestValidator
                 throw new InvalidRequestException($"mount host_path '{mount.HostPath}' must be an absolute path without '..' or '.' parts");
             }
 
-            if (!File.Exists(mount.HostPath) && !Directory.Exists(mount.HostPath))
-            {
-                throw new InvalidRequestException($"mount host_path '{mount.HostPath}' does not exist");
-            }
-
             if (mount.Propagation == MountPropagation.Bidirectional)
             {
                 throw new InvalidRequestException(

@@ -72,6 +72,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         var socket = _sandboxes.Layout.ChannelSocket(sandbox.VmName);
         try
         {
+            CreateMissingHostPaths(mountRequests, undo);
             var mounts = await BindMountsAsync(sandbox.Id, id, mountRequests, undo, cancellationToken);
             var spec = command.BuildSpec(new ContainerSpecContext(id, GuestLayout.Rootfs(id), GuestLayout.Cgroup(id), GuestLayout.SandboxFiles, mounts));
             sandbox = await EnsureFitsAsync(sandbox, id, spec.ResourcesJson, cancellationToken);
@@ -122,6 +123,51 @@ public sealed partial class ContainerService : IAsyncDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Makes a mount's missing host path as a directory (mode 0755, with missing parents), as
+    /// containerd does; what was made is removed again (if still empty) when a later step fails.
+    /// </summary>
+    private void CreateMissingHostPaths(IReadOnlyList<MountRequest> mounts, RollbackSteps undo)
+    {
+        foreach (var mount in mounts)
+        {
+            if (File.Exists(mount.HostPath) || Directory.Exists(mount.HostPath))
+            {
+                continue;
+            }
+
+            var made = new List<string>();
+            for (var d = mount.HostPath.TrimEnd('/'); d.Length > 0 && !Directory.Exists(d) && !File.Exists(d); d = Path.GetDirectoryName(d) ?? string.Empty)
+            {
+                made.Add(d);
+            }
+
+            try
+            {
+                Directory.CreateDirectory(mount.HostPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidRequestException($"mount host_path '{mount.HostPath}' does not exist and cannot be made: {e.Message}");
+            }
+
+            LogHostPathMade(mount.HostPath);
+            undo.Push($"host path {mount.HostPath}", () =>
+            {
+                foreach (var directory in made)
+                {
+                    if (Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+                    {
+                        Directory.Delete(directory);
+                    }
+                }
+
+                return Task.CompletedTask;
+            });
         }
     }
 
@@ -802,6 +848,9 @@ public sealed partial class ContainerService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "container checkpoint problem: {Problem}")]
     private partial void LogCheckpointProblem(string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "host path made directory={Directory}")]
+    private partial void LogHostPathMade(string directory);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "containers recovered containers={Containers} watched={Running}")]
     private partial void LogRecovered(int containers, int running);

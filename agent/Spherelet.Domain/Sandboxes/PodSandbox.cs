@@ -1,3 +1,5 @@
+using Spherelet.Domain.Vmm;
+
 namespace Spherelet.Domain.Sandboxes;
 
 /// <summary>One pod sandbox: what the kubelet asked for, its VM, and its state. Immutable; the store swaps whole values.</summary>
@@ -36,6 +38,9 @@ public sealed record PodSandbox
 
     /// <summary>How much memory the VM can be grown to while it runs (0: as much as it has).</summary>
     public int MaxMemoryMiB { get; init; }
+
+    /// <summary>Where the VM's processes run on the host (the kubelet's cgroup for the pod); null for the VMM's default place.</summary>
+    public VmCgroup? Cgroup { get; init; }
 
     public required string Hostname { get; init; }
 

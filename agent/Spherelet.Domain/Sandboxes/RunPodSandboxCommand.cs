@@ -28,4 +28,22 @@ public sealed record RunPodSandboxCommand
 
     /// <summary>Memory limit of the pod's containers in bytes, 0 for none.</summary>
     public long MemoryLimitBytes { get; init; }
+
+    /// <summary>The pod's CPU requests as cgroup shares (1024 a CPU), 0 for none: the VM's CPU weight, and its size when no limit is set.</summary>
+    public long CpuShares { get; init; }
+
+    /// <summary>The RuntimeClass overhead the kubelet adds to the pod's cgroup for the VM itself.</summary>
+    public PodOverhead Overhead { get; init; } = PodOverhead.None;
+
+    /// <summary>
+    /// The kubelet's cgroup for the pod (<c>/kubepods/burstable/podUID</c> with the cgroupfs driver,
+    /// <c>/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podUID.slice</c> with systemd); empty: the VMM's default place.
+    /// </summary>
+    public string CgroupParent { get; init; } = string.Empty;
+
+    /// <summary>Host namespaces and a user namespace the pod asked for; a pod VM has none of the host's.</summary>
+    public PodNamespaceRequest Namespaces { get; init; } = PodNamespaceRequest.Isolated;
+
+    /// <summary>The pod's SELinux label (user:role:type:level, parts that were set), empty for none.</summary>
+    public string SelinuxLabel { get; init; } = string.Empty;
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Spherelet.Domain.Errors;
+using Spherelet.Domain.Node;
 
 namespace Spherelet.Domain.Sandboxes;
 
@@ -58,12 +59,91 @@ public static class SandboxRequestValidator
             }
         }
 
-        if (command.CpuMillis < 0 || command.MemoryLimitBytes < 0)
+        if (command.CpuMillis < 0 || command.MemoryLimitBytes < 0 || command.CpuShares < 0
+            || command.Overhead.CpuMillis < 0 || command.Overhead.MemoryBytes < 0)
         {
-            throw new InvalidRequestException("pod resources must not be negative");
+            throw new InvalidRequestException("pod resources and overhead must not be negative");
+        }
+
+        ValidateNamespaces(command.Namespaces);
+        if (command.SelinuxLabel.Length > 0)
+        {
+            throw new InvalidRequestException(
+                $"SELinux label '{command.SelinuxLabel}' cannot be applied: the pod VM's kernel has no SELinux (remove seLinuxOptions)");
         }
 
         return metadata;
+    }
+
+    /// <summary>
+    /// Checks the kubelet's cgroup for the pod against the node's cgroup driver: an absolute path
+    /// without <c>..</c> for cgroupfs, a <c>NAME.slice</c> unit name for systemd.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">It does not fit the driver.</exception>
+    public static void ValidateCgroupParent(string parent, CgroupDriver driver)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        if (parent.Length == 0)
+        {
+            return;
+        }
+
+        if (parent.Length > 4096 || parent.Any(char.IsControl))
+        {
+            throw new InvalidRequestException("linux.cgroup_parent is too long or holds control characters");
+        }
+
+        if (driver == CgroupDriver.Systemd)
+        {
+            // The kubelet sends the slice expanded into its path (/kubepods.slice/kubepods-burstable.slice/...);
+            // a bare slice name (kubepods-burstable-podUID.slice) is taken too.
+            var slice = parent.Split('/')[^1];
+            if (!slice.EndsWith(".slice", StringComparison.Ordinal) || slice.Length == ".slice".Length || slice.StartsWith('-')
+                || slice.Contains("--", StringComparison.Ordinal) || (parent.Contains('/', StringComparison.Ordinal) && !parent.StartsWith('/'))
+                || parent.Split('/').Any(part => part is "." or ".."))
+            {
+                throw new InvalidRequestException(
+                    $"linux.cgroup_parent '{parent}' is not a systemd slice (NAME.slice or its path): this node's cgroup driver is systemd, so the kubelet must use --cgroup-driver=systemd");
+            }
+
+            return;
+        }
+
+        if (!parent.StartsWith('/') || parent.Split('/').Any(part => part is "." or "..") || parent.Split('/')[^1].EndsWith(".slice", StringComparison.Ordinal))
+        {
+            throw new InvalidRequestException(
+                $"linux.cgroup_parent '{parent}' is not an absolute cgroup path: this node's cgroup driver is cgroupfs, so the kubelet must use --cgroup-driver=cgroupfs");
+        }
+    }
+
+    private static void ValidateNamespaces(PodNamespaceRequest namespaces)
+    {
+        var host = new List<string>();
+        if (namespaces.HostNetwork)
+        {
+            host.Add("network (hostNetwork)");
+        }
+
+        if (namespaces.HostPid)
+        {
+            host.Add("PID (hostPID)");
+        }
+
+        if (namespaces.HostIpc)
+        {
+            host.Add("IPC (hostIPC)");
+        }
+
+        if (host.Count > 0)
+        {
+            throw new InvalidRequestException(
+                $"the host's {string.Join(", ", host)} namespace is not available: each pod runs in its own VM");
+        }
+
+        if (namespaces.UserNamespace)
+        {
+            throw new InvalidRequestException("pod user namespaces (hostUsers: false) are not supported by this runtime handler");
+        }
     }
 
     private static void ValidateDns(DnsSettings dns)

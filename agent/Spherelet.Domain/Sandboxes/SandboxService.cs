@@ -105,6 +105,7 @@ public sealed partial class SandboxService
     {
         _readiness.EnsureReady();
         var metadata = SandboxRequestValidator.Validate(command);
+        SandboxRequestValidator.ValidateCgroupParent(command.CgroupParent, _options.CgroupDriver);
         var handler = _handlers.Resolve(command.RuntimeHandler);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var key = metadata.ReservationKey;
@@ -156,6 +157,7 @@ public sealed partial class SandboxService
                 ChannelSocketPath = socket,
                 ChannelName = _options.ChannelName,
                 ConsoleLogPath = _layout.ConsoleLog(id),
+                Cgroup = Cgroup(command),
                 Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId, network.Mtu, network.ChecksumOffload),
             };
             await _vmm.StartAsync(spec, cancellationToken);
@@ -186,6 +188,7 @@ public sealed partial class SandboxService
                 MemoryMiB = memory,
                 MaxVirtualCpus = spec.MaxVirtualCpus,
                 MaxMemoryMiB = spec.MaxMemoryMiB,
+                Cgroup = spec.Cgroup,
                 Hostname = hostname,
                 Dns = command.Dns,
                 LogDirectory = command.LogDirectory,
@@ -575,13 +578,27 @@ public sealed partial class SandboxService
 
     private const string ShareTag = "pod";
 
-    /// <summary>The handler's profile, grown to hold the pod's limits: vCPUs to cover the CPU limit, memory plus the limit.</summary>
+    /// <summary>
+    /// The handler's profile, grown to hold the pod's resources: vCPUs to cover the CPU limit, or
+    /// the CPU requests when there is no limit; memory plus the limit.
+    /// </summary>
     private static (int Cpus, int MemoryMiB) Size(RuntimeHandler handler, RunPodSandboxCommand command)
     {
-        var cpus = Math.Max(handler.VirtualCpus, (int)Math.Ceiling(command.CpuMillis / 1000.0));
+        var cpus = Math.Max(
+            handler.VirtualCpus,
+            Math.Max((int)Math.Ceiling(command.CpuMillis / 1000.0), (int)Math.Ceiling(command.CpuShares / 1024.0)));
         var memory = handler.MemoryMiB + (int)Math.Ceiling(command.MemoryLimitBytes / (1024.0 * 1024.0));
         return (cpus, memory);
     }
+
+    /// <summary>The VM's place under the kubelet's cgroup for the pod, with the pod's CPU requests as its weight; null without a cgroup_parent.</summary>
+    private VmCgroup? Cgroup(RunPodSandboxCommand command) =>
+        command.CgroupParent.Length == 0
+            ? null
+            : new VmCgroup(
+                _options.CgroupDriver,
+                command.CgroupParent,
+                command.CpuShares > 0 ? Math.Clamp(command.CpuShares + (command.Overhead.CpuMillis * 1024 / 1000), 2, 262144) : 0);
 
     private static string DefaultHostname(string podName)
     {

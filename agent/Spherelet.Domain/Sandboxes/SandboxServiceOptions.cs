@@ -1,3 +1,5 @@
+using Spherelet.Domain.Node;
+
 namespace Spherelet.Domain.Sandboxes;
 
 /// <summary>How pod VMs are started and stopped.</summary>
@@ -11,6 +13,9 @@ public sealed record SandboxServiceOptions
 
     /// <summary>The node's unpacked image layers, shared read-only into every pod VM; null for none.</summary>
     public string? LayersDirectory { get; init; }
+
+    /// <summary>How the kubelet names cgroups on this node (cgroup_parent is checked against it).</summary>
+    public CgroupDriver CgroupDriver { get; init; } = CgroupDriver.Cgroupfs;
 
     /// <summary>How long StopPodSandbox waits for the guest to power off before the VM is stopped hard.</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(5);

@@ -45,6 +45,9 @@ public sealed record VmSpec
     /// <summary>The VM's NIC on the pod network; null for none (the pod has its loopback only).</summary>
     public VmNic? Nic { get; init; }
 
+    /// <summary>Where the VM's processes run on the host (the kubelet's cgroup for the pod); null for the VMM's default place.</summary>
+    public VmCgroup? Cgroup { get; init; }
+
     /// <summary>Where the VM's serial console is written.</summary>
     public required string ConsoleLogPath { get; init; }
 }

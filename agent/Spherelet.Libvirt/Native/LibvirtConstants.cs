@@ -36,6 +36,9 @@ internal static class LibvirtConstants
     /// <summary>virDomainModificationImpact: change the persistent definition.</summary>
     internal const uint VIR_DOMAIN_AFFECT_CONFIG = 2;
 
+    /// <summary>virDomainCreateFlags: start the domain with its vCPUs paused.</summary>
+    internal const uint VIR_DOMAIN_START_PAUSED = 1;
+
     /// <summary>Bytes of a UUID string buffer: 36 characters and the terminating NUL.</summary>
     internal const int VIR_UUID_STRING_BUFLEN = 37;
 

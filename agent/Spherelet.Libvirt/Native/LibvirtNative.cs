@@ -100,6 +100,12 @@ internal static unsafe partial class LibvirtNative
     internal static partial int virDomainCreate(DomainHandle domain);
 
     [LibraryImport(Library)]
+    internal static partial int virDomainCreateWithFlags(DomainHandle domain, uint flags);
+
+    [LibraryImport(Library)]
+    internal static partial int virDomainResume(DomainHandle domain);
+
+    [LibraryImport(Library)]
     internal static partial int virDomainDestroy(DomainHandle domain);
 
     [LibraryImport(Library)]

@@ -32,7 +32,9 @@ public static class OciSpecBuilder
         ArgumentNullException.ThrowIfNull(input);
         var container = input.Container;
         var security = container.Linux?.SecurityContext ?? new LinuxContainerSecurityContext();
+        SecurityModules.Check(security);
         var privileged = security.Privileged;
+        var (deviceNodes, deviceRules) = GuestDevices.Build(container.Devices, container.CDIDevices);
         var capabilities = LinuxCapabilities.Compute(privileged, security.Capabilities?.AddCapabilities ?? [], security.Capabilities?.DropCapabilities ?? []);
         var (uid, gid, additionalGids) = ImageUsers.Resolve(
             input.Passwd,
@@ -76,6 +78,17 @@ public static class OciSpecBuilder
             ["cgroupsPath"] = input.CgroupsPath,
             ["resources"] = Resources(resources, privileged),
         };
+        if (deviceNodes.Count > 0)
+        {
+            linux["devices"] = deviceNodes;
+            var rules = (JsonArray)linux["resources"]!["devices"]!;
+            foreach (var rule in deviceRules.ToList())
+            {
+                deviceRules.Remove(rule);
+                rules.Add(rule);
+            }
+        }
+
         if (!privileged)
         {
             linux["maskedPaths"] = Strings(security.MaskedPaths.Count > 0 ? security.MaskedPaths : DefaultMaskedPaths);
@@ -263,9 +276,9 @@ public static class OciSpecBuilder
             result["memory"] = memory;
         }
 
-        if (resources.HugepageLimits.Count > 0)
+        if (Hugepages.GuestLimits(resources.HugepageLimits) is { Count: > 0 } hugepages)
         {
-            result["hugepageLimits"] = new JsonArray(resources.HugepageLimits.Select(h => (JsonNode)new JsonObject { ["pageSize"] = h.PageSize, ["limit"] = h.Limit }).ToArray());
+            result["hugepageLimits"] = new JsonArray(hugepages.Select(h => (JsonNode)new JsonObject { ["pageSize"] = h.PageSize, ["limit"] = h.Limit }).ToArray());
         }
 
         if (resources.Unified.Count > 0)
