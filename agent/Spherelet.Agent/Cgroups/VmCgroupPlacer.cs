@@ -22,17 +22,20 @@ public sealed partial class VmCgroupPlacer
     private readonly ILogger<VmCgroupPlacer> _logger;
     private readonly string _mountinfoPath;
     private readonly string _procDirectory;
+    private readonly Action<string>? _directoryMade;
 
     public VmCgroupPlacer(ILogger<VmCgroupPlacer> logger)
         : this(logger, "/proc/self/mountinfo", "/proc")
     {
     }
 
-    internal VmCgroupPlacer(ILogger<VmCgroupPlacer> logger, string mountinfoPath, string procDirectory)
+    /// <param name="directoryMade">Called with each cgroup directory made (tests on plain directories give it the files the kernel would).</param>
+    internal VmCgroupPlacer(ILogger<VmCgroupPlacer> logger, string mountinfoPath, string procDirectory, Action<string>? directoryMade = null)
     {
         _logger = logger;
         _mountinfoPath = mountinfoPath;
         _procDirectory = procDirectory;
+        _directoryMade = directoryMade;
     }
 
     /// <summary>Moves process <paramref name="pid"/> (with every thread) into the VM's cgroup under <see cref="VmCgroup.Parent"/>, with its CPU weight and cpusets.</summary>
@@ -202,7 +205,7 @@ public sealed partial class VmCgroupPlacer
     private IReadOnlyList<CgroupHierarchy> Hierarchies() => CgroupHierarchy.Parse(File.ReadAllText(_mountinfoPath));
 
     /// <summary>Makes the directory and any missing parent; a new v1 cpuset takes its parent's CPUs and memory nodes (empty ones refuse tasks).</summary>
-    private static void EnsureDirectory(CgroupHierarchy hierarchy, string directory)
+    private void EnsureDirectory(CgroupHierarchy hierarchy, string directory)
     {
         var missing = new Stack<string>();
         for (var d = directory; !System.IO.Directory.Exists(d); d = Path.GetDirectoryName(d)!)
@@ -213,6 +216,7 @@ public sealed partial class VmCgroupPlacer
         while (missing.TryPop(out var d))
         {
             System.IO.Directory.CreateDirectory(d);
+            _directoryMade?.Invoke(d);
             if (hierarchy.Has("cpuset"))
             {
                 foreach (var file in new[] { "cpuset.cpus", "cpuset.mems" })

@@ -132,6 +132,18 @@ public sealed class DomainXmlTests
         Assert.Null(DomainXml.ParseOwner(null, "00112233aabbccdd"));
     }
 
+    [Fact]
+    public void The_cgroup_the_vm_was_put_in_is_recorded_in_the_metadata_and_reads_back_for_the_same_agent_only()
+    {
+        var cgroup = new Spherelet.Domain.Vmm.VmCgroup(Spherelet.Domain.Node.CgroupDriver.Cgroupfs, "/kubepods/burstable/pod0b1c", 102);
+        var xml = System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec with { Cgroup = cgroup }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+        var metadata = xml.Element("metadata")!.Elements().Single().ToString();
+
+        Assert.Equal(cgroup, DomainXml.ParseCgroup(metadata, "00112233aabbccdd"));
+        Assert.Null(DomainXml.ParseCgroup(metadata, "another-agent-id"));
+        Assert.Null(DomainXml.ParseCgroup(System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd")).Element("metadata")!.Elements().Single().ToString(), "00112233aabbccdd"));
+    }
+
     private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
         Path.Combine(Path.GetDirectoryName(here)!, "Golden");
 }

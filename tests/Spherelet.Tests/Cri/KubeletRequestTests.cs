@@ -1,0 +1,279 @@
+using System.Text.Json.Nodes;
+using Runtime.V1;
+using Spherelet.Cri;
+using Spherelet.Cri.Oci;
+using Spherelet.Domain.Errors;
+using CgroupDriver = Spherelet.Domain.Node.CgroupDriver;
+using Spherelet.Domain.Sandboxes;
+using Spherelet.Images.Store;
+using Spherelet.Testing.Kubelet;
+
+namespace Spherelet.Tests.Cri;
+
+/// <summary>
+/// Requests shaped as the kubelet of the 1.32 line sends them: every field is honoured or refused
+/// with a clear error, none dropped. The pod VM side is in the integration tests.
+/// </summary>
+public sealed class KubeletRequestTests
+{
+    private const string ImageId = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    [Fact]
+    public void A_burstable_pod_maps_its_cgroup_parent_cpu_requests_and_limits_into_the_command()
+    {
+        var pod = KubeletPods.BurstableWeb();
+
+        var command = SandboxMapping.ToCommand(KubeletRequests.RunPodSandbox(pod));
+
+        Assert.Equal("/kubepods/burstable/pod0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", command.CgroupParent);
+        Assert.Equal(102, command.CpuShares);
+        Assert.Equal(500, command.CpuMillis);
+        Assert.Equal(128L << 20, command.MemoryLimitBytes);
+        Assert.Equal(PodOverhead.None, command.Overhead);
+        Assert.Equal(PodNamespaceRequest.Isolated, command.Namespaces);
+        Assert.Equal(string.Empty, command.SelinuxLabel);
+        SandboxRequestValidator.Validate(command);
+        SandboxRequestValidator.ValidateCgroupParent(command.CgroupParent, CgroupDriver.Cgroupfs);
+    }
+
+    [Fact]
+    public void A_guaranteed_pod_carries_its_overhead_and_sits_directly_under_kubepods()
+    {
+        var pod = KubeletPods.GuaranteedWithInitAndSidecar();
+
+        var command = SandboxMapping.ToCommand(KubeletRequests.RunPodSandbox(pod));
+
+        Assert.Equal("Guaranteed", pod.QosClass);
+        Assert.Equal("/kubepods/pod9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", command.CgroupParent);
+        // The sidecar runs beside the app: 250m + 1000m; the init container's 250m is less.
+        Assert.Equal(1250, command.CpuMillis);
+        Assert.Equal(KubeletRequests.MilliCpuToShares(1250), command.CpuShares);
+        Assert.Equal(new PodOverhead(250, 160L << 20), command.Overhead);
+    }
+
+    [Theory]
+    [InlineData("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0b1c2d3e_4f50_6172_8394_a5b6c7d8e9f0.slice", true)]
+    [InlineData("kubepods-burstable-pod0b1c2d3e_4f50_6172_8394_a5b6c7d8e9f0.slice", true)]
+    [InlineData("/kubepods/burstable/pod0b1c2d3e", false)]
+    [InlineData("/kubepods.slice/../etc.slice", false)]
+    [InlineData("kubepods/x.slice", false)]
+    public void The_systemd_driver_takes_the_slice_path_the_kubelet_sends(string parent, bool valid)
+    {
+        var check = () => SandboxRequestValidator.ValidateCgroupParent(parent, CgroupDriver.Systemd);
+
+        if (valid)
+        {
+            check();
+        }
+        else
+        {
+            Assert.Contains("systemd", Assert.Throws<InvalidRequestException>(check).Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("/kubepods/burstable/pod0b1c2d3e", true)]
+    [InlineData("/kubepods/pod1", true)]
+    [InlineData("kubepods/pod1", false)]
+    [InlineData("/kubepods/../pod1", false)]
+    [InlineData("/kubepods.slice/kubepods-pod1.slice", false)]
+    public void The_cgroupfs_driver_takes_an_absolute_cgroup_path(string parent, bool valid)
+    {
+        var check = () => SandboxRequestValidator.ValidateCgroupParent(parent, CgroupDriver.Cgroupfs);
+
+        if (valid)
+        {
+            check();
+        }
+        else
+        {
+            Assert.Contains("cgroupfs", Assert.Throws<InvalidRequestException>(check).Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("network")]
+    [InlineData("pid")]
+    [InlineData("ipc")]
+    public void A_host_namespace_is_refused_at_RunPodSandbox(string which)
+    {
+        var pod = KubeletPods.BurstableWeb() with { HostNetwork = which == "network", HostPid = which == "pid", HostIpc = which == "ipc" };
+
+        var command = SandboxMapping.ToCommand(KubeletRequests.RunPodSandbox(pod));
+        var error = Assert.Throws<InvalidRequestException>(() => SandboxRequestValidator.Validate(command));
+
+        Assert.Contains("each pod runs in its own VM", error.Message, StringComparison.Ordinal);
+        Assert.Contains(which == "network" ? "hostNetwork" : which == "pid" ? "hostPID" : "hostIPC", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pod_user_namespace_and_an_selinux_label_are_refused_at_RunPodSandbox()
+    {
+        var request = KubeletRequests.RunPodSandbox(KubeletPods.BurstableWeb());
+        request.Config.Linux.SecurityContext.NamespaceOptions.UsernsOptions = new UserNamespace { Mode = NamespaceMode.Pod };
+        Assert.Contains("user namespaces", Assert.Throws<InvalidRequestException>(() => SandboxRequestValidator.Validate(SandboxMapping.ToCommand(request))).Message, StringComparison.Ordinal);
+
+        request = KubeletRequests.RunPodSandbox(KubeletPods.BurstableWeb());
+        request.Config.Linux.SecurityContext.SelinuxOptions = new SELinuxOption { Type = "spc_t", Level = "s0:c1,c2" };
+        Assert.Contains("spc_t:s0:c1,c2", Assert.Throws<InvalidRequestException>(() => SandboxRequestValidator.Validate(SandboxMapping.ToCommand(request))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_container_of_the_representative_pods_gets_a_spec()
+    {
+        foreach (var pod in new[] { KubeletPods.BurstableWeb(), KubeletPods.GuaranteedWithInitAndSidecar() })
+        {
+            foreach (var container in pod.AllContainers)
+            {
+                var spec = Build(KubeletRequests.CreateContainer(pod, container, "sandbox", ImageId));
+
+                Assert.Equal("1", (string?)spec["linux"]!["resources"]!["unified"]!["memory.oom.group"]);
+                Assert.Equal("0", (string?)spec["linux"]!["resources"]!["unified"]!["memory.swap.max"]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Zero_hugepage_limits_for_every_host_page_size_are_accepted_and_the_2MB_one_applied_in_the_guest()
+    {
+        var pod = KubeletPods.BurstableWeb() with { HostPageSizes = ["1GB", "2MB", "64KB"] };
+
+        var spec = Build(KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId));
+
+        var limits = spec["linux"]!["resources"]!["hugepageLimits"]!.AsArray();
+        var only = Assert.Single(limits);
+        Assert.Equal("2MB", (string?)only!["pageSize"]);
+        Assert.Equal(0UL, (ulong)only["limit"]!);
+    }
+
+    [Fact]
+    public void A_non_zero_hugepage_limit_is_refused_with_FailedPrecondition()
+    {
+        var pod = KubeletPods.BurstableWeb();
+        var container = pod.Containers[0] with { Hugepages2MiBytes = 64L << 20 };
+
+        var error = Assert.Throws<PreconditionFailedException>(() => Build(KubeletRequests.CreateContainer(pod, container, "sandbox", ImageId)));
+
+        Assert.Contains("hugepages-2MB", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_restricted_standard_gives_a_non_root_process_without_capabilities_with_no_new_privileges_and_the_default_seccomp_profile()
+    {
+        var pod = KubeletPods.GuaranteedWithInitAndSidecar();
+
+        var spec = Build(KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId));
+
+        Assert.Equal(1000, (long)spec["process"]!["user"]!["uid"]!);
+        Assert.Contains(2000L, spec["process"]!["user"]!["additionalGids"]!.AsArray().Select(g => (long)g!));
+        Assert.Empty(spec["process"]!["capabilities"]!["bounding"]!.AsArray());
+        Assert.True((bool)spec["process"]!["noNewPrivileges"]!);
+        Assert.Contains("ptrace", spec["linux"]!["seccomp"]!["syscalls"]![0]!["names"]!.AsArray().Select(n => (string?)n));
+        Assert.Equal(-997, (long)spec["process"]!["oomScoreAdj"]!);
+    }
+
+    [Fact]
+    public void A_fuse_device_becomes_the_guest_fuse_node_allowed_in_the_device_cgroup()
+    {
+        var pod = KubeletPods.BurstableWeb();
+
+        var spec = Build(KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId));
+
+        var device = Assert.Single(spec["linux"]!["devices"]!.AsArray());
+        Assert.Equal("/dev/fuse", (string?)device!["path"]);
+        Assert.Equal((10L, 229L), ((long)device["major"]!, (long)device["minor"]!));
+        var rule = spec["linux"]!["resources"]!["devices"]!.AsArray().Last()!;
+        Assert.True((bool)rule["allow"]!);
+        Assert.Equal("rw", (string?)rule["access"]);
+    }
+
+    [Theory]
+    [InlineData("/dev/sda")]
+    [InlineData("/dev/nvidia0")]
+    [InlineData("/dev/kvm")]
+    public void A_host_device_the_guest_cannot_provide_is_refused_naming_it(string path)
+    {
+        var pod = KubeletPods.BurstableWeb();
+        var container = pod.Containers[0] with { PluginDevices = [(path, path, "rw")] };
+
+        var error = Assert.Throws<InvalidRequestException>(() => Build(KubeletRequests.CreateContainer(pod, container, "sandbox", ImageId)));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_raw_block_volume_and_a_CDI_device_are_refused_naming_them()
+    {
+        var pod = KubeletPods.BurstableWeb() with { Volumes = [new KubeVolume("disk", KubeVolumeKind.BlockDevice) { Path = "/dev/loop7" }] };
+        var container = pod.Containers[0] with { VolumeMounts = [], PluginDevices = [], VolumeDevices = new Dictionary<string, string> { ["disk"] = "/dev/xvda" } };
+        var block = Assert.Throws<InvalidRequestException>(() => Build(KubeletRequests.CreateContainer(pod, container, "sandbox", ImageId)));
+        Assert.Contains("volumeDevices/kubernetes.io~csi/disk", block.Message, StringComparison.Ordinal);
+
+        var request = KubeletRequests.CreateContainer(KubeletPods.BurstableWeb(), KubeletPods.BurstableWeb().Containers[0], "sandbox", ImageId);
+        request.Config.CDIDevices.Add(new CDIDevice { Name = "nvidia.com/gpu=0" });
+        var cdi = Assert.Throws<InvalidRequestException>(() => Build(request));
+        Assert.Contains("nvidia.com/gpu=0", cdi.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(SecurityProfile.Types.ProfileType.RuntimeDefault, "runtime/default", true)]
+    [InlineData(SecurityProfile.Types.ProfileType.Unconfined, "unconfined", true)]
+    [InlineData(SecurityProfile.Types.ProfileType.Localhost, "localhost/k8s-nginx", false)]
+    public void AppArmor_profiles_other_than_runtime_default_and_unconfined_are_refused(SecurityProfile.Types.ProfileType type, string legacy, bool accepted)
+    {
+        var pod = KubeletPods.BurstableWeb();
+        var request = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
+        request.Config.Linux.SecurityContext.Apparmor = new SecurityProfile { ProfileType = type, LocalhostRef = type == SecurityProfile.Types.ProfileType.Localhost ? "k8s-nginx" : string.Empty };
+#pragma warning disable CS0612 // the kubelet still fills the deprecated field
+        request.Config.Linux.SecurityContext.ApparmorProfile = legacy;
+#pragma warning restore CS0612
+
+        if (accepted)
+        {
+            Build(request);
+        }
+        else
+        {
+            Assert.Contains("AppArmor profile 'k8s-nginx'", Assert.Throws<InvalidRequestException>(() => Build(request)).Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_container_selinux_label_is_refused()
+    {
+        var pod = KubeletPods.BurstableWeb();
+        var request = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
+        request.Config.Linux.SecurityContext.SelinuxOptions = new SELinuxOption { User = "system_u", Role = "system_r", Type = "container_t", Level = "s0" };
+
+        Assert.Contains("system_u:system_r:container_t:s0", Assert.Throws<InvalidRequestException>(() => Build(request)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_mounts_the_kubelet_sends_are_read_only_where_the_volume_kind_says()
+    {
+        var pod = KubeletPods.BurstableWeb("/var/lib/kubelet");
+
+        var mounts = ContainerMapping.ToMountRequests(KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId).Config.Mounts);
+
+        Assert.Equal(
+            ["/config", "/etc/creds", "/var/run/secrets/kubernetes.io/serviceaccount", "/etc/podinfo", "/cache", "/etc/hosts", "/dev/termination-log"],
+            mounts.Select(m => m.ContainerPath));
+        Assert.Equal([true, true, true, true, false, false, false], mounts.Select(m => m.ReadOnly));
+        Assert.Equal("/var/lib/kubelet/pods/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0/volumes/kubernetes.io~configmap/config", mounts[0].HostPath);
+        Assert.Equal("/var/lib/kubelet/pods/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0/etc-hosts", mounts[5].HostPath);
+    }
+
+    private static JsonObject Build(CreateContainerRequest request) => OciSpecBuilder.Build(new OciSpecInput
+    {
+        ContainerId = "c0ffee",
+        Container = request.Config,
+        Sandbox = request.SandboxConfig,
+        Image = new ImageConfigInfo { Cmd = ["sh"] },
+        RootfsPath = "/run/crx/rootfs/c0ffee",
+        SandboxFilesDirectory = "/run/crx/sandbox",
+        CgroupsPath = "/spherelet/c0ffee",
+        Passwd = "root:x:0:0:root:/root:/bin/sh\n",
+        Group = "root:x:0:\n",
+        Mounts = [],
+    });
+}
