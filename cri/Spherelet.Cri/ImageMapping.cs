@@ -16,7 +16,7 @@ public static class ImageMapping
         spec is { Image.Length: > 0 } ? spec.Image : throw new ImageException(ImageErrorKind.Invalid, "image spec: image must not be empty");
 
     public static RegistryCredentials? Credentials(AuthConfig? auth) =>
-        auth is null ? null : RegistryCredentials.FromAuthConfig(auth.Username, auth.Password, auth.Auth, auth.IdentityToken, auth.RegistryToken);
+        auth is null ? null : RegistryCredentials.FromAuthConfig(auth.Username, auth.Password, auth.Auth, auth.IdentityToken, auth.RegistryToken, auth.ServerAddress);
 
     public static Image ToCri(ImageRecord image)
     {

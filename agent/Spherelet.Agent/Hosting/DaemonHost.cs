@@ -147,7 +147,7 @@ public static class DaemonHost
             MaxAttempts = options.Images.PullAttempts,
             Hosts = options.Images.Registries.ToDictionary(
                 r => r.Key,
-                r => new RegistryHostOptions { Mirrors = [.. r.Value.Mirrors], PlainHttp = r.Value.PlainHttp, SkipTlsVerify = r.Value.SkipTlsVerify },
+                r => new RegistryHostOptions { Mirrors = [.. r.Value.Mirrors], PlainHttp = r.Value.PlainHttp, SkipTlsVerify = r.Value.SkipTlsVerify, SendCredentialsToMirrors = r.Value.SendCredentialsToMirrors },
                 StringComparer.OrdinalIgnoreCase),
         });
         services.AddSingleton(sp => new RegistryClient(sp.GetRequiredService<RegistryOptions>(), sp.GetRequiredService<ILogger<RegistryClient>>()));

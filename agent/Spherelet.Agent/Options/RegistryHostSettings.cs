@@ -12,4 +12,7 @@ public sealed class RegistryHostSettings
 
     /// <summary>Accept any TLS certificate from this host.</summary>
     public bool SkipTlsVerify { get; set; }
+
+    /// <summary>Offer a pull's credentials (for this host) to its mirrors too; off: mirrors are asked anonymously.</summary>
+    public bool SendCredentialsToMirrors { get; set; }
 }

@@ -193,7 +193,7 @@ public sealed partial class RegistryClient : IDisposable
             HttpResponseMessage response;
             try
             {
-                response = await SendAuthorizedAsync(endpoint, reference, path, accept, credentials, cancellationToken);
+                response = await SendAuthorizedAsync(endpoint, reference, path, accept, RegistryEndpoint.CredentialsFor(endpoint, reference.Registry, credentials), cancellationToken);
             }
             catch (Exception e) when (endpoint.IsMirror && e is HttpRequestException or TimeoutException or ImageException)
             {

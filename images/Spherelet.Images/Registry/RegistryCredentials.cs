@@ -7,12 +7,16 @@ namespace Spherelet.Images.Registry;
 /// OAuth2 refresh token (<see cref="IdentityToken"/>) exchanged at the registry's token endpoint, or a bearer
 /// token (<see cref="RegistryToken"/>) sent as it is. <see cref="ToString"/> never shows a secret.
 /// </summary>
-public sealed record RegistryCredentials(string? Username, string? Password, string? IdentityToken, string? RegistryToken)
+/// <param name="ServerAddress">
+/// The registry the credentials are for (CRI <c>server_address</c>): they are offered to that host only.
+/// Null: to the registry the image names (and to its mirrors only where configured so).
+/// </param>
+public sealed record RegistryCredentials(string? Username, string? Password, string? IdentityToken, string? RegistryToken, string? ServerAddress = null)
 {
     /// <summary>Builds credentials from CRI <c>AuthConfig</c> fields; <c>auth</c> is base64 of <c>user:password</c>, used when no username is given.</summary>
     /// <returns>The credentials, or null when every field is empty (an anonymous pull).</returns>
     /// <exception cref="ImageException">Invalid: <c>auth</c> is not base64 of <c>user:password</c>.</exception>
-    public static RegistryCredentials? FromAuthConfig(string? username, string? password, string? auth, string? identityToken, string? registryToken)
+    public static RegistryCredentials? FromAuthConfig(string? username, string? password, string? auth, string? identityToken, string? registryToken, string? serverAddress = null)
     {
         var user = Empty(username);
         var pass = Empty(password);
@@ -25,12 +29,12 @@ public sealed record RegistryCredentials(string? Username, string? Password, str
         var token = Empty(registryToken);
         return user is null && pass is null && identity is null && token is null
             ? null
-            : new RegistryCredentials(user, pass, identity, token);
+            : new RegistryCredentials(user, pass, identity, token, Empty(serverAddress));
     }
 
     /// <summary>Shows which kinds of credential are present, never their values.</summary>
     public override string ToString() =>
-        $"RegistryCredentials {{ Username = {Username ?? "(none)"}, Password = {Mask(Password)}, IdentityToken = {Mask(IdentityToken)}, RegistryToken = {Mask(RegistryToken)} }}";
+        $"RegistryCredentials {{ Username = {Username ?? "(none)"}, Password = {Mask(Password)}, IdentityToken = {Mask(IdentityToken)}, RegistryToken = {Mask(RegistryToken)}, ServerAddress = {ServerAddress ?? "(none)"} }}";
 
     private static (string? User, string? Password) DecodeAuth(string encoded)
     {

@@ -4,7 +4,8 @@ namespace Spherelet.Images.Registry;
 
 /// <summary>One place a registry request may go: a configured mirror, or the registry host itself.</summary>
 /// <param name="BaseUri">Scheme, authority and an optional path prefix; request paths (<c>/v2/...</c>) are appended.</param>
-internal sealed record RegistryEndpoint(Uri BaseUri, bool IsMirror, bool SkipTlsVerify)
+/// <param name="TrustedWithCredentials">A mirror the operator lets see the registry's pull credentials (<see cref="RegistryHostOptions.SendCredentialsToMirrors"/>).</param>
+internal sealed record RegistryEndpoint(Uri BaseUri, bool IsMirror, bool SkipTlsVerify, bool TrustedWithCredentials = false)
 {
     /// <summary>The host that serves Docker Hub's registry API.</summary>
     public const string DockerHubHost = "registry-1.docker.io";
@@ -22,7 +23,8 @@ internal sealed record RegistryEndpoint(Uri BaseUri, bool IsMirror, bool SkipTls
         var endpoints = new List<RegistryEndpoint>();
         foreach (var mirror in host?.Mirrors ?? [])
         {
-            endpoints.Add(ParseMirror(mirror, options, out var error) ?? throw new ImageException(ImageErrorKind.Invalid, error!));
+            endpoints.Add((ParseMirror(mirror, options, out var error) ?? throw new ImageException(ImageErrorKind.Invalid, error!))
+                with { TrustedWithCredentials = host!.SendCredentialsToMirrors });
         }
 
         var plain = host?.PlainHttp == true || IsLoopback(HostOf(upstream));
@@ -98,6 +100,53 @@ internal sealed record RegistryEndpoint(Uri BaseUri, bool IsMirror, bool SkipTls
 
         var colon = authority.LastIndexOf(':');
         return colon < 0 ? authority : authority[..colon];
+    }
+
+    /// <summary>
+    /// The credentials to offer <paramref name="endpoint"/> for an image of <paramref name="registry"/>: those
+    /// whose <see cref="RegistryCredentials.ServerAddress"/> names that endpoint's host, or, with none named,
+    /// the registry itself and the mirrors trusted with them; null (anonymous) elsewhere.
+    /// </summary>
+    public static RegistryCredentials? CredentialsFor(RegistryEndpoint endpoint, string registry, RegistryCredentials? credentials)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (credentials is null)
+        {
+            return null;
+        }
+
+        if (credentials.ServerAddress is { Length: > 0 } server)
+        {
+            var named = NormalizeServer(server);
+            var target = endpoint.IsMirror ? endpoint.BaseUri.Authority.ToLowerInvariant() : NormalizeServer(registry);
+            return named == target ? credentials : null;
+        }
+
+        return !endpoint.IsMirror || endpoint.TrustedWithCredentials ? credentials : null;
+    }
+
+    /// <summary>
+    /// A registry as CRI's <c>server_address</c> or an image name gives it, reduced to <c>host[:port]</c> in lower
+    /// case: scheme and path dropped, Docker Hub's aliases (<c>index.docker.io</c>, <c>registry-1.docker.io</c>) as <c>docker.io</c>.
+    /// </summary>
+    public static string NormalizeServer(string server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var value = server.Trim();
+        var scheme = value.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+        {
+            value = value[(scheme + 3)..];
+        }
+
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        if (slash >= 0)
+        {
+            value = value[..slash];
+        }
+
+        value = value.ToLowerInvariant();
+        return value is "index.docker.io" or DockerHubHost ? ImageReference.DefaultRegistry : value;
     }
 
     private static RegistryHostOptions? HostOptions(RegistryOptions options, string host) =>

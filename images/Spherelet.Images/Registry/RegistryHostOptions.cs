@@ -15,4 +15,11 @@ public sealed class RegistryHostOptions
 
     /// <summary>Accept any TLS certificate from this host (only when the client builds its own HTTP handler).</summary>
     public bool SkipTlsVerify { get; set; }
+
+    /// <summary>
+    /// Offer a pull's credentials for this host to its mirrors too. Off by default: credentials are
+    /// meant for the registry the image names (or the one CRI's <c>server_address</c> names), so
+    /// mirrors are asked anonymously unless the operator trusts them with the same secrets.
+    /// </summary>
+    public bool SendCredentialsToMirrors { get; set; }
 }

@@ -173,7 +173,6 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/no/such/path", "/data", MountPropagation.Private, "does not exist")]
     [InlineData("/tmp", "data", MountPropagation.Private, "absolute")]
     [InlineData("/tmp", "/data/../etc", MountPropagation.Private, "'..'")]
     [InlineData("/tmp/../etc", "/data", MountPropagation.Private, "'..'")]
@@ -214,6 +213,30 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         Assert.False(Directory.Exists(Path.Combine(_root, "lib", "pods", _pod, "share", "volumes")) && Directory.EnumerateFileSystemEntries(Path.Combine(_root, "lib", "pods", _pod, "share", "volumes")).Any());
         _guests.FailCreate = null;
         await _containers.CreateAsync(Command(), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_missing_host_path_is_made_as_a_directory_as_containerd_does()
+    {
+        var missing = Path.Combine(_root, "made", "by", "create");
+
+        await _containers.CreateAsync(Command(mounts: [new MountRequest("/data", missing, false, MountPropagation.Private)]), CancellationToken.None);
+
+        Assert.True(Directory.Exists(missing));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
+            File.GetUnixFileMode(missing));
+    }
+
+    [Fact]
+    public async Task A_create_that_fails_removes_the_host_path_directories_it_made()
+    {
+        var missing = Path.Combine(_root, "made", "by", "create");
+        _guests.FailCreate = new InvalidRequestException("crun: executable file not found");
+
+        await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _containers.CreateAsync(Command(mounts: [new MountRequest("/data", missing, false, MountPropagation.Private)]), CancellationToken.None));
+
+        Assert.False(Directory.Exists(Path.Combine(_root, "made")));
     }
 
     [Fact]

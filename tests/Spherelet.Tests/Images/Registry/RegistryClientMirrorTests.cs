@@ -90,4 +90,62 @@ public sealed class RegistryClientMirrorTests
 
         Assert.Equal(ImageErrorKind.Unauthorized, error.Kind);
     }
+
+    [Fact]
+    public async Task A_mirror_is_not_offered_the_registrys_credentials_unless_configured_so()
+    {
+        await using var upstream = await FakeRegistry.StartAsync();
+        await using var mirror = await FakeRegistry.StartAsync();
+        upstream.BasicAuth = ("alice", "pw");
+        mirror.BasicAuth = ("alice", "pw");
+        TestImages.Push(upstream, "app", "v1");
+        TestImages.Push(mirror, "app", "v1");
+        var credentials = new RegistryCredentials("alice", "pw", null, null);
+        var reference = ImageReference.Parse($"{upstream.Host}/app:v1");
+
+        var options = RegistryTestClient.Options();
+        options.Hosts[upstream.Host] = new RegistryHostOptions { Mirrors = [mirror.Host] };
+        using (var client = RegistryTestClient.Create(out _, options))
+        {
+            await client.ResolveAsync(reference, credentials, None);
+        }
+
+        Assert.All(mirror.Requests, r => Assert.Null(r.Authorization));
+        Assert.Contains(upstream.Requests, r => r.Authorization is { } a && a.StartsWith("Basic ", StringComparison.Ordinal));
+
+        options.Hosts[upstream.Host] = new RegistryHostOptions { Mirrors = [mirror.Host], SendCredentialsToMirrors = true };
+        var upstreamRequests = upstream.Requests.Count;
+        using (var client = RegistryTestClient.Create(out _, options))
+        {
+            await client.ResolveAsync(reference, credentials, None);
+        }
+
+        Assert.Contains(mirror.Requests, r => r.Authorization is { } a && a.StartsWith("Basic ", StringComparison.Ordinal));
+        Assert.Equal(upstreamRequests, upstream.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Credentials_for_another_server_are_not_offered_and_those_naming_the_registry_are()
+    {
+        await using var upstream = await FakeRegistry.StartAsync();
+        upstream.BasicAuth = ("alice", "pw");
+        TestImages.Push(upstream, "app", "v1");
+        using var client = RegistryTestClient.Create(out _, RegistryTestClient.Options());
+        var reference = ImageReference.Parse($"{upstream.Host}/app:v1");
+
+        var error = await Assert.ThrowsAsync<ImageException>(() => client.ResolveAsync(reference, new RegistryCredentials("alice", "pw", null, null, "https://other.example:5000/v1/"), None));
+        Assert.Equal(ImageErrorKind.Unauthorized, error.Kind);
+        Assert.All(upstream.Requests, r => Assert.Null(r.Authorization));
+
+        await client.ResolveAsync(reference, new RegistryCredentials("alice", "pw", null, null, $"http://{upstream.Host}"), None);
+        Assert.Contains(upstream.Requests, r => r.Authorization is { } a && a.StartsWith("Basic ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("https://index.docker.io/v1/", "docker.io")]
+    [InlineData("registry-1.docker.io", "docker.io")]
+    [InlineData("Registry.Example:5000", "registry.example:5000")]
+    [InlineData("http://10.0.0.5:5000/path", "10.0.0.5:5000")]
+    public void A_server_address_is_reduced_to_its_host_as_images_name_registries(string server, string host) =>
+        Assert.Equal(host, RegistryEndpoint.NormalizeServer(server));
 }

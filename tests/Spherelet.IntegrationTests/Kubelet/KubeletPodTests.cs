@@ -1,0 +1,234 @@
+using System.Globalization;
+using Grpc.Core;
+using Runtime.V1;
+using Spherelet.IntegrationTests.Containers;
+using Spherelet.IntegrationTests.Sandboxes;
+using Spherelet.Testing.Kubelet;
+
+namespace Spherelet.IntegrationTests.Kubelet;
+
+/// <summary>
+/// Pods driven the way a kubelet of the 1.32 line drives a runtime (requests from
+/// <see cref="KubeletRequests"/>, the node's files and pod cgroups made first as the kubelet makes
+/// them): each starts, its containers log, answer exec probes and stop, and the host sees its VM
+/// under the pod's cgroup. Needs root, libvirtd (cgroup_controllers = [ ], as scripts/setup sets),
+/// the built guest and docker-registry. One pod VM per test.
+/// </summary>
+[Collection(ContainerPod.Collection)]
+public sealed class KubeletPodTests : IClassFixture<KubeletNode>
+{
+    private readonly KubeletNode _node;
+
+    public KubeletPodTests(KubeletNode node)
+    {
+        _node = node;
+    }
+
+    [Fact]
+    public async Task A_burstable_web_pod_starts_with_every_kind_of_volume_answers_its_probe_and_runs_under_its_pod_cgroup()
+    {
+        var pod = new KubePod("shop", "web", "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
+        {
+            KubeletRoot = _node.KubeletRoot,
+            PodLogsRoot = _node.PodLogsRoot,
+            CgroupV2 = true,
+            Labels = new Dictionary<string, string> { ["app"] = "web" },
+            Volumes =
+            [
+                new KubeVolume("config", KubeVolumeKind.ConfigMap) { Files = new Dictionary<string, string> { ["greeting"] = "hello from a configmap" } },
+                new KubeVolume("creds", KubeVolumeKind.Secret) { Files = new Dictionary<string, string> { ["password"] = "s3cret" } },
+                new KubeVolume("kube-api-access-x7k2p", KubeVolumeKind.Projected) { Files = new Dictionary<string, string> { ["namespace"] = "shop" } },
+                new KubeVolume("podinfo", KubeVolumeKind.DownwardApi) { Files = new Dictionary<string, string> { ["labels"] = "app=\"web\"" } },
+                new KubeVolume("cache", KubeVolumeKind.EmptyDir),
+                new KubeVolume("node-data", KubeVolumeKind.HostPath) { Path = Path.Combine(_node.Dir.Path, "node-data", "made-by-the-runtime") },
+            ],
+            Containers =
+            [
+                new KubeContainer("web", _node.Image)
+                {
+                    Command = ["sh", "-c", "echo web up; cat /config/greeting; echo; echo bye > /dev/termination-log; while true; do sleep 1; done"],
+                    CpuRequestMillis = 100,
+                    CpuLimitMillis = 500,
+                    MemoryRequestBytes = 64L << 20,
+                    MemoryLimitBytes = 128L << 20,
+                    Ports = [8080],
+                    PluginDevices = [("/dev/fuse", "/dev/fuse", "rw")],
+                    VolumeMounts =
+                    [
+                        new KubeVolumeMount("config", "/config"),
+                        new KubeVolumeMount("creds", "/etc/creds"),
+                        new KubeVolumeMount("kube-api-access-x7k2p", "/var/run/secrets/kubernetes.io/serviceaccount"),
+                        new KubeVolumeMount("podinfo", "/etc/podinfo"),
+                        new KubeVolumeMount("cache", "/cache"),
+                        new KubeVolumeMount("node-data", "/node-data"),
+                    ],
+                },
+            ],
+        };
+        var web = pod.Containers[0];
+        var podId = await _node.RunPodAsync(pod);
+        try
+        {
+            // The VM's QEMU is under the pod's cgroup in every hierarchy, with the pod's CPU requests as its weight.
+            var (vmName, pid) = await _node.VmOfAsync(podId);
+            var leaf = $"{pod.CgroupParent}/spherelet-{vmName}";
+            var cgroups = PodCgroups.Of(pid);
+            Assert.All(cgroups, c => Assert.Equal(leaf, c.Value));
+            Assert.Equal("102", File.ReadAllText($"/sys/fs/cgroup/cpu{leaf}/cpu.shares").Trim());
+            Assert.All(Directory.GetDirectories($"/proc/{pid}/task"), task => Assert.Contains($":{leaf}\n", File.ReadAllText(Path.Combine(task, "cgroup")), StringComparison.Ordinal));
+
+            var id = await _node.StartContainerAsync(pod, web, podId);
+            var stdout = await KubeletNode.StdoutAsync(pod, web, "hello from a configmap");
+            Assert.Equal(["web up", "hello from a configmap"], stdout.Take(2));
+
+            // The exec probe (ExecSync, timeout 1 s) and what the kubelet's mounts and devices give the container.
+            var probe = await _node.Runtime.ExecSyncAsync(KubeletRequests.ExecProbe(id, ["sh", "-c", "cat /etc/podinfo/labels /etc/creds/password /var/run/secrets/kubernetes.io/serviceaccount/namespace; grep -c web /etc/hosts; ls -l /dev/fuse"]));
+            Assert.Equal(0, probe.ExitCode);
+            var lines = probe.Stdout.ToStringUtf8().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(["app=\"web\"", "s3cret", "shop", "1"], lines.Take(4));
+            Assert.StartsWith("crw", lines[4], StringComparison.Ordinal);
+            Assert.Contains("10,", lines[4], StringComparison.Ordinal);
+            Assert.Contains("229", lines[4], StringComparison.Ordinal);
+            var readOnly = await _node.Runtime.ExecSyncAsync(KubeletRequests.ExecProbe(id, ["sh", "-c", "touch /config/x || echo configmap read-only; touch /cache/x /node-data/x && echo writable"], 5));
+            Assert.Contains("configmap read-only", readOnly.Stdout.ToStringUtf8(), StringComparison.Ordinal);
+            Assert.Contains("writable", readOnly.Stdout.ToStringUtf8(), StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(pod.Volumes[5].Path, "x")), "the missing hostPath was made on the node and the container wrote into it");
+            Assert.Equal("bye\n", await File.ReadAllTextAsync(KubeletRequests.TerminationLogPath(pod, web)));
+
+            // The status reports the image as the pod named it.
+            var status = (await _node.Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = id })).Status;
+            Assert.Equal(_node.Image, status.Image.UserSpecifiedImage);
+            Assert.Equal(_node.ImageId, status.Image.Image);
+
+            // A container asking for hugepages is refused clearly, and the pod goes on.
+            var hungry = web with { Name = "hungry", Hugepages2MiBytes = 4L << 20 };
+            Assert.Equal(StatusCode.FailedPrecondition, await KubeletNode.CodeOfAsync(() => _node.StartContainerAsync(pod, hungry, podId)));
+
+            await _node.KillAndRemovePodAsync(podId, [id]);
+            Assert.False(Directory.Exists($"/sys/fs/cgroup/cpu{leaf}"), "the VM's cgroup is gone with the pod");
+            Assert.False(Directory.Exists($"/sys/fs/cgroup/unified{leaf}"), "the VM's cgroup is gone with the pod");
+        }
+        finally
+        {
+            await RemoveQuietlyAsync(podId);
+            PodCgroups.Remove(pod.CgroupParent);
+        }
+    }
+
+    [Fact]
+    public async Task A_guaranteed_pod_runs_its_init_container_then_its_sidecar_and_a_restricted_app()
+    {
+        var pod = new KubePod("shop", "worker", "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a")
+        {
+            KubeletRoot = _node.KubeletRoot,
+            PodLogsRoot = _node.PodLogsRoot,
+            CgroupV2 = false,
+            FsGroup = 2000,
+            Overhead = (250, 160L << 20),
+            Volumes = [new KubeVolume("work", KubeVolumeKind.EmptyDir)],
+            InitContainers =
+            [
+                new KubeContainer("prepare", _node.Image)
+                {
+                    Command = ["sh", "-c", "echo prepared > /work/ready; echo init done"],
+                    CpuLimitMillis = 250,
+                    MemoryLimitBytes = 64L << 20,
+                    RestrictedAsUser = 1000,
+                    VolumeMounts = [new KubeVolumeMount("work", "/work")],
+                },
+                new KubeContainer("proxy", _node.Image)
+                {
+                    Command = ["sh", "-c", "echo sidecar up; while true; do sleep 1; done"],
+                    CpuLimitMillis = 250,
+                    MemoryLimitBytes = 64L << 20,
+                    RestrictedAsUser = 1000,
+                    Sidecar = true,
+                },
+            ],
+            Containers =
+            [
+                new KubeContainer("app", _node.Image)
+                {
+                    Command = ["sh", "-c", "cat /work/ready; id -u; while true; do sleep 1; done"],
+                    CpuLimitMillis = 1000,
+                    MemoryLimitBytes = 128L << 20,
+                    RestrictedAsUser = 1000,
+                    VolumeMounts = [new KubeVolumeMount("work", "/work")],
+                },
+            ],
+        };
+        var (prepare, proxy, app) = (pod.InitContainers[0], pod.InitContainers[1], pod.Containers[0]);
+        var podId = await _node.RunPodAsync(pod);
+        try
+        {
+            var (vmName, pid) = await _node.VmOfAsync(podId);
+            var leaf = $"{pod.CgroupParent}/spherelet-{vmName}";
+            Assert.StartsWith("/kubepods/pod", pod.CgroupParent, StringComparison.Ordinal);
+            Assert.Equal(leaf, PodCgroups.Of(pid)["cpu"]);
+            // The pod's CPU requests (1250m) and its overhead (250m) as shares.
+            Assert.Equal(((1250 + 250) * 1024 / 1000).ToString(CultureInfo.InvariantCulture), File.ReadAllText($"/sys/fs/cgroup/cpu{leaf}/cpu.shares").Trim());
+
+            // Init container to completion, then the sidecar, then the app.
+            var init = await _node.StartContainerAsync(pod, prepare, podId);
+            var exited = await _node.WaitUntilExitedAsync(init);
+            Assert.Equal((ContainerState.ContainerExited, 0, "Completed"), (exited.State, exited.ExitCode, exited.Reason));
+            Assert.Equal(["init done"], await KubeletNode.StdoutAsync(pod, prepare, "init done"));
+            var sidecar = await _node.StartContainerAsync(pod, proxy, podId);
+            await KubeletNode.StdoutAsync(pod, proxy, "sidecar up");
+            var main = await _node.StartContainerAsync(pod, app, podId);
+            Assert.Equal(["prepared", "1000"], await KubeletNode.StdoutAsync(pod, app, "1000"));
+
+            // Restricted: not root, no capabilities, no new privileges.
+            var probe = await _node.Runtime.ExecSyncAsync(KubeletRequests.ExecProbe(main, ["sh", "-c", "id -u; id -G; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status"]));
+            Assert.Equal(0, probe.ExitCode);
+            var lines = probe.Stdout.ToStringUtf8().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("1000", lines[0]);
+            Assert.Contains("2000", lines[1].Split(' '));
+            Assert.Equal("CapEff:\t0000000000000000", lines[2]);
+            Assert.Equal("NoNewPrivs:\t1", lines[3]);
+
+            // The kubelet removes an exited init container before the pod goes.
+            await _node.Runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = init });
+            await _node.KillAndRemovePodAsync(podId, [main, sidecar]);
+            Assert.False(Directory.Exists($"/sys/fs/cgroup/cpu{leaf}"), "the VM's cgroup is gone with the pod");
+        }
+        finally
+        {
+            await RemoveQuietlyAsync(podId);
+            PodCgroups.Remove(pod.CgroupParent);
+        }
+    }
+
+    [Fact]
+    public async Task A_pod_on_the_host_network_is_refused_before_any_vm_boots()
+    {
+        var pod = new KubePod("shop", "hostnet", "5d1e4c3b-2a19-4087-9f6e-5d4c3b2a1908")
+        {
+            KubeletRoot = _node.KubeletRoot,
+            PodLogsRoot = _node.PodLogsRoot,
+            HostNetwork = true,
+            Containers = [new KubeContainer("agent", _node.Image) { Command = ["sleep", "3600"] }],
+        };
+        var before = await Virsh.DomainsOfAgentAsync(_node.Dir.Root);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _node.RunPodAsync(pod));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("hostNetwork", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, await Virsh.DomainsOfAgentAsync(_node.Dir.Root));
+        Assert.Empty((await _node.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest { Filter = new PodSandboxFilter { LabelSelector = { ["io.kubernetes.pod.name"] = "hostnet" } } })).Items);
+        PodCgroups.Remove(pod.CgroupParent);
+    }
+
+    private async Task RemoveQuietlyAsync(string podId)
+    {
+        try
+        {
+            await _node.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId }, deadline: DateTime.UtcNow.AddMinutes(2));
+        }
+        catch (RpcException)
+        {
+            // Already gone, or the daemon is: the fixture removes the VMs it left.
+        }
+    }
+}
