@@ -113,7 +113,7 @@ public static class ContainerMapping
             Reason = container.Reason,
             Message = container.Message,
             LogPath = container.HostLogPath,
-            Resources = new ContainerResources { Linux = ResourcesFromOci(container.ResourcesJson) },
+            Resources = new ContainerResources { Linux = WithHostCpuset(ResourcesFromOci(container.ResourcesJson), container.HostCpuset) },
             User = UserFromProcess(container.ProcessJson),
             StopSignal = Signals.ToCri(container.StopSignal),
         };
@@ -294,6 +294,13 @@ public static class ContainerMapping
 
     private static Runtime.V1.ContainerMetadata ToCri(DomainContainerMetadata metadata) =>
         new() { Name = metadata.Name, Attempt = metadata.Attempt };
+
+    private static LinuxContainerResources WithHostCpuset(LinuxContainerResources resources, HostCpuset cpuset)
+    {
+        resources.CpusetCpus = cpuset.Cpus;
+        resources.CpusetMems = cpuset.Mems;
+        return resources;
+    }
 
     private static Runtime.V1.ImageSpec ImageSpec(DomainContainer container) =>
         new()

@@ -49,6 +49,7 @@ public sealed partial class RuntimeServiceAdapter
             Stdin = config.Stdin,
             StdinOnce = config.StdinOnce,
             Mounts = ContainerMapping.ToMountRequests(config.Mounts),
+            HostCpuset = HostCpuset.Parse(config.Linux?.Resources?.CpusetCpus ?? string.Empty, config.Linux?.Resources?.CpusetMems ?? string.Empty),
             StopSignal = stopSignal,
             BuildSpec = spec => ContainerMapping.ToContainerSpec(OciSpecBuilder.Build(new OciSpecInput
             {

@@ -15,7 +15,8 @@ public sealed partial class RuntimeServiceAdapter
         var json = OciSpecBuilder.Resources(resources, privileged: false);
         // The device rules belong to the spec; an update changes only the limits.
         json.Remove("devices");
-        await _containers.UpdateResourcesAsync(request.ContainerId, json.ToJsonString(), context.CancellationToken);
+        await _containers.UpdateResourcesAsync(
+            request.ContainerId, json.ToJsonString(), Domain.Containers.HostCpuset.Parse(resources.CpusetCpus, resources.CpusetMems), context.CancellationToken);
         return new UpdateContainerResourcesResponse();
     }
 }

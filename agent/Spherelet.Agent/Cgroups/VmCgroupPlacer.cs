@@ -241,15 +241,12 @@ public sealed partial class VmCgroupPlacer
 
         if (hierarchy.Unified || hierarchy.Has("cpuset"))
         {
-            // Memory nodes first: a v1 cpuset needs both set before it takes tasks.
-            if (cgroup.CpusetMems.Length > 0)
+            // Memory nodes first: a v1 cpuset needs both set before it takes tasks. An empty set means
+            // any: v2 then inherits (empty), v1 takes its parent's.
+            foreach (var (file, value) in new[] { ("cpuset.mems", cgroup.CpusetMems), ("cpuset.cpus", cgroup.CpusetCpus) })
             {
-                WriteIfPresent(directory, "cpuset.mems", cgroup.CpusetMems);
-            }
-
-            if (cgroup.CpusetCpus.Length > 0)
-            {
-                WriteIfPresent(directory, "cpuset.cpus", cgroup.CpusetCpus);
+                var parent = Path.Combine(Path.GetDirectoryName(directory)!, file);
+                WriteIfPresent(directory, file, value.Length > 0 || hierarchy.Unified || !File.Exists(parent) ? value : File.ReadAllText(parent).Trim());
             }
         }
     }

@@ -133,6 +133,16 @@ public sealed class LibvirtVmm : IVmm
             return 0;
         }, cancellationToken);
 
+    public async Task UpdateCgroupAsync(string vmName, VmCgroup cgroup, CancellationToken cancellationToken)
+    {
+        if (await InspectAsync(vmName, cancellationToken) is null)
+        {
+            throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+        }
+
+        _cgroups.Update(vmName, cgroup);
+    }
+
     public Task<bool> StopAsync(string vmName, CancellationToken cancellationToken) =>
         Call(vmName, "stop", connection =>
         {

@@ -39,6 +39,9 @@ public sealed record Container
     /// <summary>The OCI <c>linux.resources</c> in force (JSON).</summary>
     public required string ResourcesJson { get; init; }
 
+    /// <summary>The host CPUs and memory nodes the container may use (they bind its pod's VM, not the guest).</summary>
+    public HostCpuset HostCpuset { get; init; } = HostCpuset.Any;
+
     public required ContainerState State { get; init; }
 
     /// <summary>Unix nanoseconds.</summary>

@@ -76,6 +76,7 @@ public sealed partial class ContainerService : IAsyncDisposable
             var mounts = await BindMountsAsync(sandbox.Id, id, mountRequests, undo, cancellationToken);
             var spec = command.BuildSpec(new ContainerSpecContext(id, GuestLayout.Rootfs(id), GuestLayout.Cgroup(id), GuestLayout.SandboxFiles, mounts));
             sandbox = await EnsureFitsAsync(sandbox, id, spec.ResourcesJson, cancellationToken);
+            await PinPodAsync(sandbox, id, command.HostCpuset, cancellationToken);
             var guestLog = logPath.Length > 0 ? GuestLayout.InShare($"{SandboxService.LogsDirectoryName}/{logPath}") : string.Empty;
             var pid = await _guests.CreateAsync(
                 sandbox.Id,
@@ -101,6 +102,7 @@ public sealed partial class ContainerService : IAsyncDisposable
                 StopSignal = command.StopSignal,
                 ProcessJson = spec.ProcessJson,
                 ResourcesJson = spec.ResourcesJson,
+                HostCpuset = command.HostCpuset,
                 State = ContainerState.Created,
                 CreatedAt = UnixNanos(),
                 Pid = pid,
@@ -350,8 +352,10 @@ public sealed partial class ContainerService : IAsyncDisposable
     }
 
     /// <summary>Applies new cgroup limits (an OCI <c>linux.resources</c> object, JSON) to a created or running container.</summary>
-    public async Task UpdateResourcesAsync(string idOrPrefix, string resourcesJson, CancellationToken cancellationToken)
+    /// <param name="hostCpuset">The host CPUs and memory nodes the container may use from now on (they bind the pod's VM).</param>
+    public async Task UpdateResourcesAsync(string idOrPrefix, string resourcesJson, HostCpuset hostCpuset, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(hostCpuset);
         var id = Get(idOrPrefix).Id;
         await WithContainerAsync(id, async container =>
         {
@@ -361,9 +365,10 @@ public sealed partial class ContainerService : IAsyncDisposable
             }
 
             var sandbox = await EnsureFitsAsync(ReadySandbox(container.SandboxId), id, resourcesJson, cancellationToken);
+            await PinPodAsync(sandbox, id, hostCpuset, cancellationToken);
             await _guests.UpdateResourcesAsync(
                 sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, Encoding.UTF8.GetBytes(resourcesJson), sandbox.VirtualCpus, cancellationToken);
-            await _store.UpdateAsync(id, c => c with { ResourcesJson = resourcesJson }, CancellationToken.None);
+            await _store.UpdateAsync(id, c => c with { ResourcesJson = resourcesJson, HostCpuset = hostCpuset }, CancellationToken.None);
             LogResourcesUpdated(id);
         });
     }
@@ -592,6 +597,22 @@ public sealed partial class ContainerService : IAsyncDisposable
         return cpus > sandbox.VirtualCpus || memory > sandbox.MemoryMiB
             ? await _sandboxes.GrowAsync(sandbox.Id, cpus, memory, cancellationToken)
             : sandbox;
+    }
+
+    /// <summary>
+    /// Binds the pod's VM to the host CPUs and memory nodes its containers may use (the union of
+    /// their cpusets, with <paramref name="containerId"/>'s as <paramref name="cpuset"/>). The VM never
+    /// loses CPUs a running container had: sets only grow until a container leaves.
+    /// </summary>
+    private async Task PinPodAsync(PodSandbox sandbox, string containerId, HostCpuset cpuset, CancellationToken cancellationToken)
+    {
+        var others = _store.Where(c => c.SandboxId == sandbox.Id && c.Id != containerId && c.State is ContainerState.Created or ContainerState.Running).ToList();
+        if (cpuset.IsAny && others.All(c => c.HostCpuset.IsAny))
+        {
+            return;
+        }
+
+        await _sandboxes.PinAsync(sandbox.Id, HostCpuset.Union(others.Select(c => c.HostCpuset).Append(cpuset)), cancellationToken);
     }
 
     /// <summary>Waits for the exit up to <paramref name="timeout"/>; null when the process still runs then.</summary>

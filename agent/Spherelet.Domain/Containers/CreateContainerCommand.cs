@@ -25,6 +25,9 @@ public sealed record CreateContainerCommand
 
     public IReadOnlyList<MountRequest> Mounts { get; init; } = [];
 
+    /// <summary>The host CPUs and memory nodes the container may use (applied to its pod's VM).</summary>
+    public HostCpuset HostCpuset { get; init; } = HostCpuset.Any;
+
     /// <summary>The signal StopContainer sends first.</summary>
     public int StopSignal { get; init; } = ContainerService.SigTerm;
 

@@ -296,6 +296,54 @@ public sealed partial class SandboxService
     }
 
     /// <summary>
+    /// Binds a READY sandbox's VM to <paramref name="cpuset"/> on the host (its cgroup under the pod's
+    /// cgroup_parent). Only a VM placed under a pod cgroup can be bound.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The pod has no cgroup_parent.</exception>
+    /// <exception cref="PreconditionFailedException">The sandbox is not READY.</exception>
+    public async Task<PodSandbox> PinAsync(string id, Containers.HostCpuset cpuset, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(cpuset);
+        _readiness.EnsureReady();
+        var gate = _operations.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var sandbox = _store.Get(id);
+            if (sandbox.Cgroup is not { } cgroup)
+            {
+                if (cpuset.IsAny)
+                {
+                    return sandbox;
+                }
+
+                throw new InvalidRequestException(
+                    $"cpuset_cpus '{cpuset.Cpus}' / cpuset_mems '{cpuset.Mems}' bind the pod's VM on the host, which needs the pod sandbox's linux.cgroup_parent (the kubelet always sends one)");
+            }
+
+            if (cgroup.CpusetCpus == cpuset.Cpus && cgroup.CpusetMems == cpuset.Mems)
+            {
+                return sandbox;
+            }
+
+            if (sandbox.State != SandboxState.Ready)
+            {
+                throw new PreconditionFailedException($"pod sandbox {id} is not ready: its VM cannot be bound to host CPUs");
+            }
+
+            var pinned = cgroup with { CpusetCpus = cpuset.Cpus, CpusetMems = cpuset.Mems };
+            await _vmm.UpdateCgroupAsync(sandbox.VmName, pinned, cancellationToken);
+            var updated = await _store.UpdateAsync(id, s => s with { Cgroup = pinned }, CancellationToken.None);
+            LogVmPinned(id, sandbox.VmName, cpuset.Cpus, cpuset.Mems);
+            return updated;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
     /// Grows a READY sandbox's VM to at least <paramref name="virtualCpus"/> vCPUs and
     /// <paramref name="memoryMiB"/> of memory (it never shrinks), within the maximum it was made with.
     /// </summary>
@@ -656,6 +704,9 @@ public sealed partial class SandboxService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "leftover files removed path={Path}")]
     private partial void LogLeftoverFiles(string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "vm bound to host cpus sandbox={SandboxId} vm={VmName} cpus={Cpus} mems={Mems}")]
+    private partial void LogVmPinned(string sandboxId, string vmName, string cpus, string mems);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "recovery done sandboxes={Sandboxes} guests_reconnected={Reconnected} elapsed_ms={ElapsedMs}")]
     private partial void LogRecovered(int sandboxes, int reconnected, long elapsedMs);

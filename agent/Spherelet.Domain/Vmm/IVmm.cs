@@ -30,6 +30,13 @@ public interface IVmm
     /// <exception cref="Errors.ObjectNotFoundException">No such VM.</exception>
     Task ResizeAsync(string vmName, int virtualCpus, int memoryMiB, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Applies a new CPU weight and host cpusets to a running VM that was started under a pod cgroup
+    /// (<see cref="VmSpec.Cgroup"/>); <paramref name="cgroup"/> names the same place.
+    /// </summary>
+    /// <exception cref="Errors.ObjectNotFoundException">No such VM.</exception>
+    Task UpdateCgroupAsync(string vmName, VmCgroup cgroup, CancellationToken cancellationToken);
+
     /// <summary>The VM's state, or null when the VMM has no VM of that name.</summary>
     Task<VmStatus?> InspectAsync(string vmName, CancellationToken cancellationToken);
 

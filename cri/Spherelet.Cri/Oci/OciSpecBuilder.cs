@@ -245,16 +245,8 @@ public static class OciSpecBuilder
             cpu["period"] = resources.CpuPeriod;
         }
 
-        if (resources.CpusetCpus.Length > 0)
-        {
-            cpu["cpus"] = resources.CpusetCpus;
-        }
-
-        if (resources.CpusetMems.Length > 0)
-        {
-            cpu["mems"] = resources.CpusetMems;
-        }
-
+        // cpuset_cpus and cpuset_mems are host CPU and node numbers: they bind the pod's VM on the host
+        // (HostCpuset), not the container inside it, where those numbers mean nothing.
         if (cpu.Count > 0)
         {
             result["cpu"] = cpu;

@@ -216,6 +216,43 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Container_cpusets_bind_the_pod_vm_to_their_union_and_need_a_pod_cgroup()
+    {
+        var refused = await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _containers.CreateAsync(Command() with { HostCpuset = HostCpuset.Parse("2-3", string.Empty) }, CancellationToken.None));
+        Assert.Contains("cgroup_parent", refused.Message, StringComparison.Ordinal);
+
+        var pod = await _sandboxes.RunAsync(
+            new RunPodSandboxCommand { Metadata = new PodSandboxMetadata("pinned", "team-a", "uid-pinned", 0), CgroupParent = "/kubepods/pod1", CpuShares = 2048, LogDirectory = Path.Combine(_root, "logs") },
+            CancellationToken.None);
+        var vm = _vmm.Vms["sph-" + pod[..12]];
+        Assert.Equal(new Spherelet.Domain.Vmm.VmCgroup(Spherelet.Domain.Node.CgroupDriver.Cgroupfs, "/kubepods/pod1", 2048), vm.Spec!.Cgroup);
+
+        await _containers.CreateAsync(Command("a") with { SandboxId = pod, HostCpuset = HostCpuset.Parse("2,3", "0") }, CancellationToken.None);
+        var second = await _containers.CreateAsync(Command("b") with { SandboxId = pod, HostCpuset = HostCpuset.Parse("5", "0") }, CancellationToken.None);
+        Assert.Equal(("2-3,5", "0"), (_vmm.Vms["sph-" + pod[..12]].Spec!.Cgroup!.CpusetCpus, _vmm.Vms["sph-" + pod[..12]].Spec!.Cgroup!.CpusetMems));
+        Assert.Equal("5", _containers.Get(second).HostCpuset.Cpus);
+
+        // A container that may run anywhere frees the VM.
+        await _containers.UpdateResourcesAsync(second, "{}", HostCpuset.Any, CancellationToken.None);
+        Assert.Equal(string.Empty, _vmm.Vms["sph-" + pod[..12]].Spec!.Cgroup!.CpusetCpus);
+    }
+
+    [Theory]
+    [InlineData("0-3,6", "0-3,6")]
+    [InlineData("3,1,2", "1-3")]
+    [InlineData("", "")]
+    public void A_cpuset_list_reads_and_writes_as_the_kernel_does(string list, string formatted) =>
+        Assert.Equal(formatted, HostCpuset.Parse(list, string.Empty).Cpus);
+
+    [Theory]
+    [InlineData("a-b")]
+    [InlineData("3-1")]
+    [InlineData("1,,2")]
+    public void A_bad_cpuset_list_is_invalid(string list) =>
+        Assert.Throws<InvalidRequestException>(() => HostCpuset.Parse(list, string.Empty));
+
+    [Fact]
     public async Task A_missing_host_path_is_made_as_a_directory_as_containerd_does()
     {
         var missing = Path.Combine(_root, "made", "by", "create");
@@ -371,12 +408,12 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         var id = await RunningAsync();
 
-        await _containers.UpdateResourcesAsync(id, "{\"memory\":{\"limit\":2000}}", CancellationToken.None);
+        await _containers.UpdateResourcesAsync(id, "{\"memory\":{\"limit\":2000}}", HostCpuset.Any, CancellationToken.None);
         Assert.Equal("{\"memory\":{\"limit\":2000}}", _guests.Containers[id].Resources);
         Assert.Equal("{\"memory\":{\"limit\":2000}}", _containers.Get(id).ResourcesJson);
 
         await _containers.StopAsync(id, TimeSpan.Zero, CancellationToken.None);
-        await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.UpdateResourcesAsync(id, "{}", CancellationToken.None));
+        await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.UpdateResourcesAsync(id, "{}", HostCpuset.Any, CancellationToken.None));
     }
 
     [Fact]
@@ -387,7 +424,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         Assert.Equal((1, 256), (_sandboxes.Get(_pod).VirtualCpus, _sandboxes.Get(_pod).MemoryMiB));
 
         // 2.5 CPUs and 300 MiB: 3 vCPUs, and the profile's 256 MiB plus 300.
-        await _containers.UpdateResourcesAsync(id, "{\"cpu\":{\"quota\":250000,\"period\":100000},\"memory\":{\"limit\":314572800}}", CancellationToken.None);
+        await _containers.UpdateResourcesAsync(id, "{\"cpu\":{\"quota\":250000,\"period\":100000},\"memory\":{\"limit\":314572800}}", HostCpuset.Any, CancellationToken.None);
 
         var grown = _sandboxes.Get(_pod);
         Assert.Equal((3, 556), (grown.VirtualCpus, grown.MemoryMiB));
@@ -398,12 +435,12 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         // A second container's limits add up; smaller limits never shrink the VM.
         var second = await _containers.CreateAsync(Command("second", resources: "{\"memory\":{\"limit\":104857600}}"), CancellationToken.None);
         Assert.Equal(656, _sandboxes.Get(_pod).MemoryMiB);
-        await _containers.UpdateResourcesAsync(id, "{\"memory\":{\"limit\":1048576}}", CancellationToken.None);
+        await _containers.UpdateResourcesAsync(id, "{\"memory\":{\"limit\":1048576}}", HostCpuset.Any, CancellationToken.None);
         Assert.Equal((3, 656), (_sandboxes.Get(_pod).VirtualCpus, _sandboxes.Get(_pod).MemoryMiB));
 
         // Beyond the handler's maximum (4 vCPUs, 1024 MiB): refused, nothing changes.
         var error = await Assert.ThrowsAsync<PreconditionFailedException>(() =>
-            _containers.UpdateResourcesAsync(second, "{\"cpu\":{\"quota\":800000,\"period\":100000}}", CancellationToken.None));
+            _containers.UpdateResourcesAsync(second, "{\"cpu\":{\"quota\":800000,\"period\":100000}}", HostCpuset.Any, CancellationToken.None));
         Assert.Contains("beyond its VM's maximum of 4 vCPUs and 1024 MiB", error.Message, StringComparison.Ordinal);
         Assert.Equal("{\"memory\":{\"limit\":104857600}}", _containers.Get(second).ResourcesJson);
         Assert.Equal(3, _vmm.Vms[vm].Status.VirtualCpus);

@@ -47,6 +47,17 @@ internal sealed class FakeVmm : IVmm
         return Task.CompletedTask;
     }
 
+    public Task UpdateCgroupAsync(string vmName, VmCgroup cgroup, CancellationToken cancellationToken)
+    {
+        if (!Vms.TryGetValue(vmName, out var vm))
+        {
+            throw new ObjectNotFoundException(vmName);
+        }
+
+        Vms[vmName] = vm with { Spec = vm.Spec! with { Cgroup = cgroup } };
+        return Task.CompletedTask;
+    }
+
     public Task<bool> StopAsync(string vmName, CancellationToken cancellationToken)
     {
         if (Vms.TryGetValue(vmName, out var vm) && vm.Status.State == VmState.Running)
