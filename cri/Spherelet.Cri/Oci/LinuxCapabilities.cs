@@ -53,6 +53,14 @@ public static class LinuxCapabilities
         return set;
     }
 
+    /// <summary>Ambient capabilities (CRI <c>add_ambient_capabilities</c>), by their kernel names; each is also given to the process's other sets, where an ambient capability must be.</summary>
+    /// <exception cref="InvalidRequestException">An unknown capability name, or ALL.</exception>
+    public static IReadOnlyList<string> Ambient(IEnumerable<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        return names.Select(n => IsAll(n) ? throw new InvalidRequestException("ALL is not an ambient capability: name each") : Normalize(n)).Distinct(StringComparer.Ordinal).ToList();
+    }
+
     private static bool IsAll(string name) => string.Equals(name, "ALL", StringComparison.OrdinalIgnoreCase);
 
     private static string Normalize(string name)

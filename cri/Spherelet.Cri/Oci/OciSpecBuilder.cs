@@ -35,7 +35,14 @@ public static class OciSpecBuilder
         SecurityModules.Check(security);
         var privileged = security.Privileged;
         var (deviceNodes, deviceRules) = GuestDevices.Build(container.Devices, container.CDIDevices);
-        var capabilities = LinuxCapabilities.Compute(privileged, security.Capabilities?.AddCapabilities ?? [], security.Capabilities?.DropCapabilities ?? []);
+        var ambient = LinuxCapabilities.Ambient(security.Capabilities?.AddAmbientCapabilities ?? []);
+        var capabilities = LinuxCapabilities.Compute(privileged, security.Capabilities?.AddCapabilities ?? [], security.Capabilities?.DropCapabilities ?? [])
+            .Concat(ambient).Distinct(StringComparer.Ordinal).ToList();
+        if (security.SupplementalGroupsPolicy == SupplementalGroupsPolicy.Strict)
+        {
+            throw new InvalidRequestException("supplementalGroupsPolicy Strict is not supported yet (this runtime announces no supplemental_groups_policy feature): use Merge");
+        }
+
         var (uid, gid, additionalGids) = ImageUsers.Resolve(
             input.Passwd,
             input.Group,
@@ -66,6 +73,12 @@ public static class OciSpecBuilder
             ["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = 1048576, ["soft"] = 1048576 }),
             ["noNewPrivileges"] = security.NoNewPrivs,
         };
+        if (ambient.Count > 0)
+        {
+            process["capabilities"]!["inheritable"] = Strings(ambient);
+            process["capabilities"]!["ambient"] = Strings(ambient);
+        }
+
         var resources = container.Linux?.Resources;
         if (resources is { OomScoreAdj: not 0 })
         {

@@ -239,6 +239,32 @@ public sealed class KubeletRequestTests
     }
 
     [Fact]
+    public void Ambient_capabilities_reach_the_process_ambient_and_inheritable_sets()
+    {
+        var pod = KubeletPods.BurstableWeb();
+        var request = KubeletRequests.CreateContainer(pod, pod.Containers[0] with { PluginDevices = [] }, "sandbox", ImageId);
+        request.Config.Linux.SecurityContext.RunAsUser = new Int64Value { Value = 1000 };
+        request.Config.Linux.SecurityContext.Capabilities = new Capability { DropCapabilities = { "ALL" }, AddAmbientCapabilities = { "NET_BIND_SERVICE" } };
+
+        var capabilities = Build(request)["process"]!["capabilities"]!;
+
+        foreach (var set in new[] { "bounding", "effective", "permitted", "inheritable", "ambient" })
+        {
+            Assert.Equal(["CAP_NET_BIND_SERVICE"], capabilities[set]!.AsArray().Select(c => (string?)c));
+        }
+    }
+
+    [Fact]
+    public void The_strict_supplemental_groups_policy_is_refused_until_supported()
+    {
+        var pod = KubeletPods.BurstableWeb();
+        var request = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
+        request.Config.Linux.SecurityContext.SupplementalGroupsPolicy = SupplementalGroupsPolicy.Strict;
+
+        Assert.Contains("Strict", Assert.Throws<InvalidRequestException>(() => Build(request)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_container_selinux_label_is_refused()
     {
         var pod = KubeletPods.BurstableWeb();
