@@ -154,6 +154,7 @@ public static class KubeletRequests
     {
         ArgumentNullException.ThrowIfNull(pod);
         Directory.CreateDirectory(pod.LogDirectory);
+        Directory.CreateDirectory(pod.PodDirectory);
         foreach (var volume in pod.Volumes)
         {
             switch (volume.Kind)
@@ -169,6 +170,12 @@ public static class KubeletRequests
                 default:
                     var directory = VolumePath(pod, volume);
                     Directory.CreateDirectory(directory);
+                    if (volume.Kind == KubeVolumeKind.EmptyDir)
+                    {
+                        // The emptyDir plugin makes its directory world-writable (0777), for any container user.
+                        File.SetUnixFileMode(directory, (UnixFileMode)0b111_111_111);
+                    }
+
                     foreach (var (name, content) in volume.Files)
                     {
                         File.WriteAllText(Path.Combine(directory, name), content);

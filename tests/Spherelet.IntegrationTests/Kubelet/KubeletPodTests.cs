@@ -35,10 +35,10 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
             Labels = new Dictionary<string, string> { ["app"] = "web" },
             Volumes =
             [
-                new KubeVolume("config", KubeVolumeKind.ConfigMap) { Files = new Dictionary<string, string> { ["greeting"] = "hello from a configmap" } },
-                new KubeVolume("creds", KubeVolumeKind.Secret) { Files = new Dictionary<string, string> { ["password"] = "s3cret" } },
-                new KubeVolume("kube-api-access-x7k2p", KubeVolumeKind.Projected) { Files = new Dictionary<string, string> { ["namespace"] = "shop" } },
-                new KubeVolume("podinfo", KubeVolumeKind.DownwardApi) { Files = new Dictionary<string, string> { ["labels"] = "app=\"web\"" } },
+                new KubeVolume("config", KubeVolumeKind.ConfigMap) { Files = new Dictionary<string, string> { ["greeting"] = "hello from a configmap\n" } },
+                new KubeVolume("creds", KubeVolumeKind.Secret) { Files = new Dictionary<string, string> { ["password"] = "s3cret\n" } },
+                new KubeVolume("kube-api-access-x7k2p", KubeVolumeKind.Projected) { Files = new Dictionary<string, string> { ["namespace"] = "shop\n" } },
+                new KubeVolume("podinfo", KubeVolumeKind.DownwardApi) { Files = new Dictionary<string, string> { ["labels"] = "app=\"web\"\n" } },
                 new KubeVolume("cache", KubeVolumeKind.EmptyDir),
                 new KubeVolume("node-data", KubeVolumeKind.HostPath) { Path = Path.Combine(_node.Dir.Path, "node-data", "made-by-the-runtime") },
             ],
@@ -46,7 +46,7 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
             [
                 new KubeContainer("web", _node.Image)
                 {
-                    Command = ["sh", "-c", "echo web up; cat /config/greeting; echo; echo bye > /dev/termination-log; while true; do sleep 1; done"],
+                    Command = ["sh", "-c", "echo web up; cat /config/greeting; echo bye > /dev/termination-log; while true; do sleep 1; done"],
                     CpuRequestMillis = 100,
                     CpuLimitMillis = 500,
                     MemoryRequestBytes = 64L << 20,
