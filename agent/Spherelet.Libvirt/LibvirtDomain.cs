@@ -62,6 +62,35 @@ public sealed unsafe class LibvirtDomain : IDisposable
         }
     }
 
+    /// <summary>Hot-plugs a device into the running domain (<c>virDomainAttachDeviceFlags</c>, live only).</summary>
+    /// <exception cref="LibvirtException">libvirt or QEMU refused it (no free slot, the source cannot be opened, ...).</exception>
+    public void AttachDevice(string xml)
+    {
+        if (LibvirtNative.virDomainAttachDeviceFlags(_handle, xml, LibvirtConstants.VIR_DOMAIN_AFFECT_LIVE) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"attach a device to domain {Name}");
+        }
+    }
+
+    /// <summary>Asks the running domain to let a device go (<c>virDomainDetachDeviceFlags</c>, live only).</summary>
+    /// <returns>False when the domain has no such device.</returns>
+    /// <exception cref="LibvirtException">libvirt refused it.</exception>
+    public bool DetachDevice(string xml)
+    {
+        if (LibvirtNative.virDomainDetachDeviceFlags(_handle, xml, LibvirtConstants.VIR_DOMAIN_AFFECT_LIVE) < 0)
+        {
+            var error = LibvirtNative.TakeLastError($"detach a device from domain {Name}");
+            if (error.Code is LibvirtConstants.VIR_ERR_DEVICE_MISSING or LibvirtConstants.VIR_ERR_OPERATION_INVALID)
+            {
+                return false;
+            }
+
+            throw error;
+        }
+
+        return true;
+    }
+
     /// <summary>Stops the domain at once, like pulling the plug (<c>virDomainDestroy</c>).</summary>
     /// <returns>False when the domain was not running.</returns>
     /// <exception cref="LibvirtException">libvirt could not stop it.</exception>

@@ -49,6 +49,7 @@ public sealed partial class RuntimeServiceAdapter
             Stdin = config.Stdin,
             StdinOnce = config.StdinOnce,
             Mounts = ContainerMapping.ToMountRequests(config.Mounts),
+            Devices = GuestDevices.Validate(config.Devices, config.CDIDevices),
             HostCpuset = HostCpuset.Parse(config.Linux?.Resources?.CpusetCpus ?? string.Empty, config.Linux?.Resources?.CpusetMems ?? string.Empty),
             StopSignal = stopSignal,
             BuildSpec = spec => ContainerMapping.ToContainerSpec(OciSpecBuilder.Build(new OciSpecInput
@@ -65,6 +66,7 @@ public sealed partial class RuntimeServiceAdapter
                 LocalhostSeccompProfile = seccomp,
                 // Propagation from the host reaches the pod share through the host-side bind; inside the VM each mount is private.
                 Mounts = spec.Mounts.Select(m => new OciMount(m.ContainerPath, m.GuestPath, m.ReadOnly)).ToList(),
+                BlockDeviceSerials = spec.Disks.ToDictionary(d => d.Key, d => d.Value.Serial, StringComparer.Ordinal),
             })),
         };
         var id = await _containers.CreateAsync(command, context.CancellationToken);

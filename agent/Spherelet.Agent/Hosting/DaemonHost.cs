@@ -81,6 +81,7 @@ public static class DaemonHost
         services.AddSingleton<GuestConnections>();
         services.AddSingleton<IPodGuests, PodGuests>();
         services.AddSingleton<IHostMounts, HostMounts>();
+        services.AddSingleton<IHostDevices, Containers.HostDevices>();
         services.AddSingleton(new NetworkAllocator(
             new FileNetworkAllocationStore(options.Root),
             new NetworkAllocatorOptions { SegmentPrefixLength = options.Ovs.SegmentPrefixLength, FirstVlan = options.Ovs.FirstVlan, LastVlan = options.Ovs.LastVlan }));
@@ -111,7 +112,8 @@ public static class DaemonHost
                 h.Value.KernelPath.Length > 0 ? h.Value.KernelPath : options.Guest.KernelPath,
                 h.Value.InitramfsPath.Length > 0 ? h.Value.InitramfsPath : options.Guest.InitramfsPath,
                 h.Value.MaxVirtualCpus > 0 ? h.Value.MaxVirtualCpus : Environment.ProcessorCount,
-                h.Value.MaxMemoryMiB)),
+                h.Value.MaxMemoryMiB,
+                h.Value.BlockDeviceSlots)),
             options.DefaultRuntimeHandler));
         services.AddSingleton<RuntimeReadiness>();
         services.AddSingleton(new SandboxServiceOptions

@@ -18,6 +18,12 @@ public sealed class RuntimeHandlerOptions
     /// </summary>
     public int MaxMemoryMiB { get; set; }
 
+    /// <summary>
+    /// How many host block devices (raw block volumes) a pod VM can be given while it runs: spare PCIe
+    /// root ports they are hot-plugged into as virtio-blk. 0: none.
+    /// </summary>
+    public int BlockDeviceSlots { get; set; } = 2;
+
     /// <summary>Empty: Guest:KernelPath.</summary>
     public string KernelPath { get; set; } = string.Empty;
 

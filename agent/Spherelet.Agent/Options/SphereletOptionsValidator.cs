@@ -78,6 +78,11 @@ public static class SphereletOptionsValidator
                 errors.Add($"{key}:MaxVirtualCpus: {handler.MaxVirtualCpus} must be 0 (the host's CPU count) to 256");
             }
 
+            if (handler.BlockDeviceSlots is < 0 or > 16)
+            {
+                errors.Add($"{key}:BlockDeviceSlots: {handler.BlockDeviceSlots} must be 0 to 16");
+            }
+
             if (handler.MaxMemoryMiB is < 0 or > 1024 * 1024)
             {
                 errors.Add($"{key}:MaxMemoryMiB: {handler.MaxMemoryMiB} must be 0 to 1048576");

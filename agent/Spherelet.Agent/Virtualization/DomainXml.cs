@@ -91,6 +91,10 @@ public static class DomainXml
                     new XAttribute("model", "virtio"),
                     new XElement("backend", new XAttribute("model", "random"), "/dev/urandom")),
                 Nic(spec.Nic),
+                // Spare PCIe root ports: host block devices are hot-plugged into them while the VM runs
+                // (the root named first, so that libvirt numbers the ports after it).
+                spec.BlockDeviceSlots > 0 ? new XElement("controller", new XAttribute("type", "pci"), new XAttribute("index", 0), new XAttribute("model", "pcie-root")) : null,
+                Enumerable.Range(0, spec.BlockDeviceSlots).Select(_ => new XElement("controller", new XAttribute("type", "pci"), new XAttribute("model", "pcie-root-port"))),
                 new XElement("memballoon", new XAttribute("model", "virtio"))),
             // QEMU runs as root: the 9p share passes file ownership through (image layers
             // keep their owners). Confinement is tightened later.
@@ -101,6 +105,21 @@ public static class DomainXml
                 new XAttribute("relabel", "no"),
                 new XElement("label", "+0:+0")));
         return domain.ToString() + "\n";
+    }
+
+    /// <summary>A host block device as a virtio disk (hot-plugged), found in the guest by its serial.</summary>
+    public static string Disk(VmDisk disk)
+    {
+        ArgumentNullException.ThrowIfNull(disk);
+        return new XElement(
+            "disk",
+            new XAttribute("type", "block"),
+            new XAttribute("device", "disk"),
+            new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw"), new XAttribute("cache", "none"), new XAttribute("io", "native")),
+            new XElement("source", new XAttribute("dev", disk.HostPath)),
+            new XElement("target", new XAttribute("dev", disk.Target), new XAttribute("bus", "virtio")),
+            new XElement("serial", disk.Serial),
+            disk.ReadOnly ? new XElement("readonly") : null).ToString();
     }
 
     /// <summary>

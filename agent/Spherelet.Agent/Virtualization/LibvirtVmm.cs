@@ -133,6 +133,24 @@ public sealed class LibvirtVmm : IVmm
             return 0;
         }, cancellationToken);
 
+    public Task AttachDiskAsync(string vmName, VmDisk disk, CancellationToken cancellationToken) =>
+        Call(vmName, $"attach {disk?.HostPath} to", connection =>
+        {
+            ArgumentNullException.ThrowIfNull(disk);
+            using var domain = connection.LookupDomainByName(vmName)
+                ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+            domain.AttachDevice(DomainXml.Disk(disk));
+            return 0;
+        }, cancellationToken);
+
+    public Task DetachDiskAsync(string vmName, VmDisk disk, CancellationToken cancellationToken) =>
+        Call(vmName, $"detach {disk?.HostPath} from", connection =>
+        {
+            ArgumentNullException.ThrowIfNull(disk);
+            using var domain = connection.LookupDomainByName(vmName);
+            return domain is not null && domain.DetachDevice(DomainXml.Disk(disk));
+        }, cancellationToken);
+
     public async Task UpdateCgroupAsync(string vmName, VmCgroup cgroup, CancellationToken cancellationToken)
     {
         if (await InspectAsync(vmName, cancellationToken) is null)

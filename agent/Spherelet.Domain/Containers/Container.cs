@@ -42,6 +42,9 @@ public sealed record Container
     /// <summary>The host CPUs and memory nodes the container may use (they bind its pod's VM, not the guest).</summary>
     public HostCpuset HostCpuset { get; init; } = HostCpuset.Any;
 
+    /// <summary>The host block devices (resolved paths) the pod's VM holds for this container.</summary>
+    public IReadOnlyList<string> BlockDevices { get; init; } = [];
+
     public required ContainerState State { get; init; }
 
     /// <summary>Unix nanoseconds.</summary>

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Sandboxes;
+using Spherelet.Domain.Vmm;
 
 namespace Spherelet.Domain.Containers;
 
@@ -22,6 +23,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     private readonly SandboxService _sandboxes;
     private readonly IGuestContainers _guests;
     private readonly IHostMounts _mounts;
+    private readonly IHostDevices _devices;
     private readonly IContainerCheckpointStore _checkpoints;
     private readonly ContainerStore _store;
     private readonly NameRegistrar _names = new();
@@ -38,6 +40,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         SandboxService sandboxes,
         IGuestContainers guests,
         IHostMounts mounts,
+        IHostDevices devices,
         IContainerCheckpointStore checkpoints,
         ContainerServiceOptions options,
         RuntimeReadiness readiness,
@@ -48,6 +51,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         _sandboxes = sandboxes;
         _guests = guests;
         _mounts = mounts;
+        _devices = devices;
         _checkpoints = checkpoints;
         _store = new ContainerStore(checkpoints);
         _options = options;
@@ -65,6 +69,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         var metadata = ContainerRequestValidator.Metadata(command.Metadata);
         var logPath = ContainerRequestValidator.LogPath(command.LogPath, sandbox.LogDirectory);
         var mountRequests = ContainerRequestValidator.Mounts(command.Mounts);
+        var blockDevices = BlockDevices(command.Devices);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var key = metadata.ReservationKey(sandbox.Id);
         _names.Reserve(key, id);
@@ -74,7 +79,11 @@ public sealed partial class ContainerService : IAsyncDisposable
         {
             CreateMissingHostPaths(mountRequests, undo);
             var mounts = await BindMountsAsync(sandbox.Id, id, mountRequests, undo, cancellationToken);
-            var spec = command.BuildSpec(new ContainerSpecContext(id, GuestLayout.Rootfs(id), GuestLayout.Cgroup(id), GuestLayout.SandboxFiles, mounts));
+            var disks = await AttachBlockDevicesAsync(sandbox, id, blockDevices, undo, cancellationToken);
+            var spec = command.BuildSpec(new ContainerSpecContext(id, GuestLayout.Rootfs(id), GuestLayout.Cgroup(id), GuestLayout.SandboxFiles, mounts)
+            {
+                Disks = disks,
+            });
             sandbox = await EnsureFitsAsync(sandbox, id, spec.ResourcesJson, cancellationToken);
             await PinPodAsync(sandbox, id, command.HostCpuset, cancellationToken);
             var guestLog = logPath.Length > 0 ? GuestLayout.InShare($"{SandboxService.LogsDirectoryName}/{logPath}") : string.Empty;
@@ -103,6 +112,7 @@ public sealed partial class ContainerService : IAsyncDisposable
                 ProcessJson = spec.ProcessJson,
                 ResourcesJson = spec.ResourcesJson,
                 HostCpuset = command.HostCpuset,
+                BlockDevices = disks.Values.Select(d => d.HostPath).Distinct(StringComparer.Ordinal).ToList(),
                 State = ContainerState.Created,
                 CreatedAt = UnixNanos(),
                 Pid = pid,
@@ -509,6 +519,11 @@ public sealed partial class ContainerService : IAsyncDisposable
 
         StopWatching(container.Id);
         await UnbindMountsAsync(container.SandboxId, container.Id);
+        foreach (var device in container.BlockDevices)
+        {
+            await _sandboxes.ReleaseDiskAsync(container.SandboxId, device, container.Id, cancellationToken);
+        }
+
         await _store.RemoveAsync(container.Id, cancellationToken);
         _names.Release(container.Metadata.ReservationKey(container.SandboxId), container.Id);
         LogRemoved(container.Id, container.SandboxId);
@@ -528,6 +543,43 @@ public sealed partial class ContainerService : IAsyncDisposable
                 LogStopFailed(container.Id, e.Message);
             }
         }
+    }
+
+    /// <summary>
+    /// The host block devices among a container's devices (symlinks resolved); the devices the guest
+    /// kernel provides are not among them. Anything else is refused, naming it, before anything is done.
+    /// </summary>
+    private List<(DeviceRequest Request, string HostDevice)> BlockDevices(IReadOnlyList<DeviceRequest> devices)
+    {
+        var result = new List<(DeviceRequest, string)>();
+        foreach (var device in devices.Where(d => !GuestCharDevices.Provided.ContainsKey(d.HostPath)))
+        {
+            var resolved = _devices.ResolveBlockDevice(device.HostPath)
+                ?? throw new InvalidRequestException(
+                    $"device {device.HostPath} is not supported: a pod VM gets host block devices and the devices its own kernel provides ({string.Join(", ", GuestCharDevices.Provided.Keys)})");
+            result.Add((device, resolved));
+        }
+
+        return result;
+    }
+
+    /// <summary>Gives the pod's VM each block device (once per pod; read-only unless a container may write it), keyed by container path.</summary>
+    private async Task<IReadOnlyDictionary<string, VmDisk>> AttachBlockDevicesAsync(
+        PodSandbox sandbox, string containerId, List<(DeviceRequest Request, string HostDevice)> devices, RollbackSteps undo, CancellationToken cancellationToken)
+    {
+        var disks = new Dictionary<string, VmDisk>(StringComparer.Ordinal);
+        foreach (var (request, hostDevice) in devices)
+        {
+            var disk = await _sandboxes.AttachDiskAsync(sandbox.Id, hostDevice, readOnly: !request.Permissions.Contains('w', StringComparison.Ordinal), containerId, cancellationToken);
+            if (!disks.Values.Any(d => d.HostPath == hostDevice))
+            {
+                undo.Push($"block device {hostDevice}", () => _sandboxes.ReleaseDiskAsync(sandbox.Id, hostDevice, containerId, CancellationToken.None));
+            }
+
+            disks[request.ContainerPath.Length > 0 ? request.ContainerPath : request.HostPath] = disk;
+        }
+
+        return disks;
     }
 
     /// <summary>Binds each host path into the pod share (read-only where asked); the guest sees them under /pod/volumes/ID.</summary>

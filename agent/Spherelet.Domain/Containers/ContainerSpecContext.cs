@@ -6,4 +6,8 @@ namespace Spherelet.Domain.Containers;
 /// <param name="SandboxFilesDirectory">Where CRX keeps the pod's hostname, hosts and resolv.conf.</param>
 /// <param name="Mounts">The host path mounts, bound into the pod share.</param>
 public sealed record ContainerSpecContext(
-    string ContainerId, string RootfsPath, string CgroupsPath, string SandboxFilesDirectory, IReadOnlyList<ContainerMount> Mounts);
+    string ContainerId, string RootfsPath, string CgroupsPath, string SandboxFilesDirectory, IReadOnlyList<ContainerMount> Mounts)
+{
+    /// <summary>The host block devices given to the pod's VM for this container, by container path.</summary>
+    public IReadOnlyDictionary<string, Vmm.VmDisk> Disks { get; init; } = new Dictionary<string, Vmm.VmDisk>();
+}

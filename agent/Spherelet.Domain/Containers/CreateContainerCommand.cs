@@ -25,6 +25,9 @@ public sealed record CreateContainerCommand
 
     public IReadOnlyList<MountRequest> Mounts { get; init; } = [];
 
+    /// <summary>The devices the container asks for (CRI <c>devices</c>), checked for form already.</summary>
+    public IReadOnlyList<DeviceRequest> Devices { get; init; } = [];
+
     /// <summary>The host CPUs and memory nodes the container may use (applied to its pod's VM).</summary>
     public HostCpuset HostCpuset { get; init; } = HostCpuset.Any;
 

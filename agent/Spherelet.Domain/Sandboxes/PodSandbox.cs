@@ -42,6 +42,12 @@ public sealed record PodSandbox
     /// <summary>Where the VM's processes run on the host (the kubelet's cgroup for the pod); null for the VMM's default place.</summary>
     public VmCgroup? Cgroup { get; init; }
 
+    /// <summary>How many host block devices the VM can hold (its hot-plug slots).</summary>
+    public int BlockDeviceSlots { get; init; }
+
+    /// <summary>Host block devices the VM holds now.</summary>
+    public IReadOnlyList<PodDisk> Disks { get; init; } = [];
+
     public required string Hostname { get; init; }
 
     public required DnsSettings Dns { get; init; }

@@ -158,6 +158,7 @@ public sealed partial class SandboxService
                 ChannelName = _options.ChannelName,
                 ConsoleLogPath = _layout.ConsoleLog(id),
                 Cgroup = Cgroup(command),
+                BlockDeviceSlots = handler.BlockDeviceSlots,
                 Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId, network.Mtu, network.ChecksumOffload),
             };
             await _vmm.StartAsync(spec, cancellationToken);
@@ -189,6 +190,7 @@ public sealed partial class SandboxService
                 MaxVirtualCpus = spec.MaxVirtualCpus,
                 MaxMemoryMiB = spec.MaxMemoryMiB,
                 Cgroup = spec.Cgroup,
+                BlockDeviceSlots = spec.BlockDeviceSlots,
                 Hostname = hostname,
                 Dns = command.Dns,
                 LogDirectory = command.LogDirectory,
@@ -293,6 +295,85 @@ public sealed partial class SandboxService
     {
         _readiness.EnsureReady();
         return _store.List(filter);
+    }
+
+    /// <summary>
+    /// Gives a READY sandbox's VM the host block device <paramref name="hostPath"/> for container
+    /// <paramref name="containerId"/>: hot-plugged once per pod, shared by the containers that use it.
+    /// </summary>
+    /// <returns>The disk (its serial is how the guest finds it).</returns>
+    /// <exception cref="PreconditionFailedException">Not READY, no free slot, or held read-only and now asked writable.</exception>
+    public async Task<VmDisk> AttachDiskAsync(string id, string hostPath, bool readOnly, string containerId, CancellationToken cancellationToken)
+    {
+        _readiness.EnsureReady();
+        var gate = _operations.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var sandbox = _store.Get(id);
+            if (sandbox.State != SandboxState.Ready)
+            {
+                throw new PreconditionFailedException($"pod sandbox {id} is not ready: its VM cannot be given {hostPath}");
+            }
+
+            if (sandbox.Disks.FirstOrDefault(d => d.Disk.HostPath == hostPath) is { } held)
+            {
+                if (held.Disk.ReadOnly && !readOnly)
+                {
+                    throw new PreconditionFailedException($"block device {hostPath} is in pod sandbox {id} read-only already: it cannot be given writable too");
+                }
+
+                await _store.UpdateAsync(id, s => s with { Disks = [.. s.Disks.Select(d => d.Disk.HostPath == hostPath ? d with { Users = [.. d.Users, containerId] } : d)] }, CancellationToken.None);
+                return held.Disk;
+            }
+
+            if (sandbox.Disks.Count >= sandbox.BlockDeviceSlots)
+            {
+                throw new PreconditionFailedException(
+                    $"pod sandbox {id} holds {sandbox.Disks.Count} block devices, all its VM has slots for (RuntimeHandlers:{sandbox.RuntimeHandler}:BlockDeviceSlots)");
+            }
+
+            var target = Enumerable.Range(0, 24).Select(n => "vd" + (char)('b' + n)).First(t => sandbox.Disks.All(d => d.Disk.Target != t));
+            var disk = new VmDisk(hostPath, "sph" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), target, readOnly);
+            await _vmm.AttachDiskAsync(sandbox.VmName, disk, cancellationToken);
+            await _store.UpdateAsync(id, s => s with { Disks = [.. s.Disks, new PodDisk(disk, [containerId])] }, CancellationToken.None);
+            LogDiskAttached(id, sandbox.VmName, hostPath, disk.Serial, readOnly);
+            return disk;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Container <paramref name="containerId"/> no longer uses <paramref name="hostPath"/>; the last user's release unplugs it.</summary>
+    public async Task ReleaseDiskAsync(string id, string hostPath, string containerId, CancellationToken cancellationToken)
+    {
+        var gate = _operations.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_store.Find(id) is not { } sandbox || sandbox.Disks.FirstOrDefault(d => d.Disk.HostPath == hostPath) is not { } held)
+            {
+                return;
+            }
+
+            var users = held.Users.Where(u => u != containerId).ToList();
+            if (users.Count == 0 && sandbox.State == SandboxState.Ready)
+            {
+                await _vmm.DetachDiskAsync(sandbox.VmName, held.Disk, cancellationToken);
+                LogDiskDetached(id, sandbox.VmName, hostPath, held.Disk.Serial);
+            }
+
+            await _store.UpdateAsync(
+                id,
+                s => s with { Disks = users.Count == 0 ? [.. s.Disks.Where(d => d.Disk.HostPath != hostPath)] : [.. s.Disks.Select(d => d.Disk.HostPath == hostPath ? d with { Users = users } : d)] },
+                CancellationToken.None);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>
@@ -707,6 +788,12 @@ public sealed partial class SandboxService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "vm bound to host cpus sandbox={SandboxId} vm={VmName} cpus={Cpus} mems={Mems}")]
     private partial void LogVmPinned(string sandboxId, string vmName, string cpus, string mems);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "block device attached sandbox={SandboxId} vm={VmName} device={Device} serial={Serial} readonly={ReadOnly}")]
+    private partial void LogDiskAttached(string sandboxId, string vmName, string device, string serial, bool readOnly);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "block device detached sandbox={SandboxId} vm={VmName} device={Device} serial={Serial}")]
+    private partial void LogDiskDetached(string sandboxId, string vmName, string device, string serial);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "recovery done sandboxes={Sandboxes} guests_reconnected={Reconnected} elapsed_ms={ElapsedMs}")]
     private partial void LogRecovered(int sandboxes, int reconnected, long elapsedMs);

@@ -37,6 +37,14 @@ public interface IVmm
     /// <exception cref="Errors.ObjectNotFoundException">No such VM.</exception>
     Task UpdateCgroupAsync(string vmName, VmCgroup cgroup, CancellationToken cancellationToken);
 
+    /// <summary>Hot-plugs a host block device into a running VM as a virtio disk whose serial is <see cref="VmDisk.Serial"/>.</summary>
+    /// <exception cref="Errors.ObjectNotFoundException">No such VM.</exception>
+    /// <exception cref="Errors.PreconditionFailedException">The VM has no free slot.</exception>
+    Task AttachDiskAsync(string vmName, VmDisk disk, CancellationToken cancellationToken);
+
+    /// <summary>Unplugs a disk from a running VM (the guest is asked to let go). Detaching a missing disk succeeds.</summary>
+    Task DetachDiskAsync(string vmName, VmDisk disk, CancellationToken cancellationToken);
+
     /// <summary>The VM's state, or null when the VMM has no VM of that name.</summary>
     Task<VmStatus?> InspectAsync(string vmName, CancellationToken cancellationToken);
 

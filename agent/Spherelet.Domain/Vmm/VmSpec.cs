@@ -45,6 +45,9 @@ public sealed record VmSpec
     /// <summary>The VM's NIC on the pod network; null for none (the pod has its loopback only).</summary>
     public VmNic? Nic { get; init; }
 
+    /// <summary>Spare hot-plug slots for host block devices given while the VM runs (<see cref="IVmm.AttachDiskAsync"/>).</summary>
+    public int BlockDeviceSlots { get; init; }
+
     /// <summary>Where the VM's processes run on the host (the kubelet's cgroup for the pod); null for the VMM's default place.</summary>
     public VmCgroup? Cgroup { get; init; }
 

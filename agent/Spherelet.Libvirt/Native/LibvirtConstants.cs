@@ -15,6 +15,9 @@ internal static class LibvirtConstants
     /// <summary>virErrorNumber: the operation does not apply in the current state (e.g. destroy of a stopped domain).</summary>
     internal const int VIR_ERR_OPERATION_INVALID = 55;
 
+    /// <summary>virErrorNumber: the device to detach is not in the domain.</summary>
+    internal const int VIR_ERR_DEVICE_MISSING = 99;
+
     /// <summary>virErrorNumber: the requested metadata element is not present.</summary>
     internal const int VIR_ERR_NO_DOMAIN_METADATA = 80;
 

@@ -105,6 +105,12 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport(Library)]
     internal static partial int virDomainResume(DomainHandle domain);
 
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int virDomainAttachDeviceFlags(DomainHandle domain, string xml, uint flags);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int virDomainDetachDeviceFlags(DomainHandle domain, string xml, uint flags);
+
     [LibraryImport(Library)]
     internal static partial int virDomainDestroy(DomainHandle domain);
 

@@ -15,6 +15,9 @@ public static class OciSpecBuilder
 {
     public const string OciVersion = "1.0.2";
 
+    /// <summary>Annotations with this prefix are Spherelet's instructions to CRX; a request may not carry them.</summary>
+    public const string ReservedAnnotationPrefix = "io.spherelet.";
+
     public static readonly IReadOnlyList<string> DefaultMaskedPaths =
     [
         "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
@@ -34,7 +37,7 @@ public static class OciSpecBuilder
         var security = container.Linux?.SecurityContext ?? new LinuxContainerSecurityContext();
         SecurityModules.Check(security);
         var privileged = security.Privileged;
-        var (deviceNodes, deviceRules) = GuestDevices.Build(container.Devices, container.CDIDevices);
+        var (deviceNodes, deviceRules, deviceAnnotations) = GuestDevices.Build(container.Devices, container.CDIDevices, input.BlockDeviceSerials);
         var ambient = LinuxCapabilities.Ambient(security.Capabilities?.AddAmbientCapabilities ?? []);
         var capabilities = LinuxCapabilities.Compute(privileged, security.Capabilities?.AddCapabilities ?? [], security.Capabilities?.DropCapabilities ?? [])
             .Concat(ambient).Distinct(StringComparer.Ordinal).ToList();
@@ -121,9 +124,15 @@ public static class OciSpecBuilder
             ["mounts"] = Mounts(input, privileged),
             ["linux"] = linux,
         };
-        if (container.Annotations.Count > 0)
+        if (container.Annotations.Keys.FirstOrDefault(k => k.StartsWith(ReservedAnnotationPrefix, StringComparison.Ordinal)) is { } reserved)
         {
-            spec["annotations"] = new JsonObject(container.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value)));
+            throw new InvalidRequestException($"annotation '{reserved}': the prefix {ReservedAnnotationPrefix} is reserved for Spherelet");
+        }
+
+        var annotations = container.Annotations.Concat(deviceAnnotations).ToList();
+        if (annotations.Count > 0)
+        {
+            spec["annotations"] = new JsonObject(annotations.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value)));
         }
 
         return spec;

@@ -33,4 +33,7 @@ public sealed record OciSpecInput
 
     /// <summary>Volume mounts, resolved to guest paths by the caller.</summary>
     public IReadOnlyList<OciMount> Mounts { get; init; } = [];
+
+    /// <summary>Host block devices hot-plugged into the VM for this container: container path to the disk's serial.</summary>
+    public IReadOnlyDictionary<string, string> BlockDeviceSerials { get; init; } = new Dictionary<string, string>();
 }

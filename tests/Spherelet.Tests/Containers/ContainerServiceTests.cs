@@ -13,6 +13,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly string _root = Directory.CreateTempSubdirectory("sph-ctr-").FullName;
     private readonly FakeVmm _vmm = new();
+    private readonly FakeHostDevices _devices = new();
     private readonly FakeGuests _podGuests = new();
     private readonly FakeGuestContainers _guests = new();
     private readonly FakeMounts _mounts = new();
@@ -63,6 +64,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             sandboxes,
             _guests,
             _mounts,
+            _devices,
             _checkpoints,
             new ContainerServiceOptions { KillWait = TimeSpan.FromSeconds(2), WatchRetry = TimeSpan.FromMilliseconds(20) },
             readiness,
@@ -251,6 +253,51 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     [InlineData("1,,2")]
     public void A_bad_cpuset_list_is_invalid(string list) =>
         Assert.Throws<InvalidRequestException>(() => HostCpuset.Parse(list, string.Empty));
+
+    [Fact]
+    public async Task A_block_device_is_hot_plugged_once_per_pod_shared_by_its_containers_and_unplugged_with_the_last()
+    {
+        _devices.BlockDevices["/var/lib/kubelet/pods/u1/volumeDevices/kubernetes.io~csi/pv1"] = "/dev/loop7";
+        var device = new DeviceRequest("/var/lib/kubelet/pods/u1/volumeDevices/kubernetes.io~csi/pv1", "/dev/xvda", "mrw");
+        var vm = "sph-" + _pod[..12];
+
+        var first = await _containers.CreateAsync(Command("a") with { Devices = [device] }, CancellationToken.None);
+        var second = await _containers.CreateAsync(Command("b") with { Devices = [device with { ContainerPath = "/dev/data" }] }, CancellationToken.None);
+
+        var disk = Assert.Single(_vmm.Disks[vm]);
+        Assert.Equal(("/dev/loop7", "vdb", false), (disk.HostPath, disk.Target, disk.ReadOnly));
+        Assert.True(disk.Serial.Length <= 20, "virtio-blk serials hold 20 characters");
+        Assert.Equal(["/dev/loop7"], _containers.Get(first).BlockDevices);
+
+        await _containers.RemoveAsync(first, CancellationToken.None);
+        Assert.Single(_vmm.Disks[vm]);
+        await _containers.RemoveAsync(second, CancellationToken.None);
+        Assert.Empty(_vmm.Disks[vm]);
+    }
+
+    [Fact]
+    public async Task A_create_that_fails_unplugs_the_block_device_it_plugged()
+    {
+        _devices.BlockDevices["/dev/loop7"] = "/dev/loop7";
+        _guests.FailCreate = new InvalidRequestException("crun: executable file not found");
+
+        await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _containers.CreateAsync(Command() with { Devices = [new DeviceRequest("/dev/loop7", "/dev/xvda", "r")] }, CancellationToken.None));
+
+        Assert.Empty(_vmm.Disks["sph-" + _pod[..12]]);
+        Assert.Empty(_sandboxes.Get(_pod).Disks);
+    }
+
+    [Fact]
+    public async Task A_device_that_is_neither_the_guests_nor_a_host_block_device_is_refused_and_nothing_is_plugged()
+    {
+        var error = await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _containers.CreateAsync(Command() with { Devices = [new DeviceRequest("/dev/nvidia0", "/dev/nvidia0", "rw")] }, CancellationToken.None));
+
+        Assert.Contains("/dev/nvidia0", error.Message, StringComparison.Ordinal);
+        Assert.False(_vmm.Disks.TryGetValue("sph-" + _pod[..12], out var disks) && disks.Count > 0);
+        Assert.Empty(_guests.Containers);
+    }
 
     [Fact]
     public async Task A_missing_host_path_is_made_as_a_directory_as_containerd_does()
@@ -527,7 +574,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             _vmm, _podGuests, _mounts, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")), readiness, new SandboxServiceOptions { ChannelName = "c" },
             TimeProvider.System, NullLogger<SandboxService>.Instance);
-        var containers = new ContainerService(sandboxes, _guests, _mounts, _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);
+        var containers = new ContainerService(sandboxes, _guests, _mounts, _devices, _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);
         _services.Add(containers);
 
         Assert.Throws<RuntimeNotReadyException>(() => containers.List(ContainerFilter.All));

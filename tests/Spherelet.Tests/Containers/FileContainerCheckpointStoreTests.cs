@@ -27,6 +27,8 @@ public sealed class FileContainerCheckpointStoreTests : IDisposable
         Stdin = true,
         StdinOnce = false,
         Mounts = [new ContainerMount("/data", "/srv/data", true, MountPropagation.HostToContainer, "/pod/volumes/c/0")],
+        HostCpuset = new HostCpuset("2-3", "0"),
+        BlockDevices = ["/dev/loop7"],
         StopSignal = 3,
         ProcessJson = "{\"args\":[\"a\"]}",
         ResourcesJson = "{\"memory\":{\"limit\":5}}",
@@ -53,7 +55,8 @@ public sealed class FileContainerCheckpointStoreTests : IDisposable
         Assert.Empty(problems);
         var container = Assert.Single(loaded);
         Assert.Equal(Path.Combine(_root, "lib", "pods", sandboxId, "containers", saved.Id + ".json"), Layout.ContainerCheckpoint(sandboxId, saved.Id));
-        Assert.Equal(saved with { Labels = container.Labels, Annotations = container.Annotations, Mounts = container.Mounts, Image = container.Image }, container);
+        Assert.Equal(saved with { Labels = container.Labels, Annotations = container.Annotations, Mounts = container.Mounts, Image = container.Image, BlockDevices = container.BlockDevices }, container);
+        Assert.Equal(saved.BlockDevices, container.BlockDevices);
         Assert.Equal(saved.Labels, container.Labels);
         Assert.Equal(saved.Annotations, container.Annotations);
         Assert.Equal(saved.Mounts, container.Mounts);

@@ -202,17 +202,34 @@ public sealed class KubeletRequestTests
     }
 
     [Fact]
-    public void A_raw_block_volume_and_a_CDI_device_are_refused_naming_them()
+    public void A_raw_block_volume_becomes_a_block_node_that_CRX_resolves_by_the_disks_serial()
     {
         var pod = KubeletPods.BurstableWeb() with { Volumes = [new KubeVolume("disk", KubeVolumeKind.BlockDevice) { Path = "/dev/loop7" }] };
         var container = pod.Containers[0] with { VolumeMounts = [], PluginDevices = [], VolumeDevices = new Dictionary<string, string> { ["disk"] = "/dev/xvda" } };
-        var block = Assert.Throws<InvalidRequestException>(() => Build(KubeletRequests.CreateContainer(pod, container, "sandbox", ImageId)));
+        var request = KubeletRequests.CreateContainer(pod, container, "sandbox", ImageId);
+        var block = Assert.Throws<InvalidRequestException>(() => Build(request));
         Assert.Contains("volumeDevices/kubernetes.io~csi/disk", block.Message, StringComparison.Ordinal);
 
+        var spec = Build(request, new Dictionary<string, string> { ["/dev/xvda"] = "sph0011223344556677" });
+
+        var node = Assert.Single(spec["linux"]!["devices"]!.AsArray())!;
+        Assert.Equal(("/dev/xvda", "b"), ((string?)node["path"], (string?)node["type"]));
+        Assert.Equal("sph0011223344556677:mrw", (string?)spec["annotations"]!["io.spherelet.block-device//dev/xvda"]);
+        // The guest's numbers are CRX's to fill in, and so is the rule allowing them.
+        Assert.Single(spec["linux"]!["resources"]!["devices"]!.AsArray());
+    }
+
+    [Fact]
+    public void A_CDI_device_is_refused_naming_it_and_a_reserved_annotation_too()
+    {
         var request = KubeletRequests.CreateContainer(KubeletPods.BurstableWeb(), KubeletPods.BurstableWeb().Containers[0], "sandbox", ImageId);
         request.Config.CDIDevices.Add(new CDIDevice { Name = "nvidia.com/gpu=0" });
         var cdi = Assert.Throws<InvalidRequestException>(() => Build(request));
         Assert.Contains("nvidia.com/gpu=0", cdi.Message, StringComparison.Ordinal);
+
+        request = KubeletRequests.CreateContainer(KubeletPods.BurstableWeb(), KubeletPods.BurstableWeb().Containers[0], "sandbox", ImageId);
+        request.Config.Annotations["io.spherelet.block-device//dev/sda"] = "x:rw";
+        Assert.Contains("reserved", Assert.Throws<InvalidRequestException>(() => Build(request)).Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -289,8 +306,9 @@ public sealed class KubeletRequestTests
         Assert.Equal("/var/lib/kubelet/pods/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0/etc-hosts", mounts[5].HostPath);
     }
 
-    private static JsonObject Build(CreateContainerRequest request) => OciSpecBuilder.Build(new OciSpecInput
+    private static JsonObject Build(CreateContainerRequest request, IReadOnlyDictionary<string, string>? serials = null) => OciSpecBuilder.Build(new OciSpecInput
     {
+        BlockDeviceSerials = serials ?? new Dictionary<string, string>(),
         ContainerId = "c0ffee",
         Container = request.Config,
         Sandbox = request.SandboxConfig,

@@ -47,6 +47,29 @@ internal sealed class FakeVmm : IVmm
         return Task.CompletedTask;
     }
 
+    public ConcurrentDictionary<string, List<VmDisk>> Disks { get; } = new(StringComparer.Ordinal);
+
+    public Task AttachDiskAsync(string vmName, VmDisk disk, CancellationToken cancellationToken)
+    {
+        if (!Vms.ContainsKey(vmName))
+        {
+            throw new ObjectNotFoundException(vmName);
+        }
+
+        Disks.GetOrAdd(vmName, _ => []).Add(disk);
+        return Task.CompletedTask;
+    }
+
+    public Task DetachDiskAsync(string vmName, VmDisk disk, CancellationToken cancellationToken)
+    {
+        if (Disks.TryGetValue(vmName, out var disks))
+        {
+            disks.RemoveAll(d => d.Serial == disk.Serial);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task UpdateCgroupAsync(string vmName, VmCgroup cgroup, CancellationToken cancellationToken)
     {
         if (!Vms.TryGetValue(vmName, out var vm))
