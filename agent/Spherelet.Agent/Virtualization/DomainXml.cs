@@ -91,10 +91,12 @@ public static class DomainXml
                     new XAttribute("model", "virtio"),
                     new XElement("backend", new XAttribute("model", "random"), "/dev/urandom")),
                 Nic(spec.Nic),
-                // Spare PCIe root ports: host block devices are hot-plugged into them while the VM runs
-                // (the root named first, so that libvirt numbers the ports after it).
+                // Spare PCIe root ports: host block devices are hot-plugged into them while the VM runs.
+                // libvirt puts the VM's own PCI devices into the ports it finds first, so there is one
+                // for each of those too (the root named first, so that libvirt numbers the ports after it).
                 spec.BlockDeviceSlots > 0 ? new XElement("controller", new XAttribute("type", "pci"), new XAttribute("index", 0), new XAttribute("model", "pcie-root")) : null,
-                Enumerable.Range(0, spec.BlockDeviceSlots).Select(_ => new XElement("controller", new XAttribute("type", "pci"), new XAttribute("model", "pcie-root-port"))),
+                Enumerable.Range(0, spec.BlockDeviceSlots > 0 ? PciDevices(spec) + spec.BlockDeviceSlots : 0)
+                    .Select(_ => new XElement("controller", new XAttribute("type", "pci"), new XAttribute("model", "pcie-root-port"))),
                 new XElement("memballoon", new XAttribute("model", "virtio"))),
             // QEMU runs as root: the 9p share passes file ownership through (image layers
             // keep their owners). Confinement is tightened later.
@@ -105,6 +107,13 @@ public static class DomainXml
                 new XAttribute("relabel", "no"),
                 new XElement("label", "+0:+0")));
         return domain.ToString() + "\n";
+    }
+
+    /// <summary>The PCI devices the domain has besides hot-plugged disks: the 9p shares, the virtio-serial controller, rng, NIC and balloon.</summary>
+    public static int PciDevices(VmSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return 1 + (spec.LayersDirectory is null ? 0 : 1) + 1 + 1 + (spec.Nic is null ? 0 : 1) + 1;
     }
 
     /// <summary>A host block device as a virtio disk (hot-plugged), found in the guest by its serial.</summary>

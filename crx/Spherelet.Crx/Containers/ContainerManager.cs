@@ -49,7 +49,9 @@ internal sealed class ContainerManager : IDisposable
         }
 
         var stdio = request.Stdio ?? new Stdio();
-        var (spec, cgroupPath, rootPath) = PrepareSpec(request.OciSpec.ToByteArray(), request.ContainerId, stdio.Tty);
+        var (specObject, cgroupPath, rootPath) = PrepareSpec(request.OciSpec.ToByteArray(), request.ContainerId, stdio.Tty);
+        await BlockDevices.ResolveAsync(specObject, "/sys/block", BlockDeviceWait);
+        var spec = specObject.ToJsonString();
         var lowerDirs = request.Rootfs?.LowerDirs.ToList() ?? [];
         if (request.Rootfs is not null)
         {
@@ -500,7 +502,10 @@ internal sealed class ContainerManager : IDisposable
             : throw new CrxRequestException(CrxProtocol.Codes.NotFound, $"exec {execId} does not exist in container {containerId}");
     }
 
-    private static (string Spec, string CgroupPath, string? RootPath) PrepareSpec(byte[] json, string containerId, bool tty)
+    /// <summary>How long a create waits for a disk the host hot-plugged for it (PCI hot-plug is slow under TCG).</summary>
+    private static readonly TimeSpan BlockDeviceWait = TimeSpan.FromSeconds(30);
+
+    private static (JsonObject Spec, string CgroupPath, string? RootPath) PrepareSpec(byte[] json, string containerId, bool tty)
     {
         JsonNode? root;
         try
@@ -536,7 +541,7 @@ internal sealed class ContainerManager : IDisposable
         }
 
         var rootPath = (spec["root"] as JsonObject)?["path"]?.GetValue<string>();
-        return (spec.ToJsonString(), cgroupPath, rootPath);
+        return (spec, cgroupPath, rootPath);
     }
 
     private static void ValidateRootfs(List<string> lowerDirs, string? rootPath)

@@ -200,6 +200,71 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
     }
 
     [Fact]
+    public async Task A_pod_with_a_raw_block_volume_reads_and_writes_the_host_device_at_its_device_path()
+    {
+        var image = Path.Combine(_node.Dir.Path, "volume.img");
+        await using (var file = File.Create(image))
+        {
+            file.SetLength(16 << 20);
+            await file.WriteAsync("written on the host\n"u8.ToArray());
+        }
+
+        var loop = (await Losetup.RunAsync("--find", "--show", image)).Trim();
+        var pod = new KubePod("shop", "db", "7c6b5a49-3827-4165-9483-7261504f3e2d")
+        {
+            KubeletRoot = _node.KubeletRoot,
+            PodLogsRoot = _node.PodLogsRoot,
+            Volumes = [new KubeVolume("data", KubeVolumeKind.BlockDevice) { Path = loop }],
+            Containers =
+            [
+                new KubeContainer("db", _node.Image)
+                {
+                    Command = ["sh", "-c", "ls -l /dev/xvda; head -c 20 /dev/xvda; printf 'written in the pod' | dd of=/dev/xvda bs=512 seek=8 2>/dev/null && echo done; while true; do sleep 1; done"],
+                    VolumeDevices = new Dictionary<string, string> { ["data"] = "/dev/xvda" },
+                },
+            ],
+        };
+        string? podId = null;
+        try
+        {
+            podId = await _node.RunPodAsync(pod);
+            var (vmName, _) = await _node.VmOfAsync(podId);
+            var id = await _node.StartContainerAsync(pod, pod.Containers[0], podId);
+
+            var stdout = await KubeletNode.StdoutAsync(pod, pod.Containers[0], "done");
+            Assert.StartsWith("brw", stdout[0], StringComparison.Ordinal);
+            Assert.Equal("written on the host", stdout[1]);
+            Assert.Equal("done", stdout[^1]);
+            Assert.Contains(loop, (await Virsh.RunAsync("domblklist", vmName)).Output, StringComparison.Ordinal);
+
+            // The container goes, the disk leaves the VM; then the host sees what the pod wrote.
+            await _node.Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = id, Timeout = 2 });
+            await _node.Runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = id });
+            Assert.DoesNotContain(loop, (await Virsh.RunAsync("domblklist", vmName)).Output, StringComparison.Ordinal);
+            await _node.KillAndRemovePodAsync(podId, []);
+        }
+        finally
+        {
+            if (podId is not null)
+            {
+                await RemoveQuietlyAsync(podId);
+            }
+
+            await Losetup.RunAsync("--detach", loop);
+            PodCgroups.Remove(pod.CgroupParent);
+        }
+
+        var written = new byte[18];
+        await using (var file = File.OpenRead(image))
+        {
+            file.Position = 4096;
+            await file.ReadExactlyAsync(written);
+        }
+
+        Assert.Equal("written in the pod", System.Text.Encoding.ASCII.GetString(written));
+    }
+
+    [Fact]
     public async Task A_pod_on_the_host_network_is_refused_before_any_vm_boots()
     {
         var pod = new KubePod("shop", "hostnet", "5d1e4c3b-2a19-4087-9f6e-5d4c3b2a1908")

@@ -92,13 +92,13 @@ public sealed class DomainXmlTests
     }
 
     [Theory]
-    [InlineData(0, 0, false)]
-    [InlineData(4, 1024, true)]
-    public void Domain_xml_is_valid_for_libvirts_schema(int maxCpus, int maxMemory, bool withNic)
+    [InlineData(0, 0, false, 0)]
+    [InlineData(4, 1024, true, 2)]
+    public void Domain_xml_is_valid_for_libvirts_schema(int maxCpus, int maxMemory, bool withNic, int blockDeviceSlots)
     {
         var file = Path.Combine(Path.GetTempPath(), $"sph-domain-{Guid.NewGuid():N}.xml");
         var nic = withNic ? new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.NewGuid(), 1500, ChecksumOffload: false) : null;
-        File.WriteAllText(file, DomainXml.Build(Spec with { MaxVirtualCpus = maxCpus, MaxMemoryMiB = maxMemory, Nic = nic }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+        File.WriteAllText(file, DomainXml.Build(Spec with { MaxVirtualCpus = maxCpus, MaxMemoryMiB = maxMemory, Nic = nic, BlockDeviceSlots = blockDeviceSlots }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
         try
         {
             var start = new ProcessStartInfo("virt-xml-validate") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -114,6 +114,30 @@ public sealed class DomainXmlTests
         {
             File.Delete(file);
         }
+    }
+
+    [Fact]
+    public void A_vm_with_block_device_slots_has_a_root_port_for_each_of_its_pci_devices_and_one_spare_per_slot()
+    {
+        var xml = System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec with { BlockDeviceSlots = 2 }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
+        var controllers = xml.Element("devices")!.Elements("controller").Where(c => (string?)c.Attribute("type") == "pci").ToList();
+
+        Assert.Equal("pcie-root", (string?)controllers[0].Attribute("model"));
+        Assert.Equal(DomainXml.PciDevices(Spec) + 2, controllers.Count(c => (string?)c.Attribute("model") == "pcie-root-port"));
+        Assert.DoesNotContain(
+            System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd")).Element("devices")!.Elements("controller"),
+            c => (string?)c.Attribute("type") == "pci");
+    }
+
+    [Fact]
+    public void A_hot_plugged_disk_is_a_raw_virtio_disk_with_its_serial_read_only_where_asked()
+    {
+        var disk = System.Xml.Linq.XElement.Parse(DomainXml.Disk(new Spherelet.Domain.Vmm.VmDisk("/dev/loop7", "sph0011223344556677", "vdb", ReadOnly: true)));
+
+        Assert.Equal("/dev/loop7", (string?)disk.Element("source")!.Attribute("dev"));
+        Assert.Equal(("vdb", "virtio"), ((string?)disk.Element("target")!.Attribute("dev"), (string?)disk.Element("target")!.Attribute("bus")));
+        Assert.Equal("sph0011223344556677", disk.Element("serial")!.Value);
+        Assert.NotNull(disk.Element("readonly"));
     }
 
     [Fact]
