@@ -72,6 +72,16 @@ public sealed unsafe class LibvirtDomain : IDisposable
         }
     }
 
+    /// <summary>Changes a device of the running domain (<c>virDomainUpdateDeviceFlags</c>, live only); the XML names it by its alias.</summary>
+    /// <exception cref="LibvirtException">libvirt or QEMU refused it.</exception>
+    public void UpdateDevice(string xml)
+    {
+        if (LibvirtNative.virDomainUpdateDeviceFlags(_handle, xml, LibvirtConstants.VIR_DOMAIN_AFFECT_LIVE) < 0)
+        {
+            throw LibvirtNative.TakeLastError($"update a device of domain {Name}");
+        }
+    }
+
     /// <summary>Asks the running domain to let a device go (<c>virDomainDetachDeviceFlags</c>, live only).</summary>
     /// <returns>False when the domain has no such device.</returns>
     /// <exception cref="LibvirtException">libvirt refused it.</exception>

@@ -50,6 +50,7 @@ public sealed partial class RuntimeServiceAdapter
             StdinOnce = config.StdinOnce,
             Mounts = ContainerMapping.ToMountRequests(config.Mounts),
             Devices = GuestDevices.Validate(config.Devices, config.CDIDevices),
+            Hugepages2MBBytes = Oci.Hugepages.Limit2MB(config.Linux?.Resources),
             HostCpuset = HostCpuset.Parse(config.Linux?.Resources?.CpusetCpus ?? string.Empty, config.Linux?.Resources?.CpusetMems ?? string.Empty),
             StopSignal = stopSignal,
             BuildSpec = spec => ContainerMapping.ToContainerSpec(OciSpecBuilder.Build(new OciSpecInput
@@ -67,6 +68,7 @@ public sealed partial class RuntimeServiceAdapter
                 // Propagation from the host reaches the pod share through the host-side bind; inside the VM each mount is private.
                 Mounts = spec.Mounts.Select(m => new OciMount(m.ContainerPath, m.GuestPath, m.ReadOnly)).ToList(),
                 BlockDeviceSerials = spec.Disks.ToDictionary(d => d.Key, d => d.Value.Serial, StringComparer.Ordinal),
+                PodHugepages2MB = spec.PodHugepages2MB,
             })),
         };
         var id = await _containers.CreateAsync(command, context.CancellationToken);

@@ -113,7 +113,8 @@ public static class DaemonHost
                 h.Value.InitramfsPath.Length > 0 ? h.Value.InitramfsPath : options.Guest.InitramfsPath,
                 h.Value.MaxVirtualCpus > 0 ? h.Value.MaxVirtualCpus : Environment.ProcessorCount,
                 h.Value.MaxMemoryMiB,
-                h.Value.BlockDeviceSlots)),
+                h.Value.BlockDeviceSlots,
+                h.Value.HugepagesMaxMiB)),
             options.DefaultRuntimeHandler));
         services.AddSingleton<RuntimeReadiness>();
         services.AddSingleton(new SandboxServiceOptions

@@ -24,6 +24,12 @@ public sealed class RuntimeHandlerOptions
     /// </summary>
     public int BlockDeviceSlots { get; set; } = 2;
 
+    /// <summary>
+    /// How much memory backed by 2 MiB host hugepages a pod VM can be given for pods that ask for
+    /// hugepages (plugged as they ask, never up front); only where the host has hugepages. 0: none.
+    /// </summary>
+    public int HugepagesMaxMiB { get; set; } = 1024;
+
     /// <summary>Empty: Guest:KernelPath.</summary>
     public string KernelPath { get; set; } = string.Empty;
 

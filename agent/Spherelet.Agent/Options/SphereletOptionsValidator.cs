@@ -78,6 +78,11 @@ public static class SphereletOptionsValidator
                 errors.Add($"{key}:MaxVirtualCpus: {handler.MaxVirtualCpus} must be 0 (the host's CPU count) to 256");
             }
 
+            if (handler.HugepagesMaxMiB < 0 || handler.HugepagesMaxMiB % 2 != 0)
+            {
+                errors.Add($"{key}:HugepagesMaxMiB: {handler.HugepagesMaxMiB} must be 0 or a positive even number (2 MiB pages)");
+            }
+
             if (handler.BlockDeviceSlots is < 0 or > 16)
             {
                 errors.Add($"{key}:BlockDeviceSlots: {handler.BlockDeviceSlots} must be 0 to 16");

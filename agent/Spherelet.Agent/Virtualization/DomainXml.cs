@@ -34,6 +34,10 @@ public static class DomainXml
             new XElement("uuid", spec.Uuid.ToString("D", CultureInfo.InvariantCulture)),
             new XElement("title", $"pod {spec.Owner.Namespace}/{spec.Owner.Name}"),
             new XElement("metadata", Metadata(spec.Owner, spec.Cgroup, agentInstance)),
+            // Hugepage memory is plugged while the VM runs (virtio-mem), beyond its ordinary memory.
+            Hugepages(spec, host)
+                ? new XElement("maxMemory", new XAttribute("slots", 1), new XAttribute("unit", "MiB"), Math.Max(spec.MaxMemoryMiB, spec.MemoryMiB) + spec.HugepagesMaxMiB)
+                : null,
             // The VM can grow while it runs: memory up to the maximum (the balloon holds what is
             // not current), vCPUs up to the maximum (hot-plugged).
             new XElement("memory", new XAttribute("unit", "MiB"), Math.Max(spec.MaxMemoryMiB, spec.MemoryMiB)),
@@ -48,9 +52,21 @@ public static class DomainXml
                 new XElement("initrd", spec.InitramfsPath),
                 new XElement("cmdline", spec.KernelCommandLine)),
             new XElement("features", new XElement("acpi")),
-            host.DomainType == "kvm"
-                ? new XElement("cpu", new XAttribute("mode", "host-passthrough"), new XAttribute("check", "none"))
-                : new XElement("cpu", new XAttribute("mode", "maximum"), new XAttribute("check", "none")),
+            new XElement(
+                "cpu",
+                new XAttribute("mode", host.DomainType == "kvm" ? "host-passthrough" : "maximum"),
+                new XAttribute("check", "none"),
+                // Memory devices need a NUMA node to go to: one node with every vCPU and the VM's memory.
+                Hugepages(spec, host)
+                    ? new XElement(
+                        "numa",
+                        new XElement(
+                            "cell",
+                            new XAttribute("id", 0),
+                            new XAttribute("cpus", $"0-{Math.Max(spec.MaxVirtualCpus, spec.VirtualCpus) - 1}"),
+                            new XAttribute("memory", Math.Max(spec.MaxMemoryMiB, spec.MemoryMiB)),
+                            new XAttribute("unit", "MiB")))
+                    : null),
             new XElement("clock", new XAttribute("offset", "utc")),
             new XElement("on_poweroff", "destroy"),
             new XElement("on_reboot", "destroy"),
@@ -91,11 +107,23 @@ public static class DomainXml
                     new XAttribute("model", "virtio"),
                     new XElement("backend", new XAttribute("model", "random"), "/dev/urandom")),
                 Nic(spec.Nic),
+                Hugepages(spec, host)
+                    ? new XElement(
+                        "memory",
+                        new XAttribute("model", "virtio-mem"),
+                        new XElement("source", new XElement("pagesize", new XAttribute("unit", "KiB"), 2048)),
+                        new XElement(
+                            "target",
+                            new XElement("size", new XAttribute("unit", "MiB"), spec.HugepagesMaxMiB),
+                            new XElement("node", 0),
+                            new XElement("block", new XAttribute("unit", "KiB"), 2048),
+                            new XElement("requested", new XAttribute("unit", "MiB"), 0)))
+                    : null,
                 // Spare PCIe root ports: host block devices are hot-plugged into them while the VM runs.
                 // libvirt puts the VM's own PCI devices into the ports it finds first, so there is one
                 // for each of those too (the root named first, so that libvirt numbers the ports after it).
                 spec.BlockDeviceSlots > 0 ? new XElement("controller", new XAttribute("type", "pci"), new XAttribute("index", 0), new XAttribute("model", "pcie-root")) : null,
-                Enumerable.Range(0, spec.BlockDeviceSlots > 0 ? PciDevices(spec) + spec.BlockDeviceSlots : 0)
+                Enumerable.Range(0, spec.BlockDeviceSlots > 0 ? PciDevices(spec, host) + spec.BlockDeviceSlots : 0)
                     .Select(_ => new XElement("controller", new XAttribute("type", "pci"), new XAttribute("model", "pcie-root-port"))),
                 new XElement("memballoon", new XAttribute("model", "virtio"))),
             // QEMU runs as root: the 9p share passes file ownership through (image layers
@@ -109,11 +137,19 @@ public static class DomainXml
         return domain.ToString() + "\n";
     }
 
-    /// <summary>The PCI devices the domain has besides hot-plugged disks: the 9p shares, the virtio-serial controller, rng, NIC and balloon.</summary>
-    public static int PciDevices(VmSpec spec)
+    /// <summary>The PCI devices the domain has besides hot-plugged disks: the 9p shares, the virtio-serial controller, rng, NIC, balloon and hugepage memory.</summary>
+    public static int PciDevices(VmSpec spec, DomainHostFacts host)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return 1 + (spec.LayersDirectory is null ? 0 : 1) + 1 + 1 + (spec.Nic is null ? 0 : 1) + 1;
+        return 1 + (spec.LayersDirectory is null ? 0 : 1) + 1 + 1 + (spec.Nic is null ? 0 : 1) + 1 + (Hugepages(spec, host) ? 1 : 0);
+    }
+
+    /// <summary>The VM gets hugepage memory to plug: it may have some and the host has 2 MiB hugepages.</summary>
+    public static bool Hugepages(VmSpec spec, DomainHostFacts host)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(host);
+        return spec.HugepagesMaxMiB > 0 && host.Hugepages;
     }
 
     /// <summary>A host block device as a virtio disk (hot-plugged), found in the guest by its serial.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Xml.Linq;
 using Spherelet.Agent.Cgroups;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Sandboxes;
@@ -99,6 +100,23 @@ public sealed class LibvirtVmm : IVmm
         }
     }
 
+    private static long KiB(XElement? size)
+    {
+        if (size is null)
+        {
+            return 0;
+        }
+
+        var value = long.Parse(size.Value, CultureInfo.InvariantCulture);
+        return ((string?)size.Attribute("unit"))?.ToUpperInvariant() switch
+        {
+            "B" or "BYTES" => value / 1024,
+            "MIB" or "M" => value * 1024,
+            "GIB" or "G" => value * 1024 * 1024,
+            _ => value,
+        };
+    }
+
     /// <summary>The pid of a running domain's QEMU, from libvirtd's pid file.</summary>
     /// <exception cref="VmmOperationFailedException">There is none.</exception>
     public static int QemuPid(string vmName)
@@ -149,6 +167,42 @@ public sealed class LibvirtVmm : IVmm
             ArgumentNullException.ThrowIfNull(disk);
             using var domain = connection.LookupDomainByName(vmName);
             return domain is not null && domain.DetachDevice(DomainXml.Disk(disk));
+        }, cancellationToken);
+
+    public Task GrowHugepagesAsync(string vmName, int mebibytes, CancellationToken cancellationToken) =>
+        Call(vmName, "give hugepage memory to", connection =>
+        {
+            using var domain = connection.LookupDomainByName(vmName)
+                ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+            var device = XDocument.Parse(domain.GetXml()).Root!.Element("devices")!.Elements("memory")
+                .FirstOrDefault(m => (string?)m.Attribute("model") == "virtio-mem")
+                ?? throw new PreconditionFailedException(
+                    $"pod VM {vmName} has no hugepage memory: the host had no 2 MiB hugepages when the pod started (mount hugetlbfs and set vm.nr_hugepages before libvirtd and the agent start)");
+            var target = device.Element("target")!;
+            var size = KiB(target.Element("size")) / 1024;
+            var requested = KiB(target.Element("requested")) / 1024;
+            if (mebibytes <= requested)
+            {
+                return 0;
+            }
+
+            if (mebibytes > size)
+            {
+                throw new PreconditionFailedException(
+                    $"pod VM {vmName} can hold {size} MiB of hugepages, not {mebibytes} MiB (RuntimeHandlers:NAME:HugepagesMaxMiB)");
+            }
+
+            var free = HostHugepages.Free() * 2;
+            if (mebibytes - requested > free)
+            {
+                throw new PreconditionFailedException(
+                    $"the host has {free} MiB of free 2 MiB hugepages; pod VM {vmName} needs {mebibytes - requested} MiB more");
+            }
+
+            target.Element("current")?.Remove();
+            target.Element("requested")!.ReplaceWith(new XElement("requested", new XAttribute("unit", "KiB"), mebibytes * 1024L));
+            domain.UpdateDevice(device.ToString());
+            return 0;
         }, cancellationToken);
 
     public async Task UpdateCgroupAsync(string vmName, VmCgroup cgroup, CancellationToken cancellationToken)

@@ -80,9 +80,11 @@ public sealed partial class ContainerService : IAsyncDisposable
             CreateMissingHostPaths(mountRequests, undo);
             var mounts = await BindMountsAsync(sandbox.Id, id, mountRequests, undo, cancellationToken);
             var disks = await AttachBlockDevicesAsync(sandbox, id, blockDevices, undo, cancellationToken);
+            var hugepages = await EnsureHugepagesAsync(sandbox, id, command.Hugepages2MBBytes, cancellationToken);
             var spec = command.BuildSpec(new ContainerSpecContext(id, GuestLayout.Rootfs(id), GuestLayout.Cgroup(id), GuestLayout.SandboxFiles, mounts)
             {
                 Disks = disks,
+                PodHugepages2MB = hugepages,
             });
             sandbox = await EnsureFitsAsync(sandbox, id, spec.ResourcesJson, cancellationToken);
             await PinPodAsync(sandbox, id, command.HostCpuset, cancellationToken);
@@ -375,6 +377,12 @@ public sealed partial class ContainerService : IAsyncDisposable
             }
 
             var sandbox = await EnsureFitsAsync(ReadySandbox(container.SandboxId), id, resourcesJson, cancellationToken);
+            if (PodHugepagesBytes(sandbox, id, ResourceLimits.FromOci(resourcesJson).Hugepages2MBBytes) > sandbox.HugepagesMiB * (1L << 20))
+            {
+                throw new PreconditionFailedException(
+                    $"container {id}: hugepages are made in the pod VM when a container is created; they cannot grow for one that exists");
+            }
+
             await PinPodAsync(sandbox, id, hostCpuset, cancellationToken);
             await _guests.UpdateResourcesAsync(
                 sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, Encoding.UTF8.GetBytes(resourcesJson), sandbox.VirtualCpus, cancellationToken);
@@ -650,6 +658,27 @@ public sealed partial class ContainerService : IAsyncDisposable
             ? await _sandboxes.GrowAsync(sandbox.Id, cpus, memory, cancellationToken)
             : sandbox;
     }
+
+    /// <summary>
+    /// Gives the pod's VM hugepage memory for the 2 MiB hugepages its containers ask for in all (with
+    /// <paramref name="containerId"/>'s as <paramref name="bytes"/>); returns how many pages that is.
+    /// </summary>
+    private async Task<long> EnsureHugepagesAsync(PodSandbox sandbox, string containerId, long bytes, CancellationToken cancellationToken)
+    {
+        var total = PodHugepagesBytes(sandbox, containerId, bytes);
+        if (total == 0)
+        {
+            return 0;
+        }
+
+        var pages = (total + (2L << 20) - 1) / (2L << 20);
+        await _sandboxes.GrowHugepagesAsync(sandbox.Id, (int)(pages * 2), cancellationToken);
+        return pages;
+    }
+
+    private long PodHugepagesBytes(PodSandbox sandbox, string containerId, long bytes) =>
+        bytes + _store.Where(c => c.SandboxId == sandbox.Id && c.Id != containerId && c.State is ContainerState.Created or ContainerState.Running)
+            .Sum(c => ResourceLimits.FromOci(c.ResourcesJson).Hugepages2MBBytes);
 
     /// <summary>
     /// Binds the pod's VM to the host CPUs and memory nodes its containers may use (the union of

@@ -10,4 +10,7 @@ public sealed record ContainerSpecContext(
 {
     /// <summary>The host block devices given to the pod's VM for this container, by container path.</summary>
     public IReadOnlyDictionary<string, Vmm.VmDisk> Disks { get; init; } = new Dictionary<string, Vmm.VmDisk>();
+
+    /// <summary>The 2 MiB hugepages the pod's containers need in all (CRX makes that many in the VM before this container starts); 0 for none.</summary>
+    public long PodHugepages2MB { get; init; }
 }

@@ -25,6 +25,9 @@ public sealed record CreateContainerCommand
 
     public IReadOnlyList<MountRequest> Mounts { get; init; } = [];
 
+    /// <summary>The container's limit on 2 MiB hugepages in bytes (0 for none): the pod VM is given hugepage memory for it.</summary>
+    public long Hugepages2MBBytes { get; init; }
+
     /// <summary>The devices the container asks for (CRI <c>devices</c>), checked for form already.</summary>
     public IReadOnlyList<DeviceRequest> Devices { get; init; } = [];
 

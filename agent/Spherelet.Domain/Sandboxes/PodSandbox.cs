@@ -42,6 +42,9 @@ public sealed record PodSandbox
     /// <summary>Where the VM's processes run on the host (the kubelet's cgroup for the pod); null for the VMM's default place.</summary>
     public VmCgroup? Cgroup { get; init; }
 
+    /// <summary>Memory backed by 2 MiB host hugepages the VM has been given (it never shrinks).</summary>
+    public int HugepagesMiB { get; init; }
+
     /// <summary>How many host block devices the VM can hold (its hot-plug slots).</summary>
     public int BlockDeviceSlots { get; init; }
 

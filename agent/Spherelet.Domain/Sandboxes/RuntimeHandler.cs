@@ -4,5 +4,6 @@ namespace Spherelet.Domain.Sandboxes;
 /// <param name="MaxVirtualCpus">The most vCPUs a pod VM may be grown to (hot-plug); 0 or less than <paramref name="VirtualCpus"/>: no growth.</param>
 /// <param name="MaxMemoryMiB">The most memory a pod VM may be grown to (its balloon); 0 or less than the initial size: no growth.</param>
 /// <param name="BlockDeviceSlots">How many host block devices a pod VM can be given while it runs (hot-plug slots).</param>
+/// <param name="HugepagesMaxMiB">How much 2 MiB-hugepage memory a pod VM can be given while it runs.</param>
 public sealed record RuntimeHandler(
-    string Name, int VirtualCpus, int MemoryMiB, string KernelPath, string InitramfsPath, int MaxVirtualCpus = 0, int MaxMemoryMiB = 0, int BlockDeviceSlots = 2);
+    string Name, int VirtualCpus, int MemoryMiB, string KernelPath, string InitramfsPath, int MaxVirtualCpus = 0, int MaxMemoryMiB = 0, int BlockDeviceSlots = 2, int HugepagesMaxMiB = 1024);

@@ -159,6 +159,7 @@ public sealed partial class SandboxService
                 ConsoleLogPath = _layout.ConsoleLog(id),
                 Cgroup = Cgroup(command),
                 BlockDeviceSlots = handler.BlockDeviceSlots,
+                HugepagesMaxMiB = handler.HugepagesMaxMiB,
                 Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId, network.Mtu, network.ChecksumOffload),
             };
             await _vmm.StartAsync(spec, cancellationToken);
@@ -295,6 +296,40 @@ public sealed partial class SandboxService
     {
         _readiness.EnsureReady();
         return _store.List(filter);
+    }
+
+    /// <summary>
+    /// Gives a READY sandbox's VM at least <paramref name="mebibytes"/> of memory backed by 2 MiB host
+    /// hugepages (for the guest to make the pod's hugepages of); it never shrinks.
+    /// </summary>
+    /// <exception cref="PreconditionFailedException">Not READY, or the VMM cannot (no host hugepages, too few free, beyond the VM's maximum).</exception>
+    public async Task<PodSandbox> GrowHugepagesAsync(string id, int mebibytes, CancellationToken cancellationToken)
+    {
+        _readiness.EnsureReady();
+        var gate = _operations.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var sandbox = _store.Get(id);
+            if (mebibytes <= sandbox.HugepagesMiB)
+            {
+                return sandbox;
+            }
+
+            if (sandbox.State != SandboxState.Ready)
+            {
+                throw new PreconditionFailedException($"pod sandbox {id} is not ready: its VM cannot be given hugepages");
+            }
+
+            await _vmm.GrowHugepagesAsync(sandbox.VmName, mebibytes, cancellationToken);
+            var grown = await _store.UpdateAsync(id, s => s with { HugepagesMiB = mebibytes }, CancellationToken.None);
+            LogHugepagesGrown(id, sandbox.VmName, sandbox.HugepagesMiB, mebibytes);
+            return grown;
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>
@@ -701,7 +736,7 @@ public sealed partial class SandboxService
     public const string LogsDirectoryName = "logs";
 
     private string KernelCommandLine() =>
-        $"console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share={ShareTag} spherelet.channel={_options.ChannelName}"
+        $"console=ttyS0 panic=-1 quiet random.trust_cpu=on memhp_default_state=online_movable spherelet.share={ShareTag} spherelet.channel={_options.ChannelName}"
         + (_options.LayersDirectory is null ? string.Empty : " spherelet.layers=layers")
         + (_options.ExtraKernelArguments.Length > 0 ? " " + _options.ExtraKernelArguments : string.Empty);
 
@@ -794,6 +829,9 @@ public sealed partial class SandboxService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "block device detached sandbox={SandboxId} vm={VmName} device={Device} serial={Serial}")]
     private partial void LogDiskDetached(string sandboxId, string vmName, string device, string serial);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "vm hugepage memory grown sandbox={SandboxId} vm={VmName} from_mib={FromMiB} to_mib={ToMiB}")]
+    private partial void LogHugepagesGrown(string sandboxId, string vmName, int fromMiB, int toMiB);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "recovery done sandboxes={Sandboxes} guests_reconnected={Reconnected} elapsed_ms={ElapsedMs}")]
     private partial void LogRecovered(int sandboxes, int reconnected, long elapsedMs);

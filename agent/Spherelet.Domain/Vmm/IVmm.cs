@@ -45,6 +45,13 @@ public interface IVmm
     /// <summary>Unplugs a disk from a running VM (the guest is asked to let go). Detaching a missing disk succeeds.</summary>
     Task DetachDiskAsync(string vmName, VmDisk disk, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Gives a running VM <paramref name="mebibytes"/> of memory backed by 2 MiB host hugepages in all
+    /// (it never shrinks), for the guest to make hugepages of.
+    /// </summary>
+    /// <exception cref="Errors.PreconditionFailedException">The VM has no hugepage memory (the host had none), the size is beyond its maximum, or the host has too few free hugepages.</exception>
+    Task GrowHugepagesAsync(string vmName, int mebibytes, CancellationToken cancellationToken);
+
     /// <summary>The VM's state, or null when the VMM has no VM of that name.</summary>
     Task<VmStatus?> InspectAsync(string vmName, CancellationToken cancellationToken);
 

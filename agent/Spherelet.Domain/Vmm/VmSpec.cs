@@ -45,6 +45,13 @@ public sealed record VmSpec
     /// <summary>The VM's NIC on the pod network; null for none (the pod has its loopback only).</summary>
     public VmNic? Nic { get; init; }
 
+    /// <summary>
+    /// How much hugepage-backed memory (2 MiB host hugepages) the VM can be given while it runs, for
+    /// pods that ask for hugepages (<see cref="IVmm.GrowHugepagesAsync"/>); 0: none. A VMM on a host
+    /// without hugepages gives none.
+    /// </summary>
+    public int HugepagesMaxMiB { get; init; }
+
     /// <summary>Spare hot-plug slots for host block devices given while the VM runs (<see cref="IVmm.AttachDiskAsync"/>).</summary>
     public int BlockDeviceSlots { get; init; }
 

@@ -111,6 +111,9 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int virDomainDetachDeviceFlags(DomainHandle domain, string xml, uint flags);
 
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int virDomainUpdateDeviceFlags(DomainHandle domain, string xml, uint flags);
+
     [LibraryImport(Library)]
     internal static partial int virDomainDestroy(DomainHandle domain);
 

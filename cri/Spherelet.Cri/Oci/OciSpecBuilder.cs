@@ -130,6 +130,11 @@ public static class OciSpecBuilder
         }
 
         var annotations = container.Annotations.Concat(deviceAnnotations).ToList();
+        if (input.PodHugepages2MB > 0)
+        {
+            annotations.Add(KeyValuePair.Create(Hugepages.PodPagesAnnotation, input.PodHugepages2MB.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
         if (annotations.Count > 0)
         {
             spec["annotations"] = new JsonObject(annotations.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value)));

@@ -34,6 +34,9 @@ public sealed record OciSpecInput
     /// <summary>Volume mounts, resolved to guest paths by the caller.</summary>
     public IReadOnlyList<OciMount> Mounts { get; init; } = [];
 
+    /// <summary>The 2 MiB hugepages the pod needs in all (CRX makes them in the VM first); 0 for none.</summary>
+    public long PodHugepages2MB { get; init; }
+
     /// <summary>Host block devices hot-plugged into the VM for this container: container path to the disk's serial.</summary>
     public IReadOnlyDictionary<string, string> BlockDeviceSerials { get; init; } = new Dictionary<string, string>();
 }

@@ -51,6 +51,7 @@ internal sealed class ContainerManager : IDisposable
         var stdio = request.Stdio ?? new Stdio();
         var (specObject, cgroupPath, rootPath) = PrepareSpec(request.OciSpec.ToByteArray(), request.ContainerId, stdio.Tty);
         await BlockDevices.ResolveAsync(specObject, "/sys/block", BlockDeviceWait);
+        await GuestHugepages.EnsureAsync(specObject, "/sys/kernel/mm/hugepages/hugepages-2048kB", BlockDeviceWait);
         var spec = specObject.ToJsonString();
         var lowerDirs = request.Rootfs?.LowerDirs.ToList() ?? [];
         if (request.Rootfs is not null)
@@ -502,7 +503,7 @@ internal sealed class ContainerManager : IDisposable
             : throw new CrxRequestException(CrxProtocol.Codes.NotFound, $"exec {execId} does not exist in container {containerId}");
     }
 
-    /// <summary>How long a create waits for a disk the host hot-plugged for it (PCI hot-plug is slow under TCG).</summary>
+    /// <summary>How long a create waits for a disk the host hot-plugged for it, or for hugepage memory (slow under TCG).</summary>
     private static readonly TimeSpan BlockDeviceWait = TimeSpan.FromSeconds(30);
 
     private static (JsonObject Spec, string CgroupPath, string? RootPath) PrepareSpec(byte[] json, string containerId, bool tty)

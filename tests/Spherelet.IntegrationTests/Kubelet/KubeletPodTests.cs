@@ -100,9 +100,10 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
             Assert.Equal(_node.Image, status.Image.UserSpecifiedImage);
             Assert.Equal(_node.ImageId, status.Image.Image);
 
-            // A container asking for hugepages is refused clearly, and the pod goes on.
-            var hungry = web with { Name = "hungry", Hugepages2MiBytes = 4L << 20 };
-            Assert.Equal(StatusCode.FailedPrecondition, await KubeletNode.CodeOfAsync(() => _node.StartContainerAsync(pod, hungry, podId)));
+            // A container asking for hugepages of a size pod VMs do not get is refused clearly, and the pod goes on.
+            var hungry = KubeletRequests.CreateContainer(pod, web with { Name = "hungry" }, podId, _node.ImageId);
+            hungry.Config.Linux.Resources.HugepageLimits.Add(new HugepageLimit { PageSize = "1GB", Limit = 1UL << 30 });
+            Assert.Equal(StatusCode.FailedPrecondition, await KubeletNode.CodeOfAsync(() => _node.Runtime.CreateContainerAsync(hungry).ResponseAsync));
 
             await _node.KillAndRemovePodAsync(podId, [id]);
             Assert.False(Directory.Exists($"/sys/fs/cgroup/cpu{leaf}"), "the VM's cgroup is gone with the pod");
@@ -262,6 +263,45 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
         }
 
         Assert.Equal("written in the pod", System.Text.Encoding.ASCII.GetString(written));
+    }
+
+    [Fact]
+    public async Task A_pod_asking_for_2MiB_hugepages_gets_them_from_host_hugepages_within_its_limit()
+    {
+        var freeBefore = long.Parse(File.ReadAllText("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").Trim(), CultureInfo.InvariantCulture);
+        Assert.True(freeBefore >= 8, "the host needs free 2 MiB hugepages (scripts/test reserves them)");
+        var pod = new KubePod("shop", "dpdk", "3e2d1c0b-9a8f-4765-8432-1f0e9d8c7b6a")
+        {
+            KubeletRoot = _node.KubeletRoot,
+            PodLogsRoot = _node.PodLogsRoot,
+            Containers =
+            [
+                new KubeContainer("dpdk", _node.Image)
+                {
+                    Command = ["sh", "-c", "grep HugePages_Total /proc/meminfo; cat /sys/fs/cgroup/hugetlb.2MB.max; while true; do sleep 1; done"],
+                    CpuLimitMillis = 500,
+                    MemoryLimitBytes = 64L << 20,
+                    Hugepages2MiBytes = 8L << 20,
+                },
+            ],
+        };
+        var podId = await _node.RunPodAsync(pod);
+        try
+        {
+            var id = await _node.StartContainerAsync(pod, pod.Containers[0], podId);
+
+            var stdout = await KubeletNode.StdoutAsync(pod, pod.Containers[0], "8388608");
+            Assert.Equal(["HugePages_Total:       4", "8388608"], stdout);
+            var freeNow = long.Parse(File.ReadAllText("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").Trim(), CultureInfo.InvariantCulture);
+            Assert.True(freeBefore - freeNow >= 4, $"the VM's hugepages come from the host's: {freeBefore} free before, {freeNow} now");
+
+            await _node.KillAndRemovePodAsync(podId, [id]);
+        }
+        finally
+        {
+            await RemoveQuietlyAsync(podId);
+            PodCgroups.Remove(pod.CgroupParent);
+        }
     }
 
     [Fact]

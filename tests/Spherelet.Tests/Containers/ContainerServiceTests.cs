@@ -300,6 +300,28 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Hugepages_of_the_pods_containers_are_given_to_its_vm_in_all_and_the_spec_told_how_many()
+    {
+        long pages = -1;
+        CreateContainerCommand WithHugepages(string name, long bytes) => Command(name, resources: $"{{\"hugepageLimits\":[{{\"pageSize\":\"2MB\",\"limit\":{bytes}}}]}}") with
+        {
+            Hugepages2MBBytes = bytes,
+            BuildSpec = context =>
+            {
+                pages = context.PodHugepages2MB;
+                return new ContainerSpec("{}"u8.ToArray(), "{\"args\":[\"/bin/app\"]}", $"{{\"hugepageLimits\":[{{\"pageSize\":\"2MB\",\"limit\":{bytes}}}]}}");
+            },
+        };
+
+        await _containers.CreateAsync(WithHugepages("a", 8L << 20), CancellationToken.None);
+        Assert.Equal((4L, 8), (pages, _vmm.HugepagesMiB["sph-" + _pod[..12]]));
+
+        await _containers.CreateAsync(WithHugepages("b", 6L << 20), CancellationToken.None);
+        Assert.Equal((7L, 14), (pages, _vmm.HugepagesMiB["sph-" + _pod[..12]]));
+        Assert.Equal(14, _sandboxes.Get(_pod).HugepagesMiB);
+    }
+
+    [Fact]
     public async Task A_missing_host_path_is_made_as_a_directory_as_containerd_does()
     {
         var missing = Path.Combine(_root, "made", "by", "create");

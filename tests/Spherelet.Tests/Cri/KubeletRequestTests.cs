@@ -147,14 +147,29 @@ public sealed class KubeletRequestTests
     }
 
     [Fact]
-    public void A_non_zero_hugepage_limit_is_refused_with_FailedPrecondition()
+    public void A_2MiB_hugepage_limit_is_applied_in_the_guest_and_CRX_told_how_many_pages_the_pod_needs()
     {
         var pod = KubeletPods.BurstableWeb();
-        var container = pod.Containers[0] with { Hugepages2MiBytes = 64L << 20 };
+        var request = KubeletRequests.CreateContainer(pod, pod.Containers[0] with { Hugepages2MiBytes = 64L << 20 }, "sandbox", ImageId);
 
-        var error = Assert.Throws<PreconditionFailedException>(() => Build(KubeletRequests.CreateContainer(pod, container, "sandbox", ImageId)));
+        Assert.Equal(64L << 20, Hugepages.Limit2MB(request.Config.Linux.Resources));
+        var spec = OciSpecBuilder.Build(Input(request) with { PodHugepages2MB = 48 });
 
-        Assert.Contains("hugepages-2MB", error.Message, StringComparison.Ordinal);
+        var limit = Assert.Single(spec["linux"]!["resources"]!["hugepageLimits"]!.AsArray())!;
+        Assert.Equal(("2MB", 64UL << 20), ((string?)limit["pageSize"], (ulong)limit["limit"]!));
+        Assert.Equal("48", (string?)spec["annotations"]![Hugepages.PodPagesAnnotation]);
+    }
+
+    [Fact]
+    public void A_non_zero_limit_on_1GiB_hugepages_is_refused_with_FailedPrecondition()
+    {
+        var pod = KubeletPods.BurstableWeb();
+        var request = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
+        request.Config.Linux.Resources.HugepageLimits.Single(h => h.PageSize == "1GB").Limit = 1UL << 30;
+
+        var error = Assert.Throws<PreconditionFailedException>(() => Build(request));
+
+        Assert.Contains("hugepages-1GB", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -306,9 +321,11 @@ public sealed class KubeletRequestTests
         Assert.Equal("/var/lib/kubelet/pods/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0/etc-hosts", mounts[5].HostPath);
     }
 
-    private static JsonObject Build(CreateContainerRequest request, IReadOnlyDictionary<string, string>? serials = null) => OciSpecBuilder.Build(new OciSpecInput
+    private static JsonObject Build(CreateContainerRequest request, IReadOnlyDictionary<string, string>? serials = null) =>
+        OciSpecBuilder.Build(Input(request) with { BlockDeviceSerials = serials ?? new Dictionary<string, string>() });
+
+    private static OciSpecInput Input(CreateContainerRequest request) => new()
     {
-        BlockDeviceSerials = serials ?? new Dictionary<string, string>(),
         ContainerId = "c0ffee",
         Container = request.Config,
         Sandbox = request.SandboxConfig,
@@ -319,5 +336,5 @@ public sealed class KubeletRequestTests
         Passwd = "root:x:0:0:root:/root:/bin/sh\n",
         Group = "root:x:0:\n",
         Mounts = [],
-    });
+    };
 }

@@ -70,6 +70,24 @@ internal sealed class FakeVmm : IVmm
         return Task.CompletedTask;
     }
 
+    public ConcurrentDictionary<string, int> HugepagesMiB { get; } = new(StringComparer.Ordinal);
+
+    public Task GrowHugepagesAsync(string vmName, int mebibytes, CancellationToken cancellationToken)
+    {
+        if (!Vms.TryGetValue(vmName, out var vm))
+        {
+            throw new ObjectNotFoundException(vmName);
+        }
+
+        if (mebibytes > vm.Spec!.HugepagesMaxMiB)
+        {
+            throw new PreconditionFailedException($"{vmName}: beyond its hugepage maximum");
+        }
+
+        HugepagesMiB[vmName] = mebibytes;
+        return Task.CompletedTask;
+    }
+
     public Task UpdateCgroupAsync(string vmName, VmCgroup cgroup, CancellationToken cancellationToken)
     {
         if (!Vms.TryGetValue(vmName, out var vm))

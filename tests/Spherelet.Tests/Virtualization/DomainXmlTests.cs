@@ -123,7 +123,7 @@ public sealed class DomainXmlTests
         var controllers = xml.Element("devices")!.Elements("controller").Where(c => (string?)c.Attribute("type") == "pci").ToList();
 
         Assert.Equal("pcie-root", (string?)controllers[0].Attribute("model"));
-        Assert.Equal(DomainXml.PciDevices(Spec) + 2, controllers.Count(c => (string?)c.Attribute("model") == "pcie-root-port"));
+        Assert.Equal(DomainXml.PciDevices(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64")) + 2, controllers.Count(c => (string?)c.Attribute("model") == "pcie-root-port"));
         Assert.DoesNotContain(
             System.Xml.Linq.XElement.Parse(DomainXml.Build(Spec, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd")).Element("devices")!.Elements("controller"),
             c => (string?)c.Attribute("type") == "pci");
