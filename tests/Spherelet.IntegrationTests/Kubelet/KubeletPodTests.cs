@@ -27,44 +27,7 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
     [Fact]
     public async Task A_burstable_web_pod_starts_with_every_kind_of_volume_answers_its_probe_and_runs_under_its_pod_cgroup()
     {
-        var pod = new KubePod("shop", "web", "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
-        {
-            KubeletRoot = _node.KubeletRoot,
-            PodLogsRoot = _node.PodLogsRoot,
-            CgroupV2 = true,
-            Labels = new Dictionary<string, string> { ["app"] = "web" },
-            Volumes =
-            [
-                new KubeVolume("config", KubeVolumeKind.ConfigMap) { Files = new Dictionary<string, string> { ["greeting"] = "hello from a configmap\n" } },
-                new KubeVolume("creds", KubeVolumeKind.Secret) { Files = new Dictionary<string, string> { ["password"] = "s3cret\n" } },
-                new KubeVolume("kube-api-access-x7k2p", KubeVolumeKind.Projected) { Files = new Dictionary<string, string> { ["namespace"] = "shop\n" } },
-                new KubeVolume("podinfo", KubeVolumeKind.DownwardApi) { Files = new Dictionary<string, string> { ["labels"] = "app=\"web\"\n" } },
-                new KubeVolume("cache", KubeVolumeKind.EmptyDir),
-                new KubeVolume("node-data", KubeVolumeKind.HostPath) { Path = Path.Combine(_node.Dir.Path, "node-data", "made-by-the-runtime") },
-            ],
-            Containers =
-            [
-                new KubeContainer("web", _node.Image)
-                {
-                    Command = ["sh", "-c", "echo web up; cat /config/greeting; echo bye > /dev/termination-log; while true; do sleep 1; done"],
-                    CpuRequestMillis = 100,
-                    CpuLimitMillis = 500,
-                    MemoryRequestBytes = 64L << 20,
-                    MemoryLimitBytes = 128L << 20,
-                    Ports = [8080],
-                    PluginDevices = [("/dev/fuse", "/dev/fuse", "rw")],
-                    VolumeMounts =
-                    [
-                        new KubeVolumeMount("config", "/config"),
-                        new KubeVolumeMount("creds", "/etc/creds"),
-                        new KubeVolumeMount("kube-api-access-x7k2p", "/var/run/secrets/kubernetes.io/serviceaccount"),
-                        new KubeVolumeMount("podinfo", "/etc/podinfo"),
-                        new KubeVolumeMount("cache", "/cache"),
-                        new KubeVolumeMount("node-data", "/node-data"),
-                    ],
-                },
-            ],
-        };
+        var pod = KubeletPods.BurstableWeb(_node.Image, _node.KubeletRoot, _node.PodLogsRoot, Path.Combine(_node.Dir.Path, "node-data"));
         var web = pod.Containers[0];
         var podId = await _node.RunPodAsync(pod);
         try
@@ -119,45 +82,7 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
     [Fact]
     public async Task A_guaranteed_pod_runs_its_init_container_then_its_sidecar_and_a_restricted_app()
     {
-        var pod = new KubePod("shop", "worker", "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a")
-        {
-            KubeletRoot = _node.KubeletRoot,
-            PodLogsRoot = _node.PodLogsRoot,
-            CgroupV2 = false,
-            FsGroup = 2000,
-            Overhead = (250, 160L << 20),
-            Volumes = [new KubeVolume("work", KubeVolumeKind.EmptyDir)],
-            InitContainers =
-            [
-                new KubeContainer("prepare", _node.Image)
-                {
-                    Command = ["sh", "-c", "echo prepared > /work/ready; echo init done"],
-                    CpuLimitMillis = 250,
-                    MemoryLimitBytes = 64L << 20,
-                    RestrictedAsUser = 1000,
-                    VolumeMounts = [new KubeVolumeMount("work", "/work")],
-                },
-                new KubeContainer("proxy", _node.Image)
-                {
-                    Command = ["sh", "-c", "echo sidecar up; while true; do sleep 1; done"],
-                    CpuLimitMillis = 250,
-                    MemoryLimitBytes = 64L << 20,
-                    RestrictedAsUser = 1000,
-                    Sidecar = true,
-                },
-            ],
-            Containers =
-            [
-                new KubeContainer("app", _node.Image)
-                {
-                    Command = ["sh", "-c", "cat /work/ready; id -u; while true; do sleep 1; done"],
-                    CpuLimitMillis = 1000,
-                    MemoryLimitBytes = 128L << 20,
-                    RestrictedAsUser = 1000,
-                    VolumeMounts = [new KubeVolumeMount("work", "/work")],
-                },
-            ],
-        };
+        var pod = KubeletPods.GuaranteedWithInitAndSidecar(_node.Image, _node.KubeletRoot, _node.PodLogsRoot) with { CgroupV2 = false };
         var (prepare, proxy, app) = (pod.InitContainers[0], pod.InitContainers[1], pod.Containers[0]);
         var podId = await _node.RunPodAsync(pod);
         try
@@ -229,7 +154,7 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
         try
         {
             podId = await _node.RunPodAsync(pod);
-            var (vmName, _) = await _node.VmOfAsync(podId);
+            var vmName = await AssertUnderPodCgroupAsync(pod, podId);
             var id = await _node.StartContainerAsync(pod, pod.Containers[0], podId);
 
             var stdout = await KubeletNode.StdoutAsync(pod, pod.Containers[0], "done");
@@ -237,6 +162,8 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
             Assert.Equal("written on the host", stdout[1]);
             Assert.Equal("done", stdout[^1]);
             Assert.Contains(loop, (await Virsh.RunAsync("domblklist", vmName)).Output, StringComparison.Ordinal);
+            var probe = await _node.Runtime.ExecSyncAsync(KubeletRequests.ExecProbe(id, ["head", "-c", "19", "/dev/xvda"]));
+            Assert.Equal((0, "written on the host"), (probe.ExitCode, probe.Stdout.ToStringUtf8()));
 
             // The container goes, the disk leaves the VM; then the host sees what the pod wrote.
             await _node.Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = id, Timeout = 2 });
@@ -288,9 +215,12 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
         var podId = await _node.RunPodAsync(pod);
         try
         {
+            await AssertUnderPodCgroupAsync(pod, podId);
             var id = await _node.StartContainerAsync(pod, pod.Containers[0], podId);
 
             var stdout = await KubeletNode.StdoutAsync(pod, pod.Containers[0], "8388608");
+            var probe = await _node.Runtime.ExecSyncAsync(KubeletRequests.ExecProbe(id, ["grep", "HugePages_Total", "/proc/meminfo"]));
+            Assert.Equal(0, probe.ExitCode);
             Assert.Equal(["HugePages_Total:       4", "8388608"], stdout);
             var freeNow = long.Parse(File.ReadAllText("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").Trim(), CultureInfo.InvariantCulture);
             Assert.True(freeBefore - freeNow >= 4, $"the VM's hugepages come from the host's: {freeBefore} free before, {freeNow} now");
@@ -323,6 +253,14 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
         Assert.Equal(before, await Virsh.DomainsOfAgentAsync(_node.Dir.Root));
         Assert.Empty((await _node.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest { Filter = new PodSandboxFilter { LabelSelector = { ["io.kubernetes.pod.name"] = "hostnet" } } })).Items);
         PodCgroups.Remove(pod.CgroupParent);
+    }
+
+    /// <summary>Asserts that the pod VM's QEMU runs in its leaf under the pod's cgroup in every hierarchy; returns the VM's name.</summary>
+    private async Task<string> AssertUnderPodCgroupAsync(KubePod pod, string podId)
+    {
+        var (vmName, pid) = await _node.VmOfAsync(podId);
+        Assert.All(PodCgroups.Of(pid), c => Assert.Equal($"{pod.CgroupParent}/spherelet-{vmName}", c.Value));
+        return vmName;
     }
 
     private async Task RemoveQuietlyAsync(string podId)

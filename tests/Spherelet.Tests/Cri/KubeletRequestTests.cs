@@ -16,12 +16,14 @@ namespace Spherelet.Tests.Cri;
 /// </summary>
 public sealed class KubeletRequestTests
 {
+    private const string Image = "registry.test/team/web:1.0";
+
     private const string ImageId = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
     [Fact]
     public void A_burstable_pod_maps_its_cgroup_parent_cpu_requests_and_limits_into_the_command()
     {
-        var pod = KubeletPods.BurstableWeb();
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
 
         var command = SandboxMapping.ToCommand(KubeletRequests.RunPodSandbox(pod));
 
@@ -39,7 +41,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void A_guaranteed_pod_carries_its_overhead_and_sits_directly_under_kubepods()
     {
-        var pod = KubeletPods.GuaranteedWithInitAndSidecar();
+        var pod = KubeletPods.GuaranteedWithInitAndSidecar(Image, "/var/lib/kubelet", "/var/log/pods");
 
         var command = SandboxMapping.ToCommand(KubeletRequests.RunPodSandbox(pod));
 
@@ -97,7 +99,7 @@ public sealed class KubeletRequestTests
     [InlineData("ipc")]
     public void A_host_namespace_is_refused_at_RunPodSandbox(string which)
     {
-        var pod = KubeletPods.BurstableWeb() with { HostNetwork = which == "network", HostPid = which == "pid", HostIpc = which == "ipc" };
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv") with { HostNetwork = which == "network", HostPid = which == "pid", HostIpc = which == "ipc" };
 
         var command = SandboxMapping.ToCommand(KubeletRequests.RunPodSandbox(pod));
         var error = Assert.Throws<InvalidRequestException>(() => SandboxRequestValidator.Validate(command));
@@ -109,11 +111,11 @@ public sealed class KubeletRequestTests
     [Fact]
     public void A_pod_user_namespace_and_an_selinux_label_are_refused_at_RunPodSandbox()
     {
-        var request = KubeletRequests.RunPodSandbox(KubeletPods.BurstableWeb());
+        var request = KubeletRequests.RunPodSandbox(KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv"));
         request.Config.Linux.SecurityContext.NamespaceOptions.UsernsOptions = new UserNamespace { Mode = NamespaceMode.Pod };
         Assert.Contains("user namespaces", Assert.Throws<InvalidRequestException>(() => SandboxRequestValidator.Validate(SandboxMapping.ToCommand(request))).Message, StringComparison.Ordinal);
 
-        request = KubeletRequests.RunPodSandbox(KubeletPods.BurstableWeb());
+        request = KubeletRequests.RunPodSandbox(KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv"));
         request.Config.Linux.SecurityContext.SelinuxOptions = new SELinuxOption { Type = "spc_t", Level = "s0:c1,c2" };
         Assert.Contains("spc_t:s0:c1,c2", Assert.Throws<InvalidRequestException>(() => SandboxRequestValidator.Validate(SandboxMapping.ToCommand(request))).Message, StringComparison.Ordinal);
     }
@@ -121,7 +123,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void Every_container_of_the_representative_pods_gets_a_spec()
     {
-        foreach (var pod in new[] { KubeletPods.BurstableWeb(), KubeletPods.GuaranteedWithInitAndSidecar() })
+        foreach (var pod in new[] { KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv"), KubeletPods.GuaranteedWithInitAndSidecar(Image, "/var/lib/kubelet", "/var/log/pods") })
         {
             foreach (var container in pod.AllContainers)
             {
@@ -136,7 +138,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void Zero_hugepage_limits_for_every_host_page_size_are_accepted_and_the_2MB_one_applied_in_the_guest()
     {
-        var pod = KubeletPods.BurstableWeb() with { HostPageSizes = ["1GB", "2MB", "64KB"] };
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv") with { HostPageSizes = ["1GB", "2MB", "64KB"] };
 
         var spec = Build(KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId));
 
@@ -149,7 +151,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void A_2MiB_hugepage_limit_is_applied_in_the_guest_and_CRX_told_how_many_pages_the_pod_needs()
     {
-        var pod = KubeletPods.BurstableWeb();
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
         var request = KubeletRequests.CreateContainer(pod, pod.Containers[0] with { Hugepages2MiBytes = 64L << 20 }, "sandbox", ImageId);
 
         Assert.Equal(64L << 20, Hugepages.Limit2MB(request.Config.Linux.Resources));
@@ -163,7 +165,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void A_non_zero_limit_on_1GiB_hugepages_is_refused_with_FailedPrecondition()
     {
-        var pod = KubeletPods.BurstableWeb();
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
         var request = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
         request.Config.Linux.Resources.HugepageLimits.Single(h => h.PageSize == "1GB").Limit = 1UL << 30;
 
@@ -175,7 +177,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void The_restricted_standard_gives_a_non_root_process_without_capabilities_with_no_new_privileges_and_the_default_seccomp_profile()
     {
-        var pod = KubeletPods.GuaranteedWithInitAndSidecar();
+        var pod = KubeletPods.GuaranteedWithInitAndSidecar(Image, "/var/lib/kubelet", "/var/log/pods");
 
         var spec = Build(KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId));
 
@@ -190,7 +192,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void A_fuse_device_becomes_the_guest_fuse_node_allowed_in_the_device_cgroup()
     {
-        var pod = KubeletPods.BurstableWeb();
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
 
         var spec = Build(KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId));
 
@@ -208,7 +210,7 @@ public sealed class KubeletRequestTests
     [InlineData("/dev/kvm")]
     public void A_host_device_the_guest_cannot_provide_is_refused_naming_it(string path)
     {
-        var pod = KubeletPods.BurstableWeb();
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
         var container = pod.Containers[0] with { PluginDevices = [(path, path, "rw")] };
 
         var error = Assert.Throws<InvalidRequestException>(() => Build(KubeletRequests.CreateContainer(pod, container, "sandbox", ImageId)));
@@ -219,7 +221,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void A_raw_block_volume_becomes_a_block_node_that_CRX_resolves_by_the_disks_serial()
     {
-        var pod = KubeletPods.BurstableWeb() with { Volumes = [new KubeVolume("disk", KubeVolumeKind.BlockDevice) { Path = "/dev/loop7" }] };
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv") with { Volumes = [new KubeVolume("disk", KubeVolumeKind.BlockDevice) { Path = "/dev/loop7" }] };
         var container = pod.Containers[0] with { VolumeMounts = [], PluginDevices = [], VolumeDevices = new Dictionary<string, string> { ["disk"] = "/dev/xvda" } };
         var request = KubeletRequests.CreateContainer(pod, container, "sandbox", ImageId);
         var block = Assert.Throws<InvalidRequestException>(() => Build(request));
@@ -237,12 +239,12 @@ public sealed class KubeletRequestTests
     [Fact]
     public void A_CDI_device_is_refused_naming_it_and_a_reserved_annotation_too()
     {
-        var request = KubeletRequests.CreateContainer(KubeletPods.BurstableWeb(), KubeletPods.BurstableWeb().Containers[0], "sandbox", ImageId);
+        var request = KubeletRequests.CreateContainer(KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv"), KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv").Containers[0], "sandbox", ImageId);
         request.Config.CDIDevices.Add(new CDIDevice { Name = "nvidia.com/gpu=0" });
         var cdi = Assert.Throws<InvalidRequestException>(() => Build(request));
         Assert.Contains("nvidia.com/gpu=0", cdi.Message, StringComparison.Ordinal);
 
-        request = KubeletRequests.CreateContainer(KubeletPods.BurstableWeb(), KubeletPods.BurstableWeb().Containers[0], "sandbox", ImageId);
+        request = KubeletRequests.CreateContainer(KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv"), KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv").Containers[0], "sandbox", ImageId);
         request.Config.Annotations["io.spherelet.block-device//dev/sda"] = "x:rw";
         Assert.Contains("reserved", Assert.Throws<InvalidRequestException>(() => Build(request)).Message, StringComparison.Ordinal);
     }
@@ -253,7 +255,7 @@ public sealed class KubeletRequestTests
     [InlineData(SecurityProfile.Types.ProfileType.Localhost, "localhost/k8s-nginx", false)]
     public void AppArmor_profiles_other_than_runtime_default_and_unconfined_are_refused(SecurityProfile.Types.ProfileType type, string legacy, bool accepted)
     {
-        var pod = KubeletPods.BurstableWeb();
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
         var request = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
         request.Config.Linux.SecurityContext.Apparmor = new SecurityProfile { ProfileType = type, LocalhostRef = type == SecurityProfile.Types.ProfileType.Localhost ? "k8s-nginx" : string.Empty };
 #pragma warning disable CS0612 // the kubelet still fills the deprecated field
@@ -273,7 +275,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void Ambient_capabilities_reach_the_process_ambient_and_inheritable_sets()
     {
-        var pod = KubeletPods.BurstableWeb();
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
         var request = KubeletRequests.CreateContainer(pod, pod.Containers[0] with { PluginDevices = [] }, "sandbox", ImageId);
         request.Config.Linux.SecurityContext.RunAsUser = new Int64Value { Value = 1000 };
         request.Config.Linux.SecurityContext.Capabilities = new Capability { DropCapabilities = { "ALL" }, AddAmbientCapabilities = { "NET_BIND_SERVICE" } };
@@ -289,7 +291,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void The_strict_supplemental_groups_policy_is_refused_until_supported()
     {
-        var pod = KubeletPods.BurstableWeb();
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
         var request = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
         request.Config.Linux.SecurityContext.SupplementalGroupsPolicy = SupplementalGroupsPolicy.Strict;
 
@@ -299,7 +301,7 @@ public sealed class KubeletRequestTests
     [Fact]
     public void A_container_selinux_label_is_refused()
     {
-        var pod = KubeletPods.BurstableWeb();
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
         var request = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
         request.Config.Linux.SecurityContext.SelinuxOptions = new SELinuxOption { User = "system_u", Role = "system_r", Type = "container_t", Level = "s0" };
 
@@ -309,16 +311,17 @@ public sealed class KubeletRequestTests
     [Fact]
     public void The_mounts_the_kubelet_sends_are_read_only_where_the_volume_kind_says()
     {
-        var pod = KubeletPods.BurstableWeb("/var/lib/kubelet");
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
 
         var mounts = ContainerMapping.ToMountRequests(KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId).Config.Mounts);
 
         Assert.Equal(
-            ["/config", "/etc/creds", "/var/run/secrets/kubernetes.io/serviceaccount", "/etc/podinfo", "/cache", "/etc/hosts", "/dev/termination-log"],
+            ["/config", "/etc/creds", "/var/run/secrets/kubernetes.io/serviceaccount", "/etc/podinfo", "/cache", "/node-data", "/etc/hosts", "/dev/termination-log"],
             mounts.Select(m => m.ContainerPath));
-        Assert.Equal([true, true, true, true, false, false, false], mounts.Select(m => m.ReadOnly));
+        Assert.Equal([true, true, true, true, false, false, false, false], mounts.Select(m => m.ReadOnly));
+        Assert.Equal("/srv/made-by-the-runtime", mounts[5].HostPath);
         Assert.Equal("/var/lib/kubelet/pods/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0/volumes/kubernetes.io~configmap/config", mounts[0].HostPath);
-        Assert.Equal("/var/lib/kubelet/pods/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0/etc-hosts", mounts[5].HostPath);
+        Assert.Equal("/var/lib/kubelet/pods/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0/etc-hosts", mounts[6].HostPath);
     }
 
     private static JsonObject Build(CreateContainerRequest request, IReadOnlyDictionary<string, string>? serials = null) =>
