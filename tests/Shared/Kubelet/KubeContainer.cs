@@ -21,6 +21,9 @@ public sealed record KubeContainer(string Name, string Image)
 
     public long MemoryLimitBytes { get; init; }
 
+    /// <summary>The host CPUs the kubelet's static CPU manager gave the container (<c>cpuset_cpus</c>), empty for none.</summary>
+    public string CpusetCpus { get; init; } = string.Empty;
+
     /// <summary><c>limits["hugepages-2Mi"]</c> in bytes, 0 for none.</summary>
     public long Hugepages2MiBytes { get; init; }
 

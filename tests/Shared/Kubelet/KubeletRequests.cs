@@ -274,6 +274,7 @@ public static class KubeletRequests
     private static LinuxContainerResources ContainerResources(KubePod pod, KubeContainer container)
     {
         var resources = Resources(pod, container.CpuRequestMillis, container.CpuLimitMillis, container.MemoryLimitBytes);
+        resources.CpusetCpus = container.CpusetCpus;
         resources.OomScoreAdj = pod.QosClass switch
         {
             "Guaranteed" => -997,

@@ -249,18 +249,25 @@ public sealed class ContainerConfigTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
-    public async Task A_mount_of_a_missing_host_path_is_invalid_argument_and_creates_nothing()
+    public async Task A_missing_host_path_is_made_as_a_directory_and_kept_only_if_the_create_succeeds()
     {
-        var missing = Path.Combine(_pod.Dir.Path, "no-such-host-dir");
-        var config = _pod.Container("mount-missing", "true");
-        config.Mounts.Add(new Mount { ContainerPath = "/mnt/missing", HostPath = missing });
-
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _pod.CreateAsync(config));
-
+        // A create that fails after the directory was made takes it away again.
+        var missing = Path.Combine(_pod.Dir.Path, "no-such-host-dir", "made");
+        var failing = _pod.Container("mount-missing-failing", "true");
+        failing.Mounts.Add(new Mount { ContainerPath = "/mnt/missing", HostPath = missing });
+        failing.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { RunAsGroup = new Int64Value { Value = 5 } } };
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _pod.CreateAsync(failing));
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Contains(missing, failure.Status.Detail, StringComparison.Ordinal);
-        Assert.False(Path.Exists(missing), "the missing host path was created");
-        await AssertNoContainerNamedAsync("mount-missing");
+        Assert.False(Path.Exists(Path.Combine(_pod.Dir.Path, "no-such-host-dir")), "the directories made for the failed create are left");
+        await AssertNoContainerNamedAsync("mount-missing-failing");
+
+        // As containerd does: the missing host path is made, and the container writes into it.
+        var config = _pod.Container("mount-missing", "touch", "/mnt/missing/written");
+        config.Mounts.Add(new Mount { ContainerPath = "/mnt/missing", HostPath = missing });
+        var (exit, _) = await RunToExitAsync(config, null);
+
+        Assert.Equal(0, exit.ExitCode);
+        Assert.True(File.Exists(Path.Combine(missing, "written")), "the container wrote into the host path made for it");
     }
 
     [Fact]

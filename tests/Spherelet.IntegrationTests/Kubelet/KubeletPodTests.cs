@@ -82,7 +82,14 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
     [Fact]
     public async Task A_guaranteed_pod_runs_its_init_container_then_its_sidecar_and_a_restricted_app()
     {
-        var pod = KubeletPods.GuaranteedWithInitAndSidecar(_node.Image, _node.KubeletRoot, _node.PodLogsRoot) with { CgroupV2 = false };
+        // The static CPU manager gives each container of a Guaranteed pod CPUs of the host: CPU 1 here.
+        var guaranteed = KubeletPods.GuaranteedWithInitAndSidecar(_node.Image, _node.KubeletRoot, _node.PodLogsRoot);
+        var pod = guaranteed with
+        {
+            CgroupV2 = false,
+            InitContainers = [.. guaranteed.InitContainers.Select(c => c with { CpusetCpus = "1" })],
+            Containers = [.. guaranteed.Containers.Select(c => c with { CpusetCpus = "1" })],
+        };
         var (prepare, proxy, app) = (pod.InitContainers[0], pod.InitContainers[1], pod.Containers[0]);
         var podId = await _node.RunPodAsync(pod);
         try
@@ -103,6 +110,9 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
             await KubeletNode.StdoutAsync(pod, proxy, "sidecar up");
             var main = await _node.StartContainerAsync(pod, app, podId);
             Assert.Equal(["prepared", "1000"], await KubeletNode.StdoutAsync(pod, app, "1000"));
+            Assert.Equal("1", File.ReadAllText($"/sys/fs/cgroup/cpuset{leaf}/cpuset.cpus").Trim());
+            var status = (await _node.Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = main })).Status;
+            Assert.Equal("1", status.Resources.Linux.CpusetCpus);
 
             // Restricted: not root, no capabilities, no new privileges.
             var probe = await _node.Runtime.ExecSyncAsync(KubeletRequests.ExecProbe(main, ["sh", "-c", "id -u; id -G; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status"]));
