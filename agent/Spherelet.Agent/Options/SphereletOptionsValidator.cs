@@ -78,9 +78,9 @@ public static class SphereletOptionsValidator
                 errors.Add($"{key}:MaxVirtualCpus: {handler.MaxVirtualCpus} must be 0 (the host's CPU count) to 256");
             }
 
-            if (handler.HugepagesMaxMiB < 0 || handler.HugepagesMaxMiB % 2 != 0)
+            if (handler.HugepagesMaxMiB < 0 || handler.HugepagesMaxMiB % 128 != 0)
             {
-                errors.Add($"{key}:HugepagesMaxMiB: {handler.HugepagesMaxMiB} must be 0 or a positive even number (2 MiB pages)");
+                errors.Add($"{key}:HugepagesMaxMiB: {handler.HugepagesMaxMiB} must be 0 or a multiple of 128 (the guest plugs memory in 128 MiB blocks)");
             }
 
             if (handler.BlockDeviceSlots is < 0 or > 16)

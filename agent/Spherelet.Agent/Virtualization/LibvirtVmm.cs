@@ -169,13 +169,48 @@ public sealed class LibvirtVmm : IVmm
             return domain is not null && domain.DetachDevice(DomainXml.Disk(disk));
         }, cancellationToken);
 
-    public Task GrowHugepagesAsync(string vmName, int mebibytes, CancellationToken cancellationToken) =>
+    /// <summary>How long the guest may take to plug hugepage memory it was given (slow under TCG).</summary>
+    public static TimeSpan HugepagePlugTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public async Task GrowHugepagesAsync(string vmName, int mebibytes, CancellationToken cancellationToken)
+    {
+        await RequestHugepagesAsync(vmName, mebibytes, cancellationToken);
+
+        // The guest plugs the memory in blocks as its driver gets to it: wait until all of it is
+        // there, so that the guest's hugepages are made of it and not of its ordinary memory.
+        var deadline = DateTime.UtcNow + HugepagePlugTimeout;
+        while (true)
+        {
+            var plugged = await Call(vmName, "read the hugepage memory of", connection =>
+            {
+                using var domain = connection.LookupDomainByName(vmName)
+                    ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+                return KiB(HugepageDevice(domain)?.Element("target")?.Element("current")) / 1024;
+            }, cancellationToken);
+            if (plugged >= mebibytes)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new PreconditionFailedException(
+                    $"pod VM {vmName} took {plugged} of the {mebibytes} MiB of hugepage memory it was given within {HugepagePlugTimeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    private static XElement? HugepageDevice(LibvirtDomain domain) =>
+        XDocument.Parse(domain.GetXml()).Root!.Element("devices")!.Elements("memory").FirstOrDefault(m => (string?)m.Attribute("model") == "virtio-mem");
+
+    private Task<int> RequestHugepagesAsync(string vmName, int mebibytes, CancellationToken cancellationToken) =>
         Call(vmName, "give hugepage memory to", connection =>
         {
             using var domain = connection.LookupDomainByName(vmName)
                 ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
-            var device = XDocument.Parse(domain.GetXml()).Root!.Element("devices")!.Elements("memory")
-                .FirstOrDefault(m => (string?)m.Attribute("model") == "virtio-mem")
+            var device = HugepageDevice(domain)
                 ?? throw new PreconditionFailedException(
                     $"pod VM {vmName} has no hugepage memory: the host had no 2 MiB hugepages when the pod started (mount hugetlbfs and set vm.nr_hugepages before libvirtd and the agent start)");
             var target = device.Element("target")!;

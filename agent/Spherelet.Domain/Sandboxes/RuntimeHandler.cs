@@ -6,4 +6,4 @@ namespace Spherelet.Domain.Sandboxes;
 /// <param name="BlockDeviceSlots">How many host block devices a pod VM can be given while it runs (hot-plug slots).</param>
 /// <param name="HugepagesMaxMiB">How much 2 MiB-hugepage memory a pod VM can be given while it runs.</param>
 public sealed record RuntimeHandler(
-    string Name, int VirtualCpus, int MemoryMiB, string KernelPath, string InitramfsPath, int MaxVirtualCpus = 0, int MaxMemoryMiB = 0, int BlockDeviceSlots = 2, int HugepagesMaxMiB = 1024);
+    string Name, int VirtualCpus, int MemoryMiB, string KernelPath, string InitramfsPath, int MaxVirtualCpus = 0, int MaxMemoryMiB = 0, int BlockDeviceSlots = 2, int HugepagesMaxMiB = 0);

@@ -321,6 +321,12 @@ public sealed partial class SandboxService
                 throw new PreconditionFailedException($"pod sandbox {id} is not ready: its VM cannot be given hugepages");
             }
 
+            if (!_handlers.TryResolve(sandbox.RuntimeHandler, out var handler) || handler.HugepagesMaxMiB == 0)
+            {
+                throw new PreconditionFailedException(
+                    $"pod sandbox {id}: runtime handler '{sandbox.RuntimeHandler}' gives its VMs no hugepages (set RuntimeHandlers:{sandbox.RuntimeHandler}:HugepagesMaxMiB, or run the pod with a RuntimeClass whose handler does)");
+            }
+
             await _vmm.GrowHugepagesAsync(sandbox.VmName, mebibytes, cancellationToken);
             var grown = await _store.UpdateAsync(id, s => s with { HugepagesMiB = mebibytes }, CancellationToken.None);
             LogHugepagesGrown(id, sandbox.VmName, sandbox.HugepagesMiB, mebibytes);

@@ -42,7 +42,10 @@ public sealed class KubeletNode : IAsyncLifetime
     {
         _registry = await RegistryServer.StartAsync();
         await ContainerTestImage.PushAsync(_registry);
-        _daemon = DaemonProcess.Start(Dir, SandboxDaemon.Environment());
+        var environment = SandboxDaemon.Environment();
+        // A RuntimeClass for pods that want hugepages (the default handler gives none).
+        environment["SPHERELET__RUNTIMEHANDLERS__hugepages__HUGEPAGESMAXMIB"] = "128";
+        _daemon = DaemonProcess.Start(Dir, environment);
         _client = await _daemon.ConnectAsync();
         await SandboxDaemon.ListWhenRecoveredAsync(_client, TimeSpan.FromSeconds(60));
         ImageId = (await _client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = Image } })).ImageRef;

@@ -209,6 +209,7 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
         Assert.True(freeBefore >= 8, "the host needs free 2 MiB hugepages (scripts/test reserves them)");
         var pod = new KubePod("shop", "dpdk", "3e2d1c0b-9a8f-4765-8432-1f0e9d8c7b6a")
         {
+            RuntimeHandler = "hugepages",
             KubeletRoot = _node.KubeletRoot,
             PodLogsRoot = _node.PodLogsRoot,
             Containers =

@@ -54,7 +54,9 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             _mounts,
             _network,
             _sandboxCheckpoints,
-            new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i", MaxVirtualCpus: 4, MaxMemoryMiB: 1024)], "default"),
+            new RuntimeHandlerCatalog(
+                [new RuntimeHandler("default", 1, 256, "/k", "/i", MaxVirtualCpus: 4, MaxMemoryMiB: 1024), new RuntimeHandler("hugepages", 1, 256, "/k", "/i", HugepagesMaxMiB: 64)],
+                "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")),
             readiness,
             new SandboxServiceOptions { ChannelName = "io.spherelet.crx.0", ShutdownGrace = TimeSpan.FromMilliseconds(100) },
@@ -302,9 +304,13 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     [Fact]
     public async Task Hugepages_of_the_pods_containers_are_given_to_its_vm_in_all_and_the_spec_told_how_many()
     {
+        var pod = await _sandboxes.RunAsync(
+            new RunPodSandboxCommand { Metadata = new PodSandboxMetadata("dpdk", "team-a", "uid-dpdk", 0), RuntimeHandler = "hugepages", LogDirectory = Path.Combine(_root, "logs") },
+            CancellationToken.None);
         long pages = -1;
         CreateContainerCommand WithHugepages(string name, long bytes) => Command(name, resources: $"{{\"hugepageLimits\":[{{\"pageSize\":\"2MB\",\"limit\":{bytes}}}]}}") with
         {
+            SandboxId = pod,
             Hugepages2MBBytes = bytes,
             BuildSpec = context =>
             {
@@ -314,11 +320,16 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         };
 
         await _containers.CreateAsync(WithHugepages("a", 8L << 20), CancellationToken.None);
-        Assert.Equal((4L, 8), (pages, _vmm.HugepagesMiB["sph-" + _pod[..12]]));
+        Assert.Equal((4L, 8), (pages, _vmm.HugepagesMiB["sph-" + pod[..12]]));
 
         await _containers.CreateAsync(WithHugepages("b", 6L << 20), CancellationToken.None);
-        Assert.Equal((7L, 14), (pages, _vmm.HugepagesMiB["sph-" + _pod[..12]]));
-        Assert.Equal(14, _sandboxes.Get(_pod).HugepagesMiB);
+        Assert.Equal((7L, 14), (pages, _vmm.HugepagesMiB["sph-" + pod[..12]]));
+        Assert.Equal(14, _sandboxes.Get(pod).HugepagesMiB);
+
+        // The default handler gives no hugepages: a clear refusal, nothing created.
+        var refused = await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.CreateAsync(WithHugepages("c", 2L << 20) with { SandboxId = _pod }, CancellationToken.None));
+        Assert.Contains("HugepagesMaxMiB", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_containers.List(ContainerFilter.All), c => c.Metadata.Name == "c");
     }
 
     [Fact]
