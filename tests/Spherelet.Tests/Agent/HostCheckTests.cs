@@ -28,6 +28,20 @@ public sealed class HostCheckTests : IDisposable
         Assert.Equal(CheckOutcome.Ok, (await check.RunAsync(CancellationToken.None)).Outcome);
     }
 
+    [Theory]
+    [InlineData("#cgroup_controllers = [ \"cpu\", \"memory\" ]\ncgroup_controllers = [ ]\n", CheckOutcome.Ok)]
+    [InlineData("#cgroup_controllers = [ \"cpu\", \"memory\" ]\n", CheckOutcome.Warning)]
+    [InlineData("cgroup_controllers = [ \"cpu\" ]\n", CheckOutcome.Warning)]
+    public async Task Libvirt_cgroups_check_wants_libvirt_to_leave_cgroups_alone(string qemuConf, CheckOutcome outcome)
+    {
+        var file = Path.Combine(_dir, "qemu.conf");
+        await File.WriteAllTextAsync(file, qemuConf);
+
+        var result = await new LibvirtCgroupsCheck(file).RunAsync(CancellationToken.None);
+
+        Assert.Equal(outcome, result.Outcome);
+    }
+
     [Fact]
     public async Task Executable_check_refuses_a_file_without_execute_bits()
     {
