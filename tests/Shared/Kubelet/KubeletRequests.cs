@@ -109,7 +109,7 @@ public static class KubeletRequests
             config.Envs.Add(new KeyValue { Key = name, Value = ByteString.CopyFromUtf8(value) });
         }
 
-        config.Mounts.Add(Mounts(pod, container, attempt));
+        config.Mounts.Add(Mounts(pod, container));
         foreach (var (hostPath, containerPath, permissions) in container.PluginDevices)
         {
             config.Devices.Add(new Device { HostPath = hostPath, ContainerPath = containerPath, Permissions = permissions });
@@ -328,7 +328,7 @@ public static class KubeletRequests
     }
 
     /// <summary>makeMounts: one mount per volumeMount in order, then /etc/hosts, then the termination-log file.</summary>
-    private static IEnumerable<Mount> Mounts(KubePod pod, KubeContainer container, uint attempt)
+    private static IEnumerable<Mount> Mounts(KubePod pod, KubeContainer container)
     {
         foreach (var mount in container.VolumeMounts)
         {
@@ -347,7 +347,6 @@ public static class KubeletRequests
             yield return new Mount { ContainerPath = "/etc/hosts", HostPath = EtcHostsPath(pod) };
         }
 
-        _ = attempt;
         yield return new Mount { ContainerPath = container.TerminationMessagePath, HostPath = TerminationLogPath(pod, container) };
     }
 
