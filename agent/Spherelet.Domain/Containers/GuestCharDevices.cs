@@ -11,7 +11,4 @@ public static class GuestCharDevices
         ["/dev/fuse"] = (10, 229),
         ["/dev/net/tun"] = (10, 200),
     };
-
-    /// <summary>The OCI annotation that asks CRX to find a hot-plugged disk by its serial: this prefix, then the container path; the value is <c>SERIAL:PERMISSIONS</c>.</summary>
-    public const string BlockDeviceAnnotationPrefix = "io.spherelet.block-device/";
 }

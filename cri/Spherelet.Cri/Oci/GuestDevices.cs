@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Runtime.V1;
+using Spherelet.Crx.Protocol;
 using Spherelet.Domain.Containers;
 using Spherelet.Domain.Errors;
 
@@ -81,7 +82,7 @@ public static class GuestDevices
             {
                 // CRX fills in the guest's numbers once the disk is there, and allows them.
                 nodes.Add(Node(device.ContainerPath, "b", 0, 0));
-                annotations[GuestCharDevices.BlockDeviceAnnotationPrefix + device.ContainerPath] = $"{serial}:{device.Permissions}";
+                annotations[SpecAnnotations.BlockDevicePrefix + device.ContainerPath] = $"{serial}:{device.Permissions}";
             }
             else
             {

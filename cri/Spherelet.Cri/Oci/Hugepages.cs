@@ -17,9 +17,6 @@ public static class Hugepages
     /// <summary>The page size pod VMs get hugepages of, as CRI and OCI spell it.</summary>
     public const string GuestPageSize = "2MB";
 
-    /// <summary>The annotation that has CRX make the pod's 2 MiB hugepages (their number) before the container is created.</summary>
-    public const string PodPagesAnnotation = "io.spherelet.hugepages-2MB";
-
     /// <exception cref="PreconditionFailedException">A non-zero limit of a size other than 2 MiB.</exception>
     public static IReadOnlyList<HugepageLimit> GuestLimits(IEnumerable<HugepageLimit> limits)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Runtime.V1;
+using Spherelet.Crx.Protocol;
 using Spherelet.Domain.Errors;
 
 namespace Spherelet.Cri.Oci;
@@ -15,8 +16,6 @@ public static class OciSpecBuilder
 {
     public const string OciVersion = "1.0.2";
 
-    /// <summary>Annotations with this prefix are Spherelet's instructions to CRX; a request may not carry them.</summary>
-    public const string ReservedAnnotationPrefix = "io.spherelet.";
 
     public static readonly IReadOnlyList<string> DefaultMaskedPaths =
     [
@@ -124,15 +123,15 @@ public static class OciSpecBuilder
             ["mounts"] = Mounts(input, privileged),
             ["linux"] = linux,
         };
-        if (container.Annotations.Keys.FirstOrDefault(k => k.StartsWith(ReservedAnnotationPrefix, StringComparison.Ordinal)) is { } reserved)
+        if (container.Annotations.Keys.FirstOrDefault(k => k.StartsWith(SpecAnnotations.Prefix, StringComparison.Ordinal)) is { } reserved)
         {
-            throw new InvalidRequestException($"annotation '{reserved}': the prefix {ReservedAnnotationPrefix} is reserved for Spherelet");
+            throw new InvalidRequestException($"annotation '{reserved}': the prefix {SpecAnnotations.Prefix} is reserved for Spherelet");
         }
 
         var annotations = container.Annotations.Concat(deviceAnnotations).ToList();
         if (input.PodHugepages2MB > 0)
         {
-            annotations.Add(KeyValuePair.Create(Hugepages.PodPagesAnnotation, input.PodHugepages2MB.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            annotations.Add(KeyValuePair.Create(SpecAnnotations.Hugepages2MB, input.PodHugepages2MB.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
         if (annotations.Count > 0)

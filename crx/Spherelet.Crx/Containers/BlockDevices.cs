@@ -12,8 +12,6 @@ namespace Spherelet.Crx.Containers;
 /// </summary>
 internal static class BlockDevices
 {
-    public const string AnnotationPrefix = "io.spherelet.block-device/";
-
     /// <exception cref="CrxRequestException">A malformed annotation, or a disk that did not appear in time.</exception>
     public static async Task ResolveAsync(JsonObject spec, string sysBlock, TimeSpan wait)
     {
@@ -24,12 +22,12 @@ internal static class BlockDevices
 
         foreach (var (key, value) in annotations.ToList())
         {
-            if (!key.StartsWith(AnnotationPrefix, StringComparison.Ordinal))
+            if (!key.StartsWith(SpecAnnotations.BlockDevicePrefix, StringComparison.Ordinal))
             {
                 continue;
             }
 
-            var containerPath = key[AnnotationPrefix.Length..];
+            var containerPath = key[SpecAnnotations.BlockDevicePrefix.Length..];
             var text = value?.GetValue<string>() ?? string.Empty;
             var colon = text.LastIndexOf(':');
             if (colon <= 0 || colon > 20 || text[(colon + 1)..].Any(c => c is not ('r' or 'w' or 'm')))

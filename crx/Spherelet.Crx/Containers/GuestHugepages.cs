@@ -13,19 +13,17 @@ namespace Spherelet.Crx.Containers;
 /// </summary>
 internal static class GuestHugepages
 {
-    public const string Annotation = "io.spherelet.hugepages-2MB";
-
     /// <exception cref="CrxRequestException">A malformed count, or too few pages within <paramref name="wait"/>.</exception>
     public static async Task EnsureAsync(JsonObject spec, string pool, TimeSpan wait)
     {
-        if (spec["annotations"]?[Annotation] is not JsonValue value)
+        if (spec["annotations"]?[SpecAnnotations.Hugepages2MB] is not JsonValue value)
         {
             return;
         }
 
         if (!long.TryParse(value.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var wanted) || wanted <= 0)
         {
-            throw new CrxRequestException(CrxProtocol.Codes.InvalidArgument, $"annotation {Annotation}: '{value}' is not a number of pages");
+            throw new CrxRequestException(CrxProtocol.Codes.InvalidArgument, $"annotation {SpecAnnotations.Hugepages2MB}: '{value}' is not a number of pages");
         }
 
         var file = Path.Combine(pool, "nr_hugepages");

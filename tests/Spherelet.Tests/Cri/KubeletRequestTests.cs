@@ -159,7 +159,7 @@ public sealed class KubeletRequestTests
 
         var limit = Assert.Single(spec["linux"]!["resources"]!["hugepageLimits"]!.AsArray())!;
         Assert.Equal(("2MB", 64UL << 20), ((string?)limit["pageSize"], (ulong)limit["limit"]!));
-        Assert.Equal("48", (string?)spec["annotations"]![Hugepages.PodPagesAnnotation]);
+        Assert.Equal("48", (string?)spec["annotations"]![Spherelet.Crx.Protocol.SpecAnnotations.Hugepages2MB]);
     }
 
     [Fact]
