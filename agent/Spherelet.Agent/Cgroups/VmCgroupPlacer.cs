@@ -49,13 +49,7 @@ public sealed partial class VmCgroupPlacer
             if (cgroup.Driver == CgroupDriver.Systemd)
             {
                 await StartScopeAsync(pid, vmName, cgroup, cancellationToken);
-                foreach (var hierarchy in Hierarchies())
-                {
-                    if (hierarchy.Directory(path) is { } directory && System.IO.Directory.Exists(directory))
-                    {
-                        ApplyLimits(hierarchy, directory, cgroup);
-                    }
-                }
+                ApplyToExisting(path, cgroup);
             }
             else
             {
@@ -87,13 +81,7 @@ public sealed partial class VmCgroupPlacer
         var path = LeafPath(vmName, cgroup);
         try
         {
-            foreach (var hierarchy in Hierarchies())
-            {
-                if (hierarchy.Directory(path) is { } directory && System.IO.Directory.Exists(directory))
-                {
-                    ApplyLimits(hierarchy, directory, cgroup);
-                }
-            }
+            ApplyToExisting(path, cgroup);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -203,6 +191,18 @@ public sealed partial class VmCgroupPlacer
     private static string ScopeName(string vmName) => VmCgroup.LeafName(vmName, CgroupDriver.Systemd);
 
     private IReadOnlyList<CgroupHierarchy> Hierarchies() => CgroupHierarchy.Parse(File.ReadAllText(_mountinfoPath));
+
+    /// <summary>Applies the weight and cpusets to the VM's cgroup in each hierarchy where it exists.</summary>
+    private void ApplyToExisting(string path, VmCgroup cgroup)
+    {
+        foreach (var hierarchy in Hierarchies())
+        {
+            if (hierarchy.Directory(path) is { } directory && System.IO.Directory.Exists(directory))
+            {
+                ApplyLimits(hierarchy, directory, cgroup);
+            }
+        }
+    }
 
     /// <summary>Makes the directory and any missing parent; a new v1 cpuset takes its parent's CPUs and memory nodes (empty ones refuse tasks).</summary>
     private void EnsureDirectory(CgroupHierarchy hierarchy, string directory)

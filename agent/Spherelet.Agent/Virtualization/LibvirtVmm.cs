@@ -86,8 +86,7 @@ public sealed class LibvirtVmm : IVmm
                 await _cgroups.PlaceAsync(QemuPid(spec.Name), spec.Name, cgroup, cancellationToken);
                 await Call(spec.Name, "resume", connection =>
                 {
-                    using var domain = connection.LookupDomainByName(spec.Name)
-                        ?? throw new ObjectNotFoundException($"no libvirt domain named {spec.Name}");
+                    using var domain = Existing(connection, spec.Name);
                     domain.Resume();
                     return 0;
                 }, cancellationToken);
@@ -117,6 +116,10 @@ public sealed class LibvirtVmm : IVmm
         };
     }
 
+    /// <exception cref="ObjectNotFoundException">libvirt has no domain of that name.</exception>
+    private static LibvirtDomain Existing(LibvirtConnection connection, string vmName) =>
+        connection.LookupDomainByName(vmName) ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+
     /// <summary>The pid of a running domain's QEMU, from libvirtd's pid file.</summary>
     /// <exception cref="VmmOperationFailedException">There is none.</exception>
     public static int QemuPid(string vmName)
@@ -135,8 +138,7 @@ public sealed class LibvirtVmm : IVmm
     public Task ResizeAsync(string vmName, int virtualCpus, int memoryMiB, CancellationToken cancellationToken) =>
         Call(vmName, "resize", connection =>
         {
-            using var domain = connection.LookupDomainByName(vmName)
-                ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+            using var domain = Existing(connection, vmName);
             var info = domain.GetInfo();
             if (virtualCpus > info.VirtualCpus)
             {
@@ -155,8 +157,7 @@ public sealed class LibvirtVmm : IVmm
         Call(vmName, $"attach {disk?.HostPath} to", connection =>
         {
             ArgumentNullException.ThrowIfNull(disk);
-            using var domain = connection.LookupDomainByName(vmName)
-                ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+            using var domain = Existing(connection, vmName);
             domain.AttachDevice(DomainXml.Disk(disk));
             return 0;
         }, cancellationToken);
@@ -183,8 +184,7 @@ public sealed class LibvirtVmm : IVmm
         {
             var plugged = await Call(vmName, "read the hugepage memory of", connection =>
             {
-                using var domain = connection.LookupDomainByName(vmName)
-                    ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+                using var domain = Existing(connection, vmName);
                 return KiB(HugepageDevice(domain)?.Element("target")?.Element("current")) / 1024;
             }, cancellationToken);
             if (plugged >= mebibytes)
@@ -208,8 +208,7 @@ public sealed class LibvirtVmm : IVmm
     private Task<int> RequestHugepagesAsync(string vmName, int mebibytes, CancellationToken cancellationToken) =>
         Call(vmName, "give hugepage memory to", connection =>
         {
-            using var domain = connection.LookupDomainByName(vmName)
-                ?? throw new ObjectNotFoundException($"no libvirt domain named {vmName}");
+            using var domain = Existing(connection, vmName);
             var device = HugepageDevice(domain)
                 ?? throw new PreconditionFailedException(
                     $"pod VM {vmName} has no hugepage memory: the host had no 2 MiB hugepages when the pod started (mount hugetlbfs and set vm.nr_hugepages before libvirtd and the agent start)");
