@@ -648,7 +648,7 @@ public sealed partial class ContainerService : IAsyncDisposable
             return sandbox;
         }
 
-        var limits = _store.Where(c => c.SandboxId == sandbox.Id && c.Id != containerId && c.State is ContainerState.Created or ContainerState.Running)
+        var limits = OtherLiveContainers(sandbox.Id, containerId)
             .Select(c => ResourceLimits.FromOci(c.ResourcesJson))
             .Append(ResourceLimits.FromOci(resourcesJson))
             .ToList();
@@ -677,7 +677,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     }
 
     private long PodHugepagesBytes(PodSandbox sandbox, string containerId, long bytes) =>
-        bytes + _store.Where(c => c.SandboxId == sandbox.Id && c.Id != containerId && c.State is ContainerState.Created or ContainerState.Running)
+        bytes + OtherLiveContainers(sandbox.Id, containerId)
             .Sum(c => ResourceLimits.FromOci(c.ResourcesJson).Hugepages2MBBytes);
 
     /// <summary>
@@ -687,7 +687,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     /// </summary>
     private async Task PinPodAsync(PodSandbox sandbox, string containerId, HostCpuset cpuset, CancellationToken cancellationToken)
     {
-        var others = _store.Where(c => c.SandboxId == sandbox.Id && c.Id != containerId && c.State is ContainerState.Created or ContainerState.Running).ToList();
+        var others = OtherLiveContainers(sandbox.Id, containerId);
         if (cpuset.IsAny && others.All(c => c.HostCpuset.IsAny))
         {
             return;
@@ -695,6 +695,10 @@ public sealed partial class ContainerService : IAsyncDisposable
 
         await _sandboxes.PinAsync(sandbox.Id, HostCpuset.Union(others.Select(c => c.HostCpuset).Append(cpuset)), cancellationToken);
     }
+
+    /// <summary>The pod's created or running containers other than <paramref name="containerId"/>: those whose limits, cpusets and hugepages its VM holds besides the one at hand.</summary>
+    private List<Container> OtherLiveContainers(string sandboxId, string containerId) =>
+        _store.Where(c => c.SandboxId == sandboxId && c.Id != containerId && c.State is ContainerState.Created or ContainerState.Running).ToList();
 
     /// <summary>Waits for the exit up to <paramref name="timeout"/>; null when the process still runs then.</summary>
     private async Task<ContainerExit?> WaitForExitAsync(string sandboxId, string socket, string containerId, TimeSpan timeout, CancellationToken cancellationToken)
