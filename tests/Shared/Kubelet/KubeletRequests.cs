@@ -137,8 +137,12 @@ public static class KubeletRequests
         return new CreateContainerRequest { PodSandboxId = podSandboxId, Config = config, SandboxConfig = SandboxConfig(pod) };
     }
 
-    /// <summary>The exec probe: ExecSync with the probe's timeoutSeconds (1 by default).</summary>
-    public static ExecSyncRequest ExecProbe(string containerId, IEnumerable<string> command, long timeoutSeconds = 1)
+    /// <summary>
+    /// The exec probe: ExecSync with the probe's timeoutSeconds. A pod's default is 1 s; the tests
+    /// default to 10 s because these machines run pod VMs under TCG, about ten times slower than KVM,
+    /// where a first exec in a fresh VM on a busy CI machine has taken more than a second.
+    /// </summary>
+    public static ExecSyncRequest ExecProbe(string containerId, IEnumerable<string> command, long timeoutSeconds = 10)
     {
         var request = new ExecSyncRequest { ContainerId = containerId, Timeout = timeoutSeconds };
         request.Cmd.Add(command);

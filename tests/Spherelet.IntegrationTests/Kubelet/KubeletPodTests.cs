@@ -44,7 +44,7 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
             var stdout = await KubeletNode.StdoutAsync(pod, web, "hello from a configmap");
             Assert.Equal(["web up", "hello from a configmap"], stdout.Take(2));
 
-            // The exec probe (ExecSync, timeout 1 s) and what the kubelet's mounts and devices give the container.
+            // The exec probe (ExecSync with a timeout) and what the kubelet's mounts and devices give the container.
             var probe = await _node.Runtime.ExecSyncAsync(KubeletRequests.ExecProbe(id, ["sh", "-c", "cat /etc/podinfo/labels /etc/creds/password /var/run/secrets/kubernetes.io/serviceaccount/namespace; grep -c web /etc/hosts; ls -l /dev/fuse"]));
             Assert.Equal(0, probe.ExitCode);
             var lines = probe.Stdout.ToStringUtf8().Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -52,7 +52,7 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
             Assert.StartsWith("crw", lines[4], StringComparison.Ordinal);
             Assert.Contains("10,", lines[4], StringComparison.Ordinal);
             Assert.Contains("229", lines[4], StringComparison.Ordinal);
-            var readOnly = await _node.Runtime.ExecSyncAsync(KubeletRequests.ExecProbe(id, ["sh", "-c", "touch /config/x || echo configmap read-only; touch /cache/x /node-data/x && echo writable"], 5));
+            var readOnly = await _node.Runtime.ExecSyncAsync(KubeletRequests.ExecProbe(id, ["sh", "-c", "touch /config/x || echo configmap read-only; touch /cache/x /node-data/x && echo writable"]));
             Assert.Contains("configmap read-only", readOnly.Stdout.ToStringUtf8(), StringComparison.Ordinal);
             Assert.Contains("writable", readOnly.Stdout.ToStringUtf8(), StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(pod.Volumes[5].Path, "x")), "the missing hostPath was made on the node and the container wrote into it");
