@@ -58,12 +58,7 @@ internal static class Program
 
             if (settings.ShareTag is { } tag)
             {
-                GuestInit.MountShare(tag, GuestSettings.ShareMountPoint, readOnly: false);
-            }
-
-            if (settings.LayersTag is { } layers)
-            {
-                GuestInit.MountShare(layers, GuestSettings.LayersMountPoint, readOnly: true);
+                GuestInit.MountShare(tag, GuestSettings.ShareMountPoint);
             }
 
             var port = await VirtioPorts.FindAsync(settings.ChannelName, TimeSpan.FromSeconds(30));

@@ -80,7 +80,6 @@ public static class DaemonHost
         });
         services.AddSingleton<GuestConnections>();
         services.AddSingleton<IPodGuests, PodGuests>();
-        services.AddSingleton<IHostMounts, HostMounts>();
         services.AddSingleton<IHostDevices, Containers.HostDevices>();
         services.AddSingleton(new NetworkAllocator(
             new FileNetworkAllocationStore(options.Root),
@@ -103,6 +102,7 @@ public static class DaemonHost
             sp.GetRequiredService<ILogger<NetworkRepairService>>()));
         var layout = new SandboxLayout(options.Root, options.State);
         services.AddSingleton(layout);
+        services.AddSingleton<IPodShares>(new PodShares(layout, Path.Combine(options.Root, "images", "layers", "sha256")));
         services.AddSingleton<ISandboxCheckpointStore, FileSandboxCheckpointStore>();
         services.AddSingleton(new RuntimeHandlerCatalog(
             options.RuntimeHandlers.Select(h => new RuntimeHandler(
@@ -121,7 +121,6 @@ public static class DaemonHost
         {
             ChannelName = CrxProtocol.DefaultChannelName,
             CgroupDriver = cgroupDriver,
-            LayersDirectory = Path.Combine(options.Root, "images", "layers", "sha256"),
             ExtraKernelArguments = string.Equals(options.LogLevel, "Debug", StringComparison.OrdinalIgnoreCase)
                 || string.Equals(options.LogLevel, "Trace", StringComparison.OrdinalIgnoreCase) ? "spherelet.log=debug" : string.Empty,
         });

@@ -17,9 +17,6 @@ public static class DomainXml
     /// <summary>The XML namespace of Spherelet's domain metadata.</summary>
     public const string MetadataNamespace = "urn:spherelet:pod:1";
 
-    /// <summary>The 9p tag of the image layers share (<c>spherelet.layers=</c> on the kernel command line).</summary>
-    public const string LayersTag = "layers";
-
     private static readonly XNamespace Pod = MetadataNamespace;
 
     /// <param name="agentInstance">The agent instance that owns the VM (several agents may share one libvirtd).</param>
@@ -79,19 +76,11 @@ public static class DomainXml
                     "filesystem",
                     new XAttribute("type", "mount"),
                     new XAttribute("accessmode", "passthrough"),
-                    // The share holds bind mounts (the kubelet's log directory): keep inode numbers of different devices apart.
+                    // The share is a read-only mount of the pod's tree holding binds (volumes, image
+                    // layers, the kubelet's log directory): keep inode numbers of different devices apart.
                     new XAttribute("multidevs", "remap"),
                     new XElement("source", new XAttribute("dir", spec.ShareDirectory)),
                     new XElement("target", new XAttribute("dir", spec.ShareTag))),
-                spec.LayersDirectory is null
-                    ? null
-                    : new XElement(
-                        "filesystem",
-                        new XAttribute("type", "mount"),
-                        new XAttribute("accessmode", "passthrough"),
-                        new XElement("source", new XAttribute("dir", spec.LayersDirectory)),
-                        new XElement("target", new XAttribute("dir", LayersTag)),
-                        new XElement("readonly")),
                 new XElement(
                     "serial",
                     new XAttribute("type", "file"),
@@ -137,11 +126,11 @@ public static class DomainXml
         return domain.ToString() + "\n";
     }
 
-    /// <summary>The PCI devices the domain has besides hot-plugged disks: the 9p shares, the virtio-serial controller, rng, NIC, balloon and hugepage memory.</summary>
+    /// <summary>The PCI devices the domain has besides hot-plugged disks: the 9p share, the virtio-serial controller, rng, NIC, balloon and hugepage memory.</summary>
     public static int PciDevices(VmSpec spec, DomainHostFacts host)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return 1 + (spec.LayersDirectory is null ? 0 : 1) + 1 + 1 + (spec.Nic is null ? 0 : 1) + 1 + (Hugepages(spec, host) ? 1 : 0);
+        return 1 + 1 + 1 + (spec.Nic is null ? 0 : 1) + 1 + (Hugepages(spec, host) ? 1 : 0);
     }
 
     /// <summary>The VM gets hugepage memory to plug: it may have some and the host has 2 MiB hugepages.</summary>

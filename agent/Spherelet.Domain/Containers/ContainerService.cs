@@ -22,7 +22,7 @@ public sealed partial class ContainerService : IAsyncDisposable
 
     private readonly SandboxService _sandboxes;
     private readonly IGuestContainers _guests;
-    private readonly IHostMounts _mounts;
+    private readonly IPodShares _shares;
     private readonly IHostDevices _devices;
     private readonly IContainerCheckpointStore _checkpoints;
     private readonly ContainerStore _store;
@@ -39,7 +39,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     public ContainerService(
         SandboxService sandboxes,
         IGuestContainers guests,
-        IHostMounts mounts,
+        IPodShares shares,
         IHostDevices devices,
         IContainerCheckpointStore checkpoints,
         ContainerServiceOptions options,
@@ -50,7 +50,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(sandboxes);
         _sandboxes = sandboxes;
         _guests = guests;
-        _mounts = mounts;
+        _shares = shares;
         _devices = devices;
         _checkpoints = checkpoints;
         _store = new ContainerStore(checkpoints);
@@ -79,6 +79,8 @@ public sealed partial class ContainerService : IAsyncDisposable
         {
             CreateMissingHostPaths(mountRequests, undo);
             var mounts = await BindMountsAsync(sandbox.Id, id, mountRequests, undo, cancellationToken);
+            // The pod sees the layers of its own containers' images only; they stay bound while the pod lives.
+            await _shares.BindLayersAsync(sandbox.Id, command.Image.LayerDirectories.Select(Path.GetFileName).OfType<string>().ToList(), cancellationToken);
             var disks = await AttachBlockDevicesAsync(sandbox, id, blockDevices, undo, cancellationToken);
             var hugepages = await EnsureHugepagesAsync(sandbox, id, command.Hugepages2MBBytes, cancellationToken);
             var spec = command.BuildSpec(new ContainerSpecContext(id, GuestLayout.Rootfs(id), GuestLayout.Cgroup(id), GuestLayout.SandboxFiles, mounts)
@@ -88,7 +90,7 @@ public sealed partial class ContainerService : IAsyncDisposable
             });
             sandbox = await EnsureFitsAsync(sandbox, id, spec.ResourcesJson, cancellationToken);
             await PinPodAsync(sandbox, id, command.HostCpuset, cancellationToken);
-            var guestLog = logPath.Length > 0 ? GuestLayout.InShare($"{SandboxService.LogsDirectoryName}/{logPath}") : string.Empty;
+            var guestLog = logPath.Length > 0 ? GuestLayout.InShare($"{SandboxLayout.LogsDirectoryName}/{logPath}") : string.Empty;
             var pid = await _guests.CreateAsync(
                 sandbox.Id,
                 socket,
@@ -526,7 +528,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         }
 
         StopWatching(container.Id);
-        await UnbindMountsAsync(container.SandboxId, container.Id);
+        await _shares.UnbindVolumesAsync(container.SandboxId, container.Id);
         foreach (var device in container.BlockDevices)
         {
             await _sandboxes.ReleaseDiskAsync(container.SandboxId, device, container.Id, cancellationToken);
@@ -599,41 +601,17 @@ public sealed partial class ContainerService : IAsyncDisposable
             return [];
         }
 
-        var directory = _sandboxes.Layout.Volumes(sandboxId, containerId);
-        Directory.CreateDirectory(directory);
-        undo.Push("host path mounts", () => UnbindMountsAsync(sandboxId, containerId));
+        undo.Push("host path mounts", () => _shares.UnbindVolumesAsync(sandboxId, containerId));
         var mounts = new List<ContainerMount>();
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
-            var name = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var target = Path.Combine(directory, name);
-            if (Directory.Exists(request.HostPath))
-            {
-                Directory.CreateDirectory(target);
-            }
-            else
-            {
-                await File.WriteAllBytesAsync(target, [], cancellationToken);
-            }
-
             var access = !request.ReadOnly ? BindAccess.ReadWrite : request.RecursiveReadOnly ? BindAccess.RecursiveReadOnly : BindAccess.ReadOnly;
-            await _mounts.BindAsync(request.HostPath, target, access, request.Propagation == MountPropagation.HostToContainer, cancellationToken);
-            var guestPath = GuestLayout.InShare($"{SandboxLayout.VolumesDirectoryName}/{containerId}/{name}");
-            mounts.Add(new ContainerMount(request.ContainerPath, request.HostPath, request.ReadOnly, request.Propagation, guestPath, request.RecursiveReadOnly));
+            var inShare = await _shares.BindVolumeAsync(sandboxId, containerId, i, request.HostPath, access, request.Propagation == MountPropagation.HostToContainer, cancellationToken);
+            mounts.Add(new ContainerMount(request.ContainerPath, request.HostPath, request.ReadOnly, request.Propagation, GuestLayout.InShare(inShare), request.RecursiveReadOnly));
         }
 
         return mounts;
-    }
-
-    private async Task UnbindMountsAsync(string sandboxId, string containerId)
-    {
-        var directory = _sandboxes.Layout.Volumes(sandboxId, containerId);
-        if (Directory.Exists(directory))
-        {
-            await _mounts.UnmountAllUnderAsync(directory);
-            Directory.Delete(directory, recursive: true);
-        }
     }
 
     /// <summary>

@@ -2,14 +2,14 @@ namespace Spherelet.Domain.Containers;
 
 /// <summary>
 /// Where things are inside a pod VM, as CRX sets it up (crx/Spherelet.Crx/Guest): the pod share
-/// at /pod, the node's image layers at /layers, CRX's own state (bundles, the sandbox's hostname,
-/// hosts and resolv.conf) under /run/crx.
+/// at /pod (read-only but for the writable volumes; the image layers of the pod's containers at
+/// /pod/layers), CRX's own state (bundles, the sandbox's hostname, hosts and resolv.conf) under /run/crx.
 /// </summary>
 public static class GuestLayout
 {
     public const string Share = "/pod";
 
-    public const string Layers = "/layers";
+    public const string Layers = "/pod/layers";
 
     public const string SandboxFiles = "/run/crx/sandbox";
 

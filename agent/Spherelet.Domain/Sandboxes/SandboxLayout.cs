@@ -4,9 +4,12 @@ namespace Spherelet.Domain.Sandboxes;
 
 /// <summary>
 /// Where a sandbox's files live. Persistent, under the root: <c>pods/ID/sandbox.json</c>
-/// (the checkpoint), <c>pods/ID/share/</c> (the 9p pod share), <c>pods/ID/console.log</c>.
-/// <c>pods/ID/containers/CID.json</c> (container checkpoints), <c>pods/ID/share/volumes/CID/</c>
-/// (a container's host path mounts). Volatile, under the state directory: <c>vm/VMNAME/crx.sock</c> (the CRX channel).
+/// (the checkpoint), <c>pods/ID/tree/</c> (the agent's own tree of the pod share: mount points of
+/// volumes, layers and logs), <c>pods/ID/share/</c> (the 9p pod share: the tree bound read-only,
+/// with the volumes, layers and logs bound in it), <c>pods/ID/console.log</c>,
+/// <c>pods/ID/containers/CID.json</c> (container checkpoints). In the share: <c>volumes/CID/N</c>
+/// (a container's host path mounts), <c>layers/NAME</c> (image layers), <c>logs</c> (the kubelet's
+/// log directory). Volatile, under the state directory: <c>vm/VMNAME/crx.sock</c> (the CRX channel).
 /// </summary>
 public sealed class SandboxLayout
 {
@@ -36,18 +39,25 @@ public sealed class SandboxLayout
 
     public string Checkpoint(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "sandbox.json");
 
+    /// <summary>The pod share the VM sees at /pod: a read-only mount of <see cref="Tree"/>.</summary>
     public string Share(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "share");
+
+    /// <summary>The agent's own tree that the share shows; never exported writable, never seen by the guest by this path.</summary>
+    public string Tree(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "tree");
 
     /// <summary>The container checkpoints of a sandbox: <c>pods/ID/containers/CID.json</c>.</summary>
     public string ContainersDirectory(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "containers");
 
     public string ContainerCheckpoint(string sandboxId, string containerId) => Path.Combine(ContainersDirectory(sandboxId), containerId + ".json");
 
-    /// <summary>Where a container's host path mounts are bound in the pod share (<c>share/volumes/CID/N</c>).</summary>
-    public string Volumes(string sandboxId, string containerId) => Path.Combine(Share(sandboxId), VolumesDirectoryName, containerId);
-
     /// <summary>The folder of the pod share that holds the containers' host path mounts.</summary>
     public const string VolumesDirectoryName = "volumes";
+
+    /// <summary>The folder of the pod share that holds the image layers of the pod's containers.</summary>
+    public const string LayersDirectoryName = "layers";
+
+    /// <summary>Where the kubelet's log directory appears in the pod share (and in the guest, under /pod).</summary>
+    public const string LogsDirectoryName = "logs";
 
     public string ConsoleLog(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "console.log");
 

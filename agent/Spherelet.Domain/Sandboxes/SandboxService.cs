@@ -16,7 +16,7 @@ public sealed partial class SandboxService
 {
     private readonly IVmm _vmm;
     private readonly IPodGuests _guests;
-    private readonly IHostMounts _mounts;
+    private readonly IPodShares _shares;
     private readonly IPodNetwork _network;
     private readonly SandboxStore _store;
     private readonly ISandboxCheckpointStore _checkpoints;
@@ -33,7 +33,7 @@ public sealed partial class SandboxService
     public SandboxService(
         IVmm vmm,
         IPodGuests guests,
-        IHostMounts mounts,
+        IPodShares shares,
         IPodNetwork network,
         ISandboxCheckpointStore checkpoints,
         RuntimeHandlerCatalog handlers,
@@ -45,7 +45,7 @@ public sealed partial class SandboxService
     {
         _vmm = vmm;
         _guests = guests;
-        _mounts = mounts;
+        _shares = shares;
         _network = network;
         _checkpoints = checkpoints;
         _store = new SandboxStore(checkpoints);
@@ -117,16 +117,13 @@ public sealed partial class SandboxService
         {
             var (cpus, memory) = Size(handler, command);
             var hostname = command.Hostname.Length > 0 ? command.Hostname : DefaultHostname(metadata.Name);
-            Directory.CreateDirectory(_layout.Share(id));
-            undo.Push("pod directory", () => RemovePodDirectoryAsync(id));
+            await _shares.CreateAsync(id, cancellationToken);
+            undo.Push("pod directory", () => _shares.RemoveAsync(id));
             if (command.LogDirectory.Length > 0)
             {
                 // The kubelet reads container logs there; CRX writes them through the share.
                 Directory.CreateDirectory(command.LogDirectory);
-                var logs = Path.Combine(_layout.Share(id), LogsDirectoryName);
-                Directory.CreateDirectory(logs);
-                await _mounts.BindAsync(command.LogDirectory, logs, BindAccess.ReadWrite, followHost: false, cancellationToken);
-                undo.Push("log directory mount", () => _mounts.UnmountAllUnderAsync(_layout.PodDirectory(id)));
+                await _shares.BindLogsAsync(id, command.LogDirectory, cancellationToken);
             }
 
             Directory.CreateDirectory(_layout.VmDirectory(vmName));
@@ -153,7 +150,6 @@ public sealed partial class SandboxService
                 KernelCommandLine = KernelCommandLine(),
                 ShareDirectory = _layout.Share(id),
                 ShareTag = ShareTag,
-                LayersDirectory = _options.LayersDirectory,
                 ChannelSocketPath = socket,
                 ChannelName = _options.ChannelName,
                 ConsoleLogPath = _layout.ConsoleLog(id),
@@ -271,7 +267,7 @@ public sealed partial class SandboxService
             await _network.DetachAsync(id, cancellationToken);
             await _store.RemoveAsync(id, cancellationToken);
             await DeleteDirectoryAsync(_layout.VmDirectory(sandbox.VmName));
-            await RemovePodDirectoryAsync(id);
+            await _shares.RemoveAsync(id);
             _names.Release(sandbox.Metadata.ReservationKey, id);
             LogSandboxRemoved(id, sandbox.Metadata.Namespace, sandbox.Metadata.Name);
         }
@@ -554,8 +550,6 @@ public sealed partial class SandboxService
     public async Task RecoverAsync(CancellationToken cancellationToken, Func<CancellationToken, Task>? beforeReady = null)
     {
         var started = Stopwatch.GetTimestamp();
-        // Host path mounts bound into a pod share after its VM started must reach QEMU's mount namespace.
-        await _mounts.MakeSharedAsync(_layout.PodsDirectory);
         var (sandboxes, problems) = await _checkpoints.LoadAllAsync(cancellationToken);
         foreach (var problem in problems)
         {
@@ -584,8 +578,8 @@ public sealed partial class SandboxService
         }
 
         // A pod directory with a checkpoint this agent cannot read is left for the operator.
-        await RemoveUnownedAsync(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)));
-        await RemoveUnownedAsync(_layout.VmsDirectory, ownedVms.Contains);
+        await RemoveUnownedAsync(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)), _shares.RemoveAsync);
+        await RemoveUnownedAsync(_layout.VmsDirectory, ownedVms.Contains, name => DeleteDirectoryAsync(_layout.VmDirectory(name)));
         await _network.RecoverAsync(sandboxes.Select(s => s.Id).ToHashSet(StringComparer.Ordinal), cancellationToken);
 
         var reconnected = 0;
@@ -707,7 +701,7 @@ public sealed partial class SandboxService
         }
     }
 
-    private async Task RemoveUnownedAsync(string directory, Func<string, bool> owned)
+    private async Task RemoveUnownedAsync(string directory, Func<string, bool> owned, Func<string, Task> remove)
     {
         if (!Directory.Exists(directory))
         {
@@ -720,30 +714,13 @@ public sealed partial class SandboxService
             if (!owned(name))
             {
                 LogLeftoverFiles(entry);
-                // Never delete through a mount: the kubelet's log directory may be bound inside.
-                await _mounts.UnmountAllUnderAsync(entry);
-                Directory.Delete(entry, recursive: true);
+                await remove(name);
             }
         }
     }
 
-    /// <summary>Unmounts what is bound inside a pod directory (the log directory), then deletes it.</summary>
-    private async Task RemovePodDirectoryAsync(string sandboxId)
-    {
-        var directory = _layout.PodDirectory(sandboxId);
-        if (Directory.Exists(directory))
-        {
-            await _mounts.UnmountAllUnderAsync(directory);
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    /// <summary>Where the kubelet's log directory appears in the pod share (and in the guest, under /pod).</summary>
-    public const string LogsDirectoryName = "logs";
-
     private string KernelCommandLine() =>
         $"console=ttyS0 panic=-1 quiet random.trust_cpu=on memhp_default_state=online_movable spherelet.share={ShareTag} spherelet.channel={_options.ChannelName}"
-        + (_options.LayersDirectory is null ? string.Empty : " spherelet.layers=layers")
         + (_options.ExtraKernelArguments.Length > 0 ? " " + _options.ExtraKernelArguments : string.Empty);
 
     private const string ShareTag = "pod";

@@ -11,9 +11,6 @@ public sealed record SandboxServiceOptions
     /// <summary>Appended to every pod VM's kernel command line (for example <c>spherelet.log=debug</c>).</summary>
     public string ExtraKernelArguments { get; init; } = string.Empty;
 
-    /// <summary>The node's unpacked image layers, shared read-only into every pod VM; null for none.</summary>
-    public string? LayersDirectory { get; init; }
-
     /// <summary>How the kubelet names cgroups on this node (cgroup_parent is checked against it).</summary>
     public CgroupDriver CgroupDriver { get; init; } = CgroupDriver.Cgroupfs;
 

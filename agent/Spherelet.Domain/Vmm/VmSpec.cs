@@ -33,9 +33,6 @@ public sealed record VmSpec
     /// <summary>The 9p mount tag CRX mounts (<c>spherelet.share=</c> on the command line).</summary>
     public required string ShareTag { get; init; }
 
-    /// <summary>The node's unpacked image layers, shared read-only (tag <c>layers</c>, mounted by CRX at /layers); null for none.</summary>
-    public string? LayersDirectory { get; init; }
-
     /// <summary>The Unix socket the VMM serves the CRX virtio-serial port on.</summary>
     public required string ChannelSocketPath { get; init; }
 

@@ -44,11 +44,14 @@ internal static class GuestInit
         EnableCgroupControllers();
     }
 
-    /// <summary>Mounts a 9p share (the pod share at /pod, the image layers read-only at /layers).</summary>
-    public static void MountShare(string tag, string mountPoint, bool readOnly)
+    /// <summary>
+    /// Mounts the 9p pod share at /pod. The host decides what of it is writable (only the writable
+    /// volumes); inside the VM, setuid files of image layers work as in any container.
+    /// </summary>
+    public static void MountShare(string tag, string mountPoint)
     {
         Directory.CreateDirectory(mountPoint);
-        if (Sys.mount(tag, mountPoint, "9p", readOnly ? (nuint)Sys.MS_RDONLY : 0, "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client") != 0)
+        if (Sys.mount(tag, mountPoint, "9p", 0, "trans=virtio,version=9p2000.L,msize=262144,cache=mmap,access=client") != 0)
         {
             CrxLog.Warn($"mount of the 9p share '{tag}' at {mountPoint} failed: {Sys.LastError()}");
         }

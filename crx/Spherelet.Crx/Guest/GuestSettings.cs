@@ -3,21 +3,18 @@ namespace Spherelet.Crx.Guest;
 /// <summary>
 /// CRX's settings, read from the kernel command line when it runs as PID 1:
 /// <c>spherelet.channel=NAME</c> (virtio-serial port), <c>spherelet.share=TAG</c> (9p
-/// tag of the pod share, mounted at /pod), <c>spherelet.layers=TAG</c> (9p tag of the node's
-/// unpacked image layers, mounted read-only at /layers), <c>spherelet.log=debug|info</c>.
+/// tag of the pod share, mounted at /pod, where the host binds the image layers of the pod's
+/// containers too), <c>spherelet.log=debug|info</c>.
 /// </summary>
-internal sealed record GuestSettings(string ChannelName, string? ShareTag, bool Debug, string? LayersTag = null)
+internal sealed record GuestSettings(string ChannelName, string? ShareTag, bool Debug)
 {
     public const string ShareMountPoint = "/pod";
-
-    public const string LayersMountPoint = "/layers";
 
     public static GuestSettings FromCommandLine(string cmdline)
     {
         ArgumentNullException.ThrowIfNull(cmdline);
         var channel = Protocol.CrxProtocol.DefaultChannelName;
         string? share = null;
-        string? layers = null;
         var debug = false;
         foreach (var word in cmdline.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -36,15 +33,12 @@ internal sealed record GuestSettings(string ChannelName, string? ShareTag, bool 
                 case "spherelet.share" when value.Length > 0:
                     share = value;
                     break;
-                case "spherelet.layers" when value.Length > 0:
-                    layers = value;
-                    break;
                 case "spherelet.log":
                     debug = value == "debug";
                     break;
             }
         }
 
-        return new GuestSettings(channel, share, debug, layers);
+        return new GuestSettings(channel, share, debug);
     }
 }

@@ -13,7 +13,7 @@ namespace Spherelet.IntegrationTests.Guest;
 
 /// <summary>
 /// A container root file system made by CRX in a real pod VM: an overlay of image layers the
-/// host unpacked (shared read-only over 9p) with the container's own writable upper directory.
+/// host unpacked (bound read-only into the 9p pod share) with the container's own writable upper directory.
 /// Needs root (layers keep owners and whiteout devices), qemu-system-x86_64 and the built guest.
 /// </summary>
 public sealed class GuestRootfsTests : IAsyncLifetime
@@ -64,7 +64,7 @@ public sealed class GuestRootfsTests : IAsyncLifetime
             ContainerId = "rootfs1",
             Bundle = "/run/bundles/rootfs1",
             OciSpec = ByteString.CopyFromUtf8(spec.ToJsonString()),
-            Rootfs = new Rootfs { LowerDirs = { "/layers/base", "/layers/etc", "/layers/change" } },
+            Rootfs = new Rootfs { LowerDirs = { "/pod/layers/base", "/pod/layers/etc", "/pod/layers/change" } },
         }, timeout.Token);
         await _crx.CallAsync(new Request { StartContainer = new StartContainer { ContainerId = "rootfs1" } }, timeout.Token);
         var (stdout, stderr, exit) = await process.CollectAsync(timeout.Token);
@@ -89,7 +89,7 @@ public sealed class GuestRootfsTests : IAsyncLifetime
                 ContainerId = "bad1",
                 Bundle = "/run/bundles/bad1",
                 OciSpec = ByteString.CopyFromUtf8(spec.ToJsonString()),
-                Rootfs = new Rootfs { LowerDirs = { "/layers/base", "/layers/no-such-layer" } },
+                Rootfs = new Rootfs { LowerDirs = { "/pod/layers/base", "/pod/layers/no-such-layer" } },
             },
         }, timeout.Token));
 

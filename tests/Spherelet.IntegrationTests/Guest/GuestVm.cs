@@ -16,6 +16,8 @@ public sealed class GuestVm : IAsyncDisposable
     private readonly Process _qemu;
     private readonly StringBuilder _qemuOutput = new();
 
+    private string? _layersMount;
+
     private GuestVm(string directory, Process qemu)
     {
         Directory = directory;
@@ -40,39 +42,37 @@ public sealed class GuestVm : IAsyncDisposable
 
     public bool HasExited => _qemu.HasExited;
 
-    /// <param name="layersDirectory">Unpacked image layers to share read-only as the <c>layers</c> tag (mounted at /layers), or null.
-    /// passthrough, as libvirt's accessmode: only it carries trusted.* xattrs (overlayfs's opaque marker) to the guest.</param>
+    /// <param name="layersDirectory">Unpacked image layers to bind read-only at <c>layers</c> in the pod share (the guest
+    /// sees them at /pod/layers, as the agent binds a pod's layers), or null. The share is passthrough, as libvirt's
+    /// accessmode: only it carries trusted.* xattrs (overlayfs's opaque marker) to the guest.</param>
     public static GuestVm Boot(string? layersDirectory = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("sph-vm-").FullName;
         MakeBusyboxRoot(Path.Combine(directory, "pod", "rootfs"));
+        var layersMount = layersDirectory is null ? null : BindReadOnly(layersDirectory, Path.Combine(directory, "pod", "layers"));
         var start = new ProcessStartInfo("qemu-system-x86_64")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        string[] layers = layersDirectory is null
-            ? []
-            : ["-fsdev", $"local,id=layers,path={layersDirectory},security_model=passthrough,readonly=on", "-device", "virtio-9p-pci,fsdev=layers,mount_tag=layers"];
         var args = GuestQemuCommand.Arguments(
             GuestArtifacts.Kernel,
             GuestArtifacts.Initramfs,
             directory,
             $"file:{Path.Combine(directory, "console.log")}",
-            layersDirectory is null ? "spherelet.log=debug" : "spherelet.log=debug spherelet.layers=layers",
+            "spherelet.log=debug",
             [
                 // A NIC for sandbox network configuration; restrict=on: nothing leaves the VM.
                 "-netdev", "user,id=net0,restrict=on",
                 "-device", $"virtio-net-pci,netdev=net0,mac={Mac}",
-                .. layers,
             ]);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
 
-        return new GuestVm(directory, Process.Start(start)!);
+        return new GuestVm(directory, Process.Start(start)!) { _layersMount = layersMount };
     }
 
     /// <summary>Connects to CRX and exchanges Hello; waits while the VM boots.</summary>
@@ -122,7 +122,37 @@ public sealed class GuestVm : IAsyncDisposable
         }
 
         _qemu.Dispose();
+        if (_layersMount is not null)
+        {
+            // Never delete through the bind: the layers are the test's.
+            Run("umount", _layersMount);
+        }
+
         System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    private static string BindReadOnly(string source, string target)
+    {
+        System.IO.Directory.CreateDirectory(target);
+        Run("mount", "--bind", "-o", "ro", source, target);
+        return target;
+    }
+
+    private static void Run(string command, params string[] args)
+    {
+        var start = new ProcessStartInfo(command) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed: {error}");
+        }
     }
 
     private void ThrowIfExited()

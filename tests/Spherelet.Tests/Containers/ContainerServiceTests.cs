@@ -16,7 +16,6 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     private readonly FakeHostDevices _devices = new();
     private readonly FakeGuests _podGuests = new();
     private readonly FakeGuestContainers _guests = new();
-    private readonly FakeMounts _mounts = new();
     private readonly FakePodNetwork _network = new();
     private readonly MemoryCheckpointStore _sandboxCheckpoints = new();
     private readonly MemoryContainerCheckpointStore _checkpoints = new();
@@ -24,9 +23,11 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     private SandboxService _sandboxes = null!;
     private ContainerService _containers = null!;
     private string _pod = string.Empty;
+    private FakePodShares _shares = null!;
 
     public async Task InitializeAsync()
     {
+        _shares = new FakePodShares(new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")));
         _podGuests.OnShutdown = id => _vmm.StopAsync("sph-" + id[..12], CancellationToken.None).GetAwaiter().GetResult();
         (_sandboxes, _containers) = await StartAgentAsync();
         _pod = await _sandboxes.RunAsync(
@@ -51,7 +52,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         var sandboxes = new SandboxService(
             _vmm,
             _podGuests,
-            _mounts,
+            _shares,
             _network,
             _sandboxCheckpoints,
             new RuntimeHandlerCatalog(
@@ -65,7 +66,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         var containers = new ContainerService(
             sandboxes,
             _guests,
-            _mounts,
+            _shares,
             _devices,
             _checkpoints,
             new ContainerServiceOptions { KillWait = TimeSpan.FromSeconds(2), WatchRetry = TimeSpan.FromMilliseconds(20) },
@@ -82,7 +83,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         SandboxId = _pod,
         Metadata = new ContainerMetadata(name, attempt),
-        Image = new ContainerImage("registry.test/app:1", "sha256:" + new string('a', 64), "registry.test/app@sha256:" + new string('b', 64), ["/layers/" + new string('c', 64)]),
+        Image = new ContainerImage("registry.test/app:1", "sha256:" + new string('a', 64), "registry.test/app@sha256:" + new string('b', 64), ["/pod/layers/" + new string('c', 64)]),
         Labels = new Dictionary<string, string> { ["tier"] = "web" },
         LogPath = logPath,
         Mounts = mounts ?? [],
@@ -128,7 +129,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         Assert.Equal("/pod/logs/app/0.log", created.LogPath);
         Assert.Equal($"/run/crx/bundles/{id}", created.Bundle);
         Assert.Contains($"/run/crx/bundles/{id}/rootfs", Encoding.UTF8.GetString(created.Spec.Span), StringComparison.Ordinal);
-        Assert.Equal(["/layers/" + new string('c', 64)], created.LayerDirectories);
+        Assert.Equal(["/pod/layers/" + new string('c', 64)], created.LayerDirectories);
         Assert.Equal(ContainerState.Created, _checkpoints.Saved[id].State);
         Assert.Equal($"container {id}", _containers.FindImageUser("sha256:" + new string('a', 64)));
     }
@@ -160,20 +161,28 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             ]),
             CancellationToken.None);
 
-        var volumes = Path.Combine(_root, "lib", "pods", _pod, "share", "volumes", id);
-        Assert.Equal(data, _mounts.Bound[Path.Combine(volumes, "0")]);
-        Assert.Equal(file, _mounts.Bound[Path.Combine(volumes, "1")]);
-        Assert.True(Directory.Exists(Path.Combine(volumes, "0")), "a directory target for a directory");
-        Assert.True(File.Exists(Path.Combine(volumes, "1")), "a file target for a file");
-        Assert.Contains(Path.Combine(volumes, "1"), _mounts.ReadOnly);
-        Assert.DoesNotContain(Path.Combine(volumes, "0"), _mounts.ReadOnly);
-        Assert.Equal([Path.Combine(volumes, "2")], _mounts.RecursiveReadOnly);
+        string Volume(int index) => FakePodShares.Key(_pod, $"volumes/{id}/{index}");
+        Assert.Equal(data, _shares.Bound[Volume(0)]);
+        Assert.Equal(file, _shares.Bound[Volume(1)]);
+        Assert.Contains(Volume(1), _shares.ReadOnly);
+        Assert.DoesNotContain(Volume(0), _shares.ReadOnly);
+        Assert.Equal([Volume(2)], _shares.RecursiveReadOnly);
+        Assert.Equal([Volume(1)], _shares.FollowHost);
         Assert.Equal([$"/pod/volumes/{id}/0", $"/pod/volumes/{id}/1", $"/pod/volumes/{id}/2"], _containers.Get(id).Mounts.Select(m => m.GuestPath));
         Assert.Equal([false, false, true], _containers.Get(id).Mounts.Select(m => m.RecursiveReadOnly));
 
         await _containers.RemoveAsync(id, CancellationToken.None);
-        Assert.DoesNotContain(_mounts.Bound.Keys, k => k.StartsWith(volumes, StringComparison.Ordinal));
-        Assert.False(Directory.Exists(volumes));
+        Assert.DoesNotContain(_shares.Bound.Keys, k => k.Contains("volumes", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_container_has_the_layers_of_its_own_image_bound_into_its_pod_share_and_no_others()
+    {
+        Assert.DoesNotContain(_shares.Bound.Keys, k => k.Contains("layers", StringComparison.Ordinal));
+
+        await _containers.CreateAsync(Command(), CancellationToken.None);
+
+        Assert.Equal([FakePodShares.Key(_pod, "layers/" + new string('c', 64))], _shares.Bound.Keys.Where(k => k.Contains("layers", StringComparison.Ordinal)));
     }
 
     [Theory]
@@ -189,7 +198,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
         Assert.Empty(_guests.Containers);
         Assert.Empty(_checkpoints.Saved);
-        Assert.DoesNotContain(_mounts.Bound.Keys, k => k.Contains("volumes", StringComparison.Ordinal));
+        Assert.DoesNotContain(_shares.Bound.Keys, k => k.Contains("volumes", StringComparison.Ordinal));
         await _containers.CreateAsync(Command(), CancellationToken.None); // the name is free
     }
 
@@ -213,8 +222,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             _containers.CreateAsync(Command(mounts: [new MountRequest("/data", data, false, MountPropagation.Private)]), CancellationToken.None));
 
         Assert.Empty(_checkpoints.Saved);
-        Assert.DoesNotContain(_mounts.Bound.Keys, k => k.Contains("volumes", StringComparison.Ordinal));
-        Assert.False(Directory.Exists(Path.Combine(_root, "lib", "pods", _pod, "share", "volumes")) && Directory.EnumerateFileSystemEntries(Path.Combine(_root, "lib", "pods", _pod, "share", "volumes")).Any());
+        Assert.DoesNotContain(_shares.Bound.Keys, k => k.Contains("volumes", StringComparison.Ordinal));
         _guests.FailCreate = null;
         await _containers.CreateAsync(Command(), CancellationToken.None);
     }
@@ -604,10 +612,10 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         var readiness = new RuntimeReadiness();
         var sandboxes = new SandboxService(
-            _vmm, _podGuests, _mounts, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
+            _vmm, _podGuests, _shares, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")), readiness, new SandboxServiceOptions { ChannelName = "c" },
             TimeProvider.System, NullLogger<SandboxService>.Instance);
-        var containers = new ContainerService(sandboxes, _guests, _mounts, _devices, _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);
+        var containers = new ContainerService(sandboxes, _guests, _shares, _devices, _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);
         _services.Add(containers);
 
         Assert.Throws<RuntimeNotReadyException>(() => containers.List(ContainerFilter.All));

@@ -11,13 +11,15 @@ public sealed class SandboxServiceTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("sph-sbx-").FullName;
     private readonly FakeVmm _vmm = new();
     private readonly FakeGuests _guests = new();
-    private readonly FakeMounts _mounts = new();
     private readonly FakePodNetwork _network = new();
     private readonly MemoryCheckpointStore _checkpoints = new();
     private readonly RuntimeReadiness _readiness = new();
 
+    private readonly FakePodShares _shares;
+
     public SandboxServiceTests()
     {
+        _shares = new FakePodShares(Layout);
         // A guest asked to power off stops its VM.
         _guests.OnShutdown = id => _vmm.StopAsync("sph-" + id[..12], CancellationToken.None).GetAwaiter().GetResult();
     }
@@ -29,7 +31,7 @@ public sealed class SandboxServiceTests : IDisposable
     private SandboxService NewService() => new(
         _vmm,
         _guests,
-        _mounts,
+        _shares,
         _network,
         _checkpoints,
         new RuntimeHandlerCatalog(
@@ -127,13 +129,14 @@ public sealed class SandboxServiceTests : IDisposable
         var logs = Path.Combine(_root, "var-log-pods", "team-a_web_uid-web");
 
         var id = await service.RunAsync(Pod() with { LogDirectory = logs }, CancellationToken.None);
-        var target = Path.Combine(Layout.Share(id), SandboxService.LogsDirectoryName);
-        Assert.Equal(logs, _mounts.Bound[target]);
+        var target = FakePodShares.Key(id, SandboxLayout.LogsDirectoryName);
+        Assert.Equal(logs, _shares.Bound[target]);
         await service.StopAsync(id, CancellationToken.None);
-        Assert.True(_mounts.Bound.ContainsKey(target), "logs stay readable after a stop");
+        Assert.True(_shares.Bound.ContainsKey(target), "logs stay readable after a stop");
 
         await service.RemoveAsync(id, CancellationToken.None);
-        Assert.Empty(_mounts.Bound);
+        Assert.Empty(_shares.Bound);
+        Assert.Empty(_shares.Created);
         Assert.True(Directory.Exists(logs), "the kubelet's directory is left alone");
     }
 
@@ -145,7 +148,8 @@ public sealed class SandboxServiceTests : IDisposable
 
         await Assert.ThrowsAsync<GuestUnavailableException>(() => service.RunAsync(Pod() with { LogDirectory = Path.Combine(_root, "logs") }, CancellationToken.None));
 
-        Assert.Empty(_mounts.Bound);
+        Assert.Empty(_shares.Bound);
+        Assert.Empty(_shares.Created);
         Assert.True(Directory.Exists(Path.Combine(_root, "logs")));
     }
 

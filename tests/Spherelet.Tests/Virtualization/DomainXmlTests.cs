@@ -16,10 +16,9 @@ public sealed class DomainXmlTests
         MemoryMiB = 384,
         KernelPath = "/usr/local/lib/spherelet/guest/vmlinuz",
         InitramfsPath = "/usr/local/lib/spherelet/guest/initramfs.img",
-        KernelCommandLine = "console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share=pod spherelet.channel=io.spherelet.crx.0 spherelet.layers=layers",
+        KernelCommandLine = "console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share=pod spherelet.channel=io.spherelet.crx.0",
         ShareDirectory = "/var/lib/spherelet/pods/0123456789abcc/share",
         ShareTag = "pod",
-        LayersDirectory = "/var/lib/spherelet/images/layers/sha256",
         ChannelSocketPath = "/run/spherelet/vm/sph-0123456789ab/crx.sock",
         ChannelName = "io.spherelet.crx.0",
         ConsoleLogPath = "/var/lib/spherelet/pods/0123456789abcc/console.log",
@@ -50,7 +49,9 @@ public sealed class DomainXmlTests
         Assert.Contains("<rng model=\"virtio\">", xml, StringComparison.Ordinal);
         Assert.Contains("random.trust_cpu=on", xml, StringComparison.Ordinal);
         Assert.Contains("<target type=\"virtio\" name=\"io.spherelet.crx.0\" />", xml, StringComparison.Ordinal);
-        Assert.Contains("<filesystem type=\"mount\" accessmode=\"passthrough\">", xml, StringComparison.Ordinal);
+        // One 9p share, the pod's: the image layers are bound inside it, none of the node's others is exported.
+        var filesystems = System.Xml.Linq.XElement.Parse(xml).Descendants("filesystem").ToList();
+        Assert.Equal(Spec.ShareDirectory, Assert.Single(filesystems).Element("source")!.Attribute("dir")!.Value);
         Assert.DoesNotContain("<graphics", xml, StringComparison.Ordinal);
         Assert.DoesNotContain("<disk", xml, StringComparison.Ordinal);
     }

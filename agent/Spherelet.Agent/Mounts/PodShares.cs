@@ -1,0 +1,335 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.Win32.SafeHandles;
+using Spherelet.Domain.Sandboxes;
+using Tmds.Linux;
+
+namespace Spherelet.Agent.Mounts;
+
+/// <summary>
+/// The pods' shares on the host, made with the file-descriptor mount API. A share is the pod's
+/// <c>tree</c> (the agent's own directories: mount points only) bound at <c>share</c> read-only,
+/// <c>nosuid,nodev</c>, private to the host and shared onwards in a peer group of its own, so that
+/// a volume bound under it while the VM runs reaches QEMU's mount namespace and nothing reaches the
+/// host's tree. Each bind is a detached copy of its source (<c>open_tree</c>) given its flags before
+/// it is attached (<c>mount_setattr</c>, then <c>move_mount</c> onto a descriptor opened below the
+/// share with <c>openat2</c> and no links of any kind), so no bind is ever writable or setuid for a
+/// moment. Removal detaches whole mounts by descriptor and deletes only what lies on the pod
+/// directory's own file system, never following a link.
+/// </summary>
+public sealed partial class PodShares : IPodShares
+{
+    private const uint DirectoryMode = 0x1ED; // 0755
+    private const uint FileMode = 0x1A4; // 0644
+
+    private readonly SandboxLayout _layout;
+    private readonly string _layersDirectory;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _layerGates = new(StringComparer.Ordinal);
+
+    /// <param name="layout">Where the pods' directories are.</param>
+    /// <param name="layersDirectory">The node's unpacked image layers, one directory per layer named by its digest's hex.</param>
+    public PodShares(SandboxLayout layout, string layersDirectory)
+    {
+        _layout = layout;
+        _layersDirectory = layersDirectory;
+    }
+
+    public Task CreateAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        var tree = _layout.Tree(sandboxId);
+        var share = _layout.Share(sandboxId);
+        Directory.CreateDirectory(_layout.PodsDirectory);
+        Directory.CreateDirectory(tree);
+        Directory.CreateDirectory(share);
+        using var clone = MountNative.OpenTreeClone(tree, recursive: false);
+        // Private first: a copy of a shared mount would be a peer of the host's, and binds made in
+        // the share would then appear in the agent's tree too.
+        MountNative.SetAttributes(clone, MountNative.AttrReadOnly | MountNative.AttrNoSuid | MountNative.AttrNoDev, 0, MountNative.PropagationPrivate, recursive: false, share);
+        using (var target = OpenAgentDirectory(share))
+        {
+            MountNative.MoveMount(clone, target, share);
+        }
+
+        MountNative.SetAttributes(clone, 0, 0, MountNative.PropagationShared, recursive: false, share);
+        return Task.CompletedTask;
+    }
+
+    public Task BindLogsAsync(string sandboxId, string logDirectory, CancellationToken cancellationToken)
+    {
+        using var tree = OpenAgentDirectory(_layout.Tree(sandboxId));
+        MakeDirectory(tree, SandboxLayout.LogsDirectoryName).Dispose();
+        Bind(sandboxId, logDirectory, SandboxLayout.LogsDirectoryName, MountNative.AttrNoSuid | MountNative.AttrNoDev | MountNative.AttrNoExec, recursiveSet: 0, MountNative.PropagationPrivate, recursive: false);
+        return Task.CompletedTask;
+    }
+
+    public Task<string> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken)
+    {
+        ValidateName(containerId, "container id");
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        var name = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var relative = $"{SandboxLayout.VolumesDirectoryName}/{containerId}/{name}";
+        using (var tree = OpenAgentDirectory(_layout.Tree(sandboxId)))
+        using (var volumes = MakeDirectory(tree, SandboxLayout.VolumesDirectoryName))
+        using (var container = MakeDirectory(volumes, containerId))
+        {
+            if (Directory.Exists(hostPath))
+            {
+                MakeDirectory(container, name).Dispose();
+            }
+            else
+            {
+                MakeFile(container, name);
+            }
+        }
+
+        // nosuid,nodev on every mount of the volume; read-only on its top, or on all of it.
+        var flags = MountNative.AttrNoSuid | MountNative.AttrNoDev;
+        Bind(
+            sandboxId,
+            hostPath,
+            relative,
+            access == BindAccess.ReadOnly ? MountNative.AttrReadOnly : 0,
+            recursiveSet: flags | (access == BindAccess.RecursiveReadOnly ? MountNative.AttrReadOnly : 0),
+            followHost ? MountNative.PropagationSlave : MountNative.PropagationPrivate,
+            recursive: true);
+        return Task.FromResult(relative);
+    }
+
+    public Task UnbindVolumesAsync(string sandboxId, string containerId)
+    {
+        ValidateName(containerId, "container id");
+        var relative = $"{SandboxLayout.VolumesDirectoryName}/{containerId}";
+        using var shareRoot = OpenShareRoot(sandboxId);
+        if (shareRoot is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var (inShare, errno) = MountNative.OpenAt2(shareRoot, relative, MountNative.OPath | MountNative.ODirectory | MountNative.ONoFollow, MountNative.ResolveStrict);
+        if (inShare is null)
+        {
+            return errno == LibC.ENOENT ? Task.CompletedTask : throw new IOException($"opening {relative} in the share of pod {sandboxId} failed: errno {errno}");
+        }
+
+        using (inShare)
+        {
+            foreach (var name in Names(inShare))
+            {
+                DetachAll(inShare, name, $"{relative}/{name}");
+            }
+        }
+
+        using var tree = OpenAgentDirectory(_layout.Tree(sandboxId));
+        using var volumes = OpenBeneath(tree, SandboxLayout.VolumesDirectoryName);
+        if (volumes is not null)
+        {
+            FileTree.Delete(volumes, containerId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task BindLayersAsync(string sandboxId, IReadOnlyList<string> layers, CancellationToken cancellationToken)
+    {
+        foreach (var layer in layers)
+        {
+            if (!LayerName().IsMatch(layer))
+            {
+                throw new ArgumentException($"'{layer}' is not a layer of the image store", nameof(layers));
+            }
+        }
+
+        var gate = _layerGates.GetOrAdd(sandboxId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var layer in layers.Distinct(StringComparer.Ordinal))
+            {
+                var source = Path.Combine(_layersDirectory, layer);
+                var relative = $"{SandboxLayout.LayersDirectoryName}/{layer}";
+                if (IsBound(sandboxId, relative, source))
+                {
+                    continue;
+                }
+
+                using (var tree = OpenAgentDirectory(_layout.Tree(sandboxId)))
+                using (var directory = MakeDirectory(tree, SandboxLayout.LayersDirectoryName))
+                {
+                    MakeDirectory(directory, layer).Dispose();
+                }
+
+                Bind(sandboxId, source, relative, 0, MountNative.AttrReadOnly | MountNative.AttrNoSuid | MountNative.AttrNoDev, MountNative.PropagationPrivate, recursive: false);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public Task RemoveAsync(string sandboxId)
+    {
+        ValidateName(sandboxId, "sandbox id");
+        _layerGates.TryRemove(sandboxId, out _);
+        var directory = _layout.PodDirectory(sandboxId);
+        if (!Directory.Exists(directory))
+        {
+            return Task.CompletedTask;
+        }
+
+        // The share with everything bound in it goes in one lazy detach of its top; whatever else is
+        // mounted below the pod directory (a share of an older layout) goes top first, each whole.
+        using (var pod = OpenAgentDirectory(directory))
+        {
+            DetachAll(pod, "share", _layout.Share(sandboxId));
+        }
+
+        foreach (var mountPoint in HostMountTable.Below(directory))
+        {
+            HostMountTable.Detach(mountPoint);
+        }
+
+        using var pods = OpenAgentDirectory(_layout.PodsDirectory);
+        FileTree.Delete(pods, sandboxId);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Attaches a copy of <paramref name="source"/> at <paramref name="relative"/> in the pod's share:
+    /// <paramref name="topSet"/> on its top mount and <paramref name="recursiveSet"/> on every mount
+    /// of it, with <paramref name="propagation"/>, all before it is attached.
+    /// </summary>
+    private void Bind(string sandboxId, string source, string relative, ulong topSet, ulong recursiveSet, ulong propagation, bool recursive)
+    {
+        using var clone = MountNative.OpenTreeClone(source, recursive);
+        MountNative.SetAttributes(clone, recursiveSet, 0, propagation, recursive: true, source);
+        if (topSet != 0)
+        {
+            MountNative.SetAttributes(clone, topSet, 0, 0, recursive: false, source);
+        }
+
+        using var shareRoot = OpenShareRoot(sandboxId) ?? throw new IOException($"pod {sandboxId} has no share");
+        var (target, errno) = MountNative.OpenAt2(shareRoot, relative, MountNative.OPath | MountNative.ONoFollow, MountNative.ResolveStrict);
+        if (target is null)
+        {
+            throw new IOException($"the mount point {relative} in the share of pod {sandboxId} cannot be opened: errno {errno}");
+        }
+
+        using (target)
+        {
+            MountNative.MoveMount(clone, target, $"{source} on {relative} in the share of pod {sandboxId}");
+        }
+    }
+
+    /// <summary>The layer is bound at <paramref name="relative"/> already: what the share shows there is the layer's own directory.</summary>
+    private bool IsBound(string sandboxId, string relative, string source)
+    {
+        using var shareRoot = OpenShareRoot(sandboxId) ?? throw new IOException($"pod {sandboxId} has no share");
+        var (inShare, _) = MountNative.OpenAt2(shareRoot, relative, MountNative.OPath | MountNative.ODirectory | MountNative.ONoFollow, MountNative.ResolveBeneathNoLinks);
+        if (inShare is null)
+        {
+            return false;
+        }
+
+        using (inShare)
+        {
+            return FileTree.SameFile(inShare, source);
+        }
+    }
+
+    /// <summary>The root of the pod's share mount, or null when the pod has no share mounted.</summary>
+    private SafeFileHandle? OpenShareRoot(string sandboxId)
+    {
+        var (pod, errno) = MountNative.OpenAt2(null, _layout.PodDirectory(sandboxId), MountNative.OPath | MountNative.ODirectory | MountNative.ONoFollow, 0);
+        if (pod is null)
+        {
+            return errno == LibC.ENOENT ? null : throw new IOException($"opening the directory of pod {sandboxId} failed: errno {errno}");
+        }
+
+        using (pod)
+        {
+            // Into the share's own mount: the last step crosses onto it, no link anywhere.
+            var (share, shareErrno) = MountNative.OpenAt2(pod, "share", MountNative.OPath | MountNative.ODirectory | MountNative.ONoFollow, MountNative.ResolveBeneathNoLinks);
+            if (share is null)
+            {
+                return shareErrno == LibC.ENOENT ? null : throw new IOException($"opening the share of pod {sandboxId} failed: errno {shareErrno}");
+            }
+
+            if (!FileTree.SameFile(share, _layout.Tree(sandboxId)))
+            {
+                share.Dispose();
+                return null;
+            }
+
+            return share;
+        }
+    }
+
+    /// <summary>Detaches every mount stacked at <paramref name="name"/> below <paramref name="parent"/>, each with all mounts under it; nothing mounted is fine.</summary>
+    private static void DetachAll(SafeFileHandle parent, string name, string what)
+    {
+        for (var i = 0; i < 64; i++)
+        {
+            var (mount, errno) = MountNative.OpenAt2(parent, name, MountNative.OPath | MountNative.ONoFollow, MountNative.ResolveBeneathNoLinks);
+            if (mount is null)
+            {
+                if (errno == LibC.ENOENT)
+                {
+                    return;
+                }
+
+                throw new IOException($"opening {what} to detach it failed: errno {errno}");
+            }
+
+            using (mount)
+            {
+                if (!HostMountTable.DetachByDescriptor(mount))
+                {
+                    return;
+                }
+            }
+        }
+
+        throw new IOException($"{what}: more than 64 mounts stacked");
+    }
+
+    private static SafeFileHandle OpenAgentDirectory(string path)
+    {
+        var (handle, errno) = MountNative.OpenAt2(null, path, MountNative.OPath | MountNative.ODirectory | MountNative.ONoFollow, 0);
+        return handle ?? throw new IOException($"opening {path} failed: errno {errno}");
+    }
+
+    private static SafeFileHandle? OpenBeneath(SafeFileHandle parent, string name)
+    {
+        var (handle, errno) = MountNative.OpenAt2(parent, name, MountNative.OPath | MountNative.ODirectory | MountNative.ONoFollow, MountNative.ResolveStrict);
+        return handle ?? (errno == LibC.ENOENT ? null : throw new IOException($"opening {name} failed: errno {errno}"));
+    }
+
+    /// <summary>Makes directory <paramref name="name"/> below <paramref name="parent"/> unless it is there, and opens it (never through a link).</summary>
+    private static SafeFileHandle MakeDirectory(SafeFileHandle parent, string name)
+    {
+        FileTree.MakeDirectory(parent, name, DirectoryMode);
+        return OpenBeneath(parent, name) ?? throw new IOException($"{name} vanished after it was made");
+    }
+
+    private static void MakeFile(SafeFileHandle parent, string name)
+    {
+        var (file, errno) = MountNative.OpenAt2(parent, name, MountNative.OCreat | MountNative.OWriteOnly | MountNative.ONoFollow, MountNative.ResolveStrict, FileMode);
+        using (file ?? throw new IOException($"making the mount point file {name} failed: errno {errno}"))
+        {
+        }
+    }
+
+    private static IEnumerable<string> Names(SafeFileHandle directory) => FileTree.Names(directory);
+
+    private static void ValidateName(string name, string what)
+    {
+        if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name is "." or "..")
+        {
+            throw new ArgumentException($"'{name}' is not a {what}");
+        }
+    }
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex LayerName();
+}

@@ -1,0 +1,168 @@
+using Spherelet.Agent.Mounts;
+using Spherelet.Domain.Sandboxes;
+
+namespace Spherelet.IntegrationTests.Sandboxes;
+
+/// <summary>
+/// The pod shares on the host, made for real with the mount API (no VM): what the share lets a
+/// guest write, the flags of every bind, and removals that never follow a link or delete through a
+/// mount. Needs root (mounts).
+/// </summary>
+public sealed class PodSharesTests : IDisposable
+{
+    private const string Pod = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    private const string Container = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+    private static readonly string Layer = new('a', 64);
+    private static readonly string[] Refusals = ["EROFS", "EACCES"];
+
+    private readonly TestDirectory _dir = new();
+    private readonly SandboxLayout _layout;
+    private readonly PodShares _shares;
+    private readonly string _host;
+
+    public PodSharesTests()
+    {
+        _layout = new SandboxLayout(_dir.Root, _dir.State);
+        var layers = Directory.CreateDirectory(Path.Combine(_dir.Root, "images", "layers", "sha256")).FullName;
+        Directory.CreateDirectory(Path.Combine(layers, Layer, "bin"));
+        File.WriteAllText(Path.Combine(layers, Layer, "bin", "app"), "layer file");
+        _shares = new PodShares(_layout, layers);
+        _host = Directory.CreateDirectory(Path.Combine(_dir.Path, "host")).FullName;
+    }
+
+    public void Dispose()
+    {
+        _shares.RemoveAsync(Pod).GetAwaiter().GetResult();
+        Assert.Empty(HostMountTable.Below(_dir.Path));
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task The_share_is_the_agents_tree_read_only_nosuid_nodev_and_nothing_can_be_made_in_it()
+    {
+        await _shares.CreateAsync(Pod, CancellationToken.None);
+
+        var share = _layout.Share(Pod);
+        Assert.Equal(["ro", "nosuid", "nodev"], Options(share).Intersect(["ro", "nosuid", "nodev"]));
+        Assert.Contains(Errno(() => File.WriteAllText(Path.Combine(share, "x"), "x")), Refusals);
+        Assert.Contains(Errno(() => Directory.CreateDirectory(Path.Combine(share, "d"))), Refusals);
+        Assert.Contains(Errno(() => File.CreateSymbolicLink(Path.Combine(share, "l"), "/etc")), Refusals);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(share));
+    }
+
+    [Fact]
+    public async Task Volumes_are_bound_nosuid_nodev_and_binds_in_the_share_stay_out_of_the_agents_tree()
+    {
+        await _shares.CreateAsync(Pod, CancellationToken.None);
+        var data = Directory.CreateDirectory(Path.Combine(_host, "data")).FullName;
+        var config = Path.Combine(_host, "app.conf");
+        File.WriteAllText(config, "setting");
+
+        var rw = await _shares.BindVolumeAsync(Pod, Container, 0, data, BindAccess.ReadWrite, followHost: false, CancellationToken.None);
+        var ro = await _shares.BindVolumeAsync(Pod, Container, 1, config, BindAccess.ReadOnly, followHost: false, CancellationToken.None);
+
+        Assert.Equal($"volumes/{Container}/0", rw);
+        var share = _layout.Share(Pod);
+        File.WriteAllText(Path.Combine(share, rw, "written"), "by the pod");
+        Assert.Equal("by the pod", File.ReadAllText(Path.Combine(data, "written")));
+        Assert.Equal("setting", File.ReadAllText(Path.Combine(share, ro)));
+        Assert.Contains(Errno(() => File.WriteAllText(Path.Combine(share, ro), "changed")), Refusals);
+        Assert.Equal(["nosuid", "nodev"], Options(Path.Combine(share, rw)).Intersect(["ro", "nosuid", "nodev"]));
+        Assert.Equal(["ro", "nosuid", "nodev"], Options(Path.Combine(share, ro)).Intersect(["ro", "nosuid", "nodev"]));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_layout.Tree(Pod), rw)));
+        Assert.DoesNotContain(HostMountTable.MountPoints(), m => m.StartsWith(_layout.Tree(Pod), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Unbinding_a_containers_volumes_detaches_them_whatever_the_pod_planted_inside_and_leaves_the_host_files()
+    {
+        await _shares.CreateAsync(Pod, CancellationToken.None);
+        var data = Directory.CreateDirectory(Path.Combine(_host, "data")).FullName;
+        var secret = Directory.CreateDirectory(Path.Combine(_host, "secret")).FullName;
+        File.WriteAllText(Path.Combine(secret, "key"), "host only");
+        var inShare = await _shares.BindVolumeAsync(Pod, Container, 0, data, BindAccess.ReadWrite, followHost: false, CancellationToken.None);
+
+        // What a hostile pod can do in its writable volume: links to host paths, directories full of them.
+        var volume = Path.Combine(_layout.Share(Pod), inShare);
+        File.CreateSymbolicLink(Path.Combine(volume, "escape"), secret);
+        Directory.CreateDirectory(Path.Combine(volume, "deep", "er"));
+        File.CreateSymbolicLink(Path.Combine(volume, "deep", "er", "key"), Path.Combine(secret, "key"));
+        await _shares.UnbindVolumesAsync(Pod, Container);
+
+        Assert.Equal("host only", File.ReadAllText(Path.Combine(secret, "key")));
+        Assert.True(File.Exists(Path.Combine(data, "deep", "er", "key")) || new FileInfo(Path.Combine(data, "deep", "er", "key")).LinkTarget is not null, "the volume's own files stay");
+        Assert.False(Directory.Exists(Path.Combine(_layout.Share(Pod), "volumes", Container)));
+        Assert.DoesNotContain(HostMountTable.MountPoints(), m => m.Contains(Container, StringComparison.Ordinal));
+        await _shares.UnbindVolumesAsync(Pod, Container); // again: nothing to do
+    }
+
+    [Fact]
+    public async Task Layers_are_bound_once_read_only_and_only_those_asked_for()
+    {
+        await _shares.CreateAsync(Pod, CancellationToken.None);
+
+        await _shares.BindLayersAsync(Pod, [Layer], CancellationToken.None);
+        await _shares.BindLayersAsync(Pod, [Layer, Layer], CancellationToken.None);
+
+        var inShare = Path.Combine(_layout.Share(Pod), "layers", Layer);
+        Assert.Equal("layer file", File.ReadAllText(Path.Combine(inShare, "bin", "app")));
+        Assert.Single(HostMountTable.MountPoints(), m => m == inShare);
+        Assert.Equal(["ro", "nosuid", "nodev"], Options(inShare).Intersect(["ro", "nosuid", "nodev"]));
+        Assert.Contains(Errno(() => File.WriteAllText(Path.Combine(inShare, "bin", "app"), "changed")), Refusals);
+        Assert.Equal([Layer], Directory.EnumerateDirectories(Path.Combine(_layout.Share(Pod), "layers")).Select(Path.GetFileName));
+        await Assert.ThrowsAsync<ArgumentException>(() => _shares.BindLayersAsync(Pod, ["../../etc"], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Removing_a_pod_detaches_every_mount_below_it_and_deletes_links_without_following_them()
+    {
+        await _shares.CreateAsync(Pod, CancellationToken.None);
+        await _shares.BindLogsAsync(Pod, Directory.CreateDirectory(Path.Combine(_host, "logs")).FullName, CancellationToken.None);
+        File.WriteAllText(Path.Combine(_host, "logs", "0.log"), "log line");
+        await _shares.BindVolumeAsync(Pod, Container, 0, _host, BindAccess.ReadWrite, followHost: false, CancellationToken.None);
+        await _shares.BindLayersAsync(Pod, [Layer], CancellationToken.None);
+        // A link and a foreign bind below the pod directory, as a share of an older layout could hold.
+        File.CreateSymbolicLink(Path.Combine(_layout.PodDirectory(Pod), "link"), _host);
+        var foreign = Directory.CreateDirectory(Path.Combine(_layout.PodDirectory(Pod), "old-share", "logs")).FullName;
+        MountBind(_host, foreign);
+
+        await _shares.RemoveAsync(Pod);
+
+        Assert.False(Directory.Exists(_layout.PodDirectory(Pod)));
+        Assert.Empty(HostMountTable.Below(_dir.Path));
+        Assert.Equal("log line", File.ReadAllText(Path.Combine(_host, "logs", "0.log")));
+        Assert.Equal("layer file", File.ReadAllText(Path.Combine(_dir.Root, "images", "layers", "sha256", Layer, "bin", "app")));
+        await _shares.RemoveAsync(Pod); // again: nothing to do
+    }
+
+    /// <summary>The mount options (field 6 of /proc/self/mountinfo) of the mount at <paramref name="mountPoint"/>, the topmost one.</summary>
+    private static string[] Options(string mountPoint) =>
+        File.ReadLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' '))
+            .Last(fields => fields[4] == mountPoint)[5]
+            .Split(',');
+
+    private static string Errno(Action action)
+    {
+        try
+        {
+            action();
+            return "none";
+        }
+        catch (IOException e) when (e.Message.Contains("Read-only", StringComparison.Ordinal))
+        {
+            return "EROFS";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "EACCES";
+        }
+    }
+
+    private static void MountBind(string source, string target)
+    {
+        using var process = System.Diagnostics.Process.Start("mount", ["--bind", source, target]);
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+    }
+}
