@@ -31,6 +31,7 @@ public static class ContainerTestImage
     [
         "sh", "echo", "cat", "sleep", "true", "false", "id", "pwd", "touch", "ls", "head", "tr", "dd",
         "nc", "httpd", "wget", "env", "mkdir", "rm", "stat", "wc", "grep", "printf", "test", "kill", "ps", "stty", "tty",
+        "nsenter", "mknod", "ln", "mv", "chmod", "find", "sort",
     ];
 
     /// <summary>Pushes the image under <see cref="Tag"/> and <see cref="NotPulledTag"/>; returns its id (the config digest).</summary>

@@ -1,0 +1,173 @@
+using System.Text.Json.Nodes;
+using Runtime.V1;
+using Spherelet.IntegrationTests.Images;
+
+namespace Spherelet.IntegrationTests.Containers;
+
+/// <summary>
+/// A root tenant against its pod share, from inside a real pod VM: a privileged container in the
+/// pod's PID namespace enters PID 1's mount namespace (<c>nsenter -t 1 -m</c>, what any code that
+/// takes over CRX can do) and tries every trick on /pod; the host's files and mounts must not move.
+/// Needs what <see cref="ContainerPod"/> needs. One pod VM for the class.
+/// </summary>
+[Collection(ContainerPod.Collection)]
+public sealed class HostileShareTests : IClassFixture<ContainerPod>
+{
+    private readonly ContainerPod _pod;
+
+    public HostileShareTests(ContainerPod pod)
+    {
+        _pod = pod;
+    }
+
+    private string PodDirectory => Path.Combine(_pod.Dir.Root, "pods", _pod.PodId);
+
+    [Fact]
+    public async Task A_root_tenant_can_write_create_rename_link_or_make_devices_nowhere_in_its_share_but_its_writable_volumes()
+    {
+        var volume = Directory.CreateDirectory(Path.Combine(_pod.Dir.Path, "hostile-volume")).FullName;
+        var id = await RunTenantAsync("tenant-share", volume);
+        try
+        {
+            var before = HostTree();
+            var script = string.Join(
+                "; ",
+                "for d in /pod /pod/volumes /pod/volumes/* /pod/layers /pod/layers/*",
+                "do touch $d/f 2>/dev/null && echo \"wrote $d\"",
+                "mkdir $d/d 2>/dev/null && echo \"made a directory in $d\"",
+                "ln -s /etc $d/l 2>/dev/null && echo \"linked in $d\"",
+                "mknod $d/n c 1 3 2>/dev/null && echo \"made a device in $d\"",
+                "chmod 4777 $d 2>/dev/null && echo \"chmod $d\"",
+                "done",
+                "for e in /pod/volumes/* /pod/layers/* /pod/volumes/*/*; do mv $e $e.moved 2>/dev/null && echo \"renamed $e\"; done",
+                // Where a later container's volumes will be: nothing can be planted there.
+                "mkdir -p /pod/volumes/next 2>/dev/null && echo planted",
+                "ls /pod/volumes/*/ | grep -c . ; ls /pod/layers | grep -c .");
+            var tried = await InVmAsync(id, script);
+
+            var lines = tried.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(2, lines.Length);
+            Assert.All(lines, line => Assert.True(int.Parse(line, System.Globalization.CultureInfo.InvariantCulture) > 0, $"the share was seen: {tried}"));
+            Assert.Equal(before, HostTree());
+
+            // The writable volume is the one place it can write, and what it writes there is on the host.
+            await InVmAsync(id, "for v in /pod/volumes/*/0; do touch $v/written; done");
+            Assert.True(File.Exists(Path.Combine(volume, "written")));
+        }
+        finally
+        {
+            await StopAndRemoveAsync(id);
+        }
+    }
+
+    [Fact]
+    public async Task A_pod_sees_the_layers_of_its_own_containers_images_and_not_those_of_other_images_on_the_node()
+    {
+        // Another image on the node, with a layer of its own that no container of this pod uses.
+        using (var pusher = new RegistryPusher(_pod.Registry))
+        {
+            var layer = new TestLayer().Directory("other").Text("other/marker", "another tenant's image").Build();
+            await pusher.PushImageAsync("hostile/other", "1", [layer], new JsonObject { ["Cmd"] = new JsonArray("/bin/sh") });
+        }
+
+        var other = await _pod.Client.Images.PullImageAsync(new PullImageRequest { Image = new ImageSpec { Image = $"{_pod.Registry.Host}/hostile/other:1" } });
+        var id = await RunTenantAsync("tenant-layers", null);
+        try
+        {
+            var seen = (await InVmAsync(id, "ls /pod/layers; ls -d /layers 2>/dev/null || echo no-node-layers")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var node = Directory.EnumerateDirectories(Path.Combine(_pod.Dir.Root, "images", "layers", "sha256")).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+            var own = await OwnLayersAsync(id);
+
+            Assert.Equal("no-node-layers", seen[^1]);
+            Assert.Equal(own.Order(StringComparer.Ordinal), seen[..^1].Order(StringComparer.Ordinal));
+            Assert.True(node.Count > own.Count, "the node has layers this pod does not use");
+            Assert.NotNull(other.ImageRef);
+        }
+        finally
+        {
+            await StopAndRemoveAsync(id);
+        }
+    }
+
+    [Fact]
+    public async Task Swapping_directories_for_links_in_a_volume_while_its_container_is_removed_touches_nothing_outside_it()
+    {
+        var secret = Directory.CreateDirectory(Path.Combine(_pod.Dir.Path, "host-secret")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(secret, "key"), "host only");
+        var volume = Directory.CreateDirectory(Path.Combine(_pod.Dir.Path, "swap-volume")).FullName;
+        var id = await RunTenantAsync("tenant-swap", volume);
+        // Inside its volume the tenant turns a directory tree into links to the host's secret and
+        // back, over and over (a bounded number of times, so as not to slow the shared pod VM for
+        // the tests after it), while the agent removes the container.
+        await InVmAsync(id, $"cd /pod/volumes/*/0 && mkdir -p tree/sub && touch tree/sub/f && (i=0; while [ $i -lt 400 ]; do mv tree t2; ln -s {secret} tree; rm tree; mv t2 tree; ln -sf {secret}/key tree/sub/f; i=$((i+1)); done) >/dev/null 2>&1 & echo started");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        await StopAndRemoveAsync(id);
+
+        Assert.Equal("host only", await File.ReadAllTextAsync(Path.Combine(secret, "key")));
+        Assert.True(Directory.Exists(volume), "the volume itself stays");
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), line => line.Contains(id, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(PodDirectory, "tree", "volumes", id)));
+    }
+
+    /// <summary>A privileged container of the test image in the pod's PID namespace (PID 1 is CRX), sleeping; with a writable volume at /data when asked.</summary>
+    private async Task<string> RunTenantAsync(string name, string? volume)
+    {
+        var config = _pod.Container(name, "sleep", "600");
+        config.Linux = new LinuxContainerConfig
+        {
+            SecurityContext = new LinuxContainerSecurityContext
+            {
+                Privileged = true,
+                NamespaceOptions = new NamespaceOption { Pid = NamespaceMode.Pod },
+            },
+        };
+        if (volume is not null)
+        {
+            config.Mounts.Add(new Mount { ContainerPath = "/data", HostPath = volume });
+        }
+
+        return await _pod.RunAsync(config);
+    }
+
+    /// <summary>Runs <paramref name="script"/> in the VM's own mount namespace (PID 1's), as root; returns its stdout.</summary>
+    private async Task<string> InVmAsync(string id, string script)
+    {
+        var result = await _pod.ExecAsync(id, 60, "nsenter", "-t", "1", "-m", "--", "sh", "-c", script);
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr.ToStringUtf8()}");
+        return result.Stdout.ToStringUtf8();
+    }
+
+    /// <summary>The layers of the images of the pod's containers, by their names in the store.</summary>
+    private async Task<HashSet<string>> OwnLayersAsync(string anyContainer)
+    {
+        var containers = await _pod.Runtime.ListContainersAsync(new ListContainersRequest { Filter = new ContainerFilter { PodSandboxId = _pod.PodId } });
+        var layers = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var container in containers.Containers.Select(c => c.Id).Append(anyContainer).Distinct(StringComparer.Ordinal))
+        {
+            var status = await _pod.Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = container, Verbose = true });
+            var info = JsonNode.Parse(status.Info["info"])!;
+            foreach (var layer in info["imageLayers"]!.AsArray())
+            {
+                layers.Add(Path.GetFileName((string)layer!));
+            }
+        }
+
+        return layers;
+    }
+
+    /// <summary>Every entry below the pod directory and the mounts below it, as the host sees them.</summary>
+    private List<string> HostTree() =>
+        [
+            .. Directory.EnumerateFileSystemEntries(Path.Combine(PodDirectory, "tree"), "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+                .Select(p => $"{p} {new FileInfo(p).UnixFileMode}")
+                .Order(StringComparer.Ordinal),
+            .. File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Where(m => m.StartsWith(PodDirectory, StringComparison.Ordinal)).Order(StringComparer.Ordinal),
+        ];
+
+    private async Task StopAndRemoveAsync(string id)
+    {
+        await _pod.Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = id, Timeout = 1 });
+        await _pod.RemoveAsync(id);
+    }
+}
