@@ -94,8 +94,9 @@ public sealed class GuestConnection : IAsyncDisposable
             },
             cancellationToken);
 
-    public Task ReopenLogAsync(string containerId, CancellationToken cancellationToken) =>
-        CallAsync(new Request { ReopenLog = new ReopenLog { ContainerId = containerId } }, cancellationToken);
+    /// <summary>Follows a container's log spool: what is not acknowledged yet, then new output.</summary>
+    public async Task<Domain.Containers.IGuestLog> FollowLogAsync(string containerId, uint windowBytes, CancellationToken cancellationToken) =>
+        new GuestLog(await Guard(() => _client.FollowLogAsync(containerId, windowBytes, cancellationToken)), PodId);
 
     /// <summary>Kills a container's processes and deletes it; removing one that does not exist succeeds.</summary>
     public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken) =>

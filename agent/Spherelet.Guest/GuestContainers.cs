@@ -28,7 +28,7 @@ public sealed class GuestContainers : IGuestContainers
                 ContainerId = create.ContainerId,
                 Bundle = create.Bundle,
                 OciSpec = ByteString.CopyFrom(create.Spec.Span),
-                Stdio = new Stdio { Stdin = create.Stdin, StdinOnce = create.StdinOnce, Tty = create.Tty, LogPath = create.LogPath },
+                Stdio = new Stdio { Stdin = create.Stdin, StdinOnce = create.StdinOnce, Tty = create.Tty, Log = create.LogSpoolBytes > 0, LogSpoolBytes = (ulong)Math.Max(0, create.LogSpoolBytes) },
                 Rootfs = new Rootfs { LowerDirs = { create.LayerDirectories } },
             },
             cancellationToken);
@@ -124,8 +124,8 @@ public sealed class GuestContainers : IGuestContainers
         string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken) =>
         await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).UpdateResourcesAsync(containerId, resourcesJson, onlineCpus, cancellationToken);
 
-    public async Task ReopenLogAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken) =>
-        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).ReopenLogAsync(containerId, cancellationToken);
+    public async Task<IGuestLog> FollowLogAsync(string sandboxId, string channelSocketPath, string containerId, uint windowBytes, CancellationToken cancellationToken) =>
+        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).FollowLogAsync(containerId, windowBytes, cancellationToken);
 
     public async Task<PodUsage> StatsAsync(string sandboxId, string channelSocketPath, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
     {

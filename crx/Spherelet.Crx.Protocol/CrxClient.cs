@@ -16,6 +16,7 @@ public sealed class CrxClient : IAsyncDisposable
     private readonly FrameWriter _writer;
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<Response>> _pending = new();
     private readonly ConcurrentDictionary<ulong, CrxProcess> _processes = new();
+    private readonly ConcurrentDictionary<ulong, CrxLogFollower> _logs = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _readLoop;
     private long _nextId;
@@ -147,6 +148,43 @@ public sealed class CrxClient : IAsyncDisposable
     public Task<CrxProcess> OpenPortAsync(int port, CancellationToken cancellationToken) =>
         StartAttachedAsync(new Request { OpenPort = new OpenPort { Port = (uint)port } }, cancellationToken);
 
+    /// <summary>
+    /// Follows a container's log: the entries CRX holds that are not acknowledged yet, then new
+    /// ones, at most <paramref name="windowBytes"/> of content unacknowledged.
+    /// </summary>
+    public async Task<CrxLogFollower> FollowLogAsync(string containerId, uint windowBytes, CancellationToken cancellationToken)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextId);
+        var stream = new CrxLogFollower(this, id, containerId, windowBytes);
+        _logs[id] = stream;
+        try
+        {
+            await CallAsync(id, new Request { FollowLog = new FollowLog { ContainerId = containerId, WindowBytes = windowBytes } }, cancellationToken);
+            return stream;
+        }
+        catch
+        {
+            _logs.TryRemove(id, out _);
+            throw;
+        }
+    }
+
+    internal async Task StopLogAsync(CrxLogFollower stream)
+    {
+        if (_logs.TryRemove(stream.StreamId, out _) && _lost is null)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await CallAsync(new Request { Detach = new DetachStream { StreamId = stream.StreamId } }, timeout.Token);
+            }
+            catch (Exception e) when (e is CrxCallException or CrxConnectionLostException or OperationCanceledException)
+            {
+                // The stream ends with the channel anyway.
+            }
+        }
+    }
+
     internal async Task DetachAsync(CrxProcess process, CancellationToken cancellationToken)
     {
         if (_processes.TryRemove(process.StreamId, out _))
@@ -277,6 +315,11 @@ public sealed class CrxClient : IAsyncDisposable
             {
                 process.OnLost(reason);
             }
+
+            foreach (var log in _logs.Values)
+            {
+                log.OnLost(reason);
+            }
         }
     }
 
@@ -295,6 +338,17 @@ public sealed class CrxClient : IAsyncDisposable
                 if (_processes.TryGetValue(frame.Id, out var process))
                 {
                     process.OnData(frame.Data);
+                }
+
+                break;
+            case Frame.BodyOneofCase.Log:
+                if (_logs.TryGetValue(frame.Id, out var log))
+                {
+                    log.OnBatch(frame.Log);
+                    if (frame.Log.End)
+                    {
+                        _logs.TryRemove(frame.Id, out _);
+                    }
                 }
 
                 break;

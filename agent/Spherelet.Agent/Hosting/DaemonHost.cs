@@ -81,6 +81,7 @@ public static class DaemonHost
         services.AddSingleton<GuestConnections>();
         services.AddSingleton<IPodGuests, PodGuests>();
         services.AddSingleton<IHostDevices, Containers.HostDevices>();
+        services.AddSingleton<IHostLogFiles, Containers.HostLogFiles>();
         services.AddSingleton(new NetworkAllocator(
             new FileNetworkAllocationStore(options.Root),
             new NetworkAllocatorOptions { SegmentPrefixLength = options.Ovs.SegmentPrefixLength, FirstVlan = options.Ovs.FirstVlan, LastVlan = options.Ovs.LastVlan }));
@@ -131,7 +132,7 @@ public static class DaemonHost
         services.AddSingleton<SandboxService>();
         services.AddSingleton<IGuestContainers, GuestContainers>();
         services.AddSingleton<IContainerCheckpointStore, FileContainerCheckpointStore>();
-        services.AddSingleton(new ContainerServiceOptions());
+        services.AddSingleton(new ContainerServiceOptions { LogSpoolBytes = options.Guest.LogSpoolMiB * 1024L * 1024 });
         services.AddSingleton<ContainerService>();
         services.AddSingleton<CpuRates>();
         services.AddHostedService<SandboxRecoveryService>();

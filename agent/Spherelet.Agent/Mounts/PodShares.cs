@@ -54,14 +54,6 @@ public sealed partial class PodShares : IPodShares
         return Task.CompletedTask;
     }
 
-    public Task BindLogsAsync(string sandboxId, string logDirectory, CancellationToken cancellationToken)
-    {
-        using var tree = OpenAgentDirectory(_layout.Tree(sandboxId));
-        MakeDirectory(tree, SandboxLayout.LogsDirectoryName).Dispose();
-        Bind(sandboxId, logDirectory, SandboxLayout.LogsDirectoryName, MountNative.AttrNoSuid | MountNative.AttrNoDev | MountNative.AttrNoExec, recursiveSet: 0, MountNative.PropagationPrivate, recursive: false);
-        return Task.CompletedTask;
-    }
-
     public Task<string> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken)
     {
         ValidateName(containerId, "container id");

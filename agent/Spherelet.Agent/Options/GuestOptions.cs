@@ -20,4 +20,11 @@ public sealed class GuestOptions
 
     /// <summary>A CRX that leaves a ping unanswered this long is treated as gone.</summary>
     public double KeepaliveTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// How much of each container's output CRX keeps in the pod VM until the agent has written it to
+    /// the CRI log file (while the agent is restarted, say); when it is full the oldest output goes
+    /// and one log line says how much. Counts against the VM's memory.
+    /// </summary>
+    public int LogSpoolMiB { get; set; } = 16;
 }

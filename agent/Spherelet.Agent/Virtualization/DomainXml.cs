@@ -77,7 +77,7 @@ public static class DomainXml
                     new XAttribute("type", "mount"),
                     new XAttribute("accessmode", "passthrough"),
                     // The share is a read-only mount of the pod's tree holding binds (volumes, image
-                    // layers, the kubelet's log directory): keep inode numbers of different devices apart.
+                    // layers): keep inode numbers of different devices apart.
                     new XAttribute("multidevs", "remap"),
                     new XElement("source", new XAttribute("dir", spec.ShareDirectory)),
                     new XElement("target", new XAttribute("dir", spec.ShareTag))),

@@ -25,6 +25,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     private readonly IPodShares _shares;
     private readonly IHostDevices _devices;
     private readonly IContainerCheckpointStore _checkpoints;
+    private readonly ContainerLogs _logs;
     private readonly ContainerStore _store;
     private readonly NameRegistrar _names = new();
     private readonly ContainerServiceOptions _options;
@@ -41,6 +42,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         IGuestContainers guests,
         IPodShares shares,
         IHostDevices devices,
+        IHostLogFiles logFiles,
         IContainerCheckpointStore checkpoints,
         ContainerServiceOptions options,
         RuntimeReadiness readiness,
@@ -55,6 +57,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         _checkpoints = checkpoints;
         _store = new ContainerStore(checkpoints);
         _options = options;
+        _logs = new ContainerLogs(guests, logFiles, (uint)options.LogWindowBytes, logger);
         _readiness = readiness;
         _time = time;
         _logger = logger;
@@ -90,13 +93,26 @@ public sealed partial class ContainerService : IAsyncDisposable
             });
             sandbox = await EnsureFitsAsync(sandbox, id, spec.ResourcesJson, cancellationToken);
             await PinPodAsync(sandbox, id, command.HostCpuset, cancellationToken);
-            var guestLog = logPath.Length > 0 ? GuestLayout.InShare($"{SandboxLayout.LogsDirectoryName}/{logPath}") : string.Empty;
             var pid = await _guests.CreateAsync(
                 sandbox.Id,
                 socket,
-                new GuestContainerCreate(id, GuestLayout.Bundle(id), spec.Json, command.Image.LayerDirectories, command.Tty, command.Stdin, command.StdinOnce, guestLog),
+                new GuestContainerCreate(id, GuestLayout.Bundle(id), spec.Json, command.Image.LayerDirectories, command.Tty, command.Stdin, command.StdinOnce, logPath.Length > 0 ? _options.LogSpoolBytes : 0),
                 cancellationToken);
             undo.Push("guest container", () => _guests.RemoveAsync(sandbox.Id, socket, id, CancellationToken.None));
+            if (logPath.Length > 0)
+            {
+                // The host writes the CRI log file from the output CRX spools.
+                try
+                {
+                    _logs.Start(sandbox.Id, socket, id, sandbox.LogDirectory, logPath);
+                }
+                catch (IOException e)
+                {
+                    throw new PreconditionFailedException($"container {id}: the log file {logPath} cannot be made in {sandbox.LogDirectory}: {e.Message}", e);
+                }
+
+                undo.Push("log writer", () => _logs.StopAsync(id, TimeSpan.Zero));
+            }
 
             var container = new Container
             {
@@ -393,8 +409,8 @@ public sealed partial class ContainerService : IAsyncDisposable
         });
     }
 
-    /// <summary>Has CRX close the container's log file and open a new one at its path (after the kubelet rotated it).</summary>
-    public async Task ReopenLogAsync(string idOrPrefix, CancellationToken cancellationToken)
+    /// <summary>Closes the container's log file and opens a new one at its path (after the kubelet rotated it).</summary>
+    public Task ReopenLogAsync(string idOrPrefix, CancellationToken cancellationToken)
     {
         var container = Running(Get(idOrPrefix), "reopen the log of");
         if (container.HostLogPath.Length == 0)
@@ -402,8 +418,10 @@ public sealed partial class ContainerService : IAsyncDisposable
             throw new PreconditionFailedException($"container {container.Id} has no log file");
         }
 
-        var sandbox = ReadySandbox(container.SandboxId);
-        await _guests.ReopenLogAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, cancellationToken);
+        ReadySandbox(container.SandboxId);
+        return _logs.Reopen(container.Id)
+            ? Task.CompletedTask
+            : throw new PreconditionFailedException($"container {container.Id}: its log is not being written (its pod's guest is not connected)");
     }
 
     /// <summary>Usage of the pod's VM and its containers; null when the pod is not READY (its VM is not running).</summary>
@@ -465,6 +483,22 @@ public sealed partial class ContainerService : IAsyncDisposable
             }
         }
 
+        // Output spooled in the VMs while the agent was away goes to the log files now.
+        foreach (var container in _store.List(new ContainerFilter(null, null, null, null)).Where(c => c.HostLogPath.Length > 0))
+        {
+            if (_sandboxes.Find(container.SandboxId) is { State: SandboxState.Ready } ready && ready.LogDirectory.Length > 0)
+            {
+                try
+                {
+                    _logs.Start(ready.Id, _sandboxes.Layout.ChannelSocket(ready.VmName), container.Id, ready.LogDirectory, Path.GetRelativePath(ready.LogDirectory, container.HostLogPath));
+                }
+                catch (IOException e)
+                {
+                    LogCheckpointProblem($"container {container.Id}: its log file cannot be opened: {e.Message}");
+                }
+            }
+        }
+
         foreach (var container in running)
         {
             Watch(container.Id);
@@ -479,6 +513,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             await _stopping.CancelAsync();
+            await _logs.DisposeAsync();
         }
     }
 
@@ -528,6 +563,8 @@ public sealed partial class ContainerService : IAsyncDisposable
         }
 
         StopWatching(container.Id);
+        // What CRX still sends of its output is written before the log is let go.
+        await _logs.StopAsync(container.Id, TimeSpan.FromSeconds(2));
         await _shares.UnbindVolumesAsync(container.SandboxId, container.Id);
         foreach (var device in container.BlockDevices)
         {

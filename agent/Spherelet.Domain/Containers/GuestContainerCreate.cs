@@ -4,7 +4,7 @@ namespace Spherelet.Domain.Containers;
 /// <param name="Bundle">The bundle directory CRX writes config.json to.</param>
 /// <param name="Spec">The OCI runtime spec, JSON.</param>
 /// <param name="LayerDirectories">The image layers of the overlay root file system, bottom first.</param>
-/// <param name="LogPath">The CRI log file CRX writes; empty for none.</param>
+/// <param name="LogSpoolBytes">CRX keeps the output in a log spool of this many bytes for the host to write the CRI log from; 0 for no log.</param>
 public sealed record GuestContainerCreate(
     string ContainerId,
     string Bundle,
@@ -13,4 +13,4 @@ public sealed record GuestContainerCreate(
     bool Tty,
     bool Stdin,
     bool StdinOnce,
-    string LogPath);
+    long LogSpoolBytes);

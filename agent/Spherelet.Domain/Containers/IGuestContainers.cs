@@ -45,8 +45,8 @@ public interface IGuestContainers
     /// </summary>
     Task UpdateResourcesAsync(string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken);
 
-    /// <summary>Closes the container's log file and opens it anew at its path.</summary>
-    Task ReopenLogAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken);
+    /// <summary>Follows the container's log spool (its output not yet written on the host, then new output).</summary>
+    Task<IGuestLog> FollowLogAsync(string sandboxId, string channelSocketPath, string containerId, uint windowBytes, CancellationToken cancellationToken);
 
     /// <summary>Usage of the VM and of the given containers (every container when none is given).</summary>
     Task<PodUsage> StatsAsync(string sandboxId, string channelSocketPath, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken);

@@ -16,9 +16,6 @@ public interface IPodShares
     /// </summary>
     Task CreateAsync(string sandboxId, CancellationToken cancellationToken);
 
-    /// <summary>Binds the kubelet's log directory at <c>logs</c> in the share, writable, <c>nosuid,nodev,noexec</c>.</summary>
-    Task BindLogsAsync(string sandboxId, string logDirectory, CancellationToken cancellationToken);
-
     /// <summary>
     /// Binds <paramref name="hostPath"/> (a directory or a file, resolved as the host resolves it) at
     /// <c>volumes/CONTAINER/INDEX</c> in the share, <c>nosuid,nodev</c>, writable or read-only as

@@ -5,11 +5,11 @@ namespace Spherelet.Domain.Sandboxes;
 /// <summary>
 /// Where a sandbox's files live. Persistent, under the root: <c>pods/ID/sandbox.json</c>
 /// (the checkpoint), <c>pods/ID/tree/</c> (the agent's own tree of the pod share: mount points of
-/// volumes, layers and logs), <c>pods/ID/share/</c> (the 9p pod share: the tree bound read-only,
-/// with the volumes, layers and logs bound in it), <c>pods/ID/console.log</c>,
+/// volumes and layers), <c>pods/ID/share/</c> (the 9p pod share: the tree bound read-only,
+/// with the volumes and layers bound in it), <c>pods/ID/console.log</c>,
 /// <c>pods/ID/containers/CID.json</c> (container checkpoints). In the share: <c>volumes/CID/N</c>
-/// (a container's host path mounts), <c>layers/NAME</c> (image layers), <c>logs</c> (the kubelet's
-/// log directory). Volatile, under the state directory: <c>vm/VMNAME/crx.sock</c> (the CRX channel).
+/// (a container's host path mounts), <c>layers/NAME</c> (image layers); never the kubelet's log
+/// directory (the agent writes the CRI log files). Volatile, under the state directory: <c>vm/VMNAME/crx.sock</c> (the CRX channel).
 /// </summary>
 public sealed class SandboxLayout
 {
@@ -55,9 +55,6 @@ public sealed class SandboxLayout
 
     /// <summary>The folder of the pod share that holds the image layers of the pod's containers.</summary>
     public const string LayersDirectoryName = "layers";
-
-    /// <summary>Where the kubelet's log directory appears in the pod share (and in the guest, under /pod).</summary>
-    public const string LogsDirectoryName = "logs";
 
     public string ConsoleLog(string sandboxId) => Path.Combine(PodDirectory(sandboxId), "console.log");
 

@@ -121,9 +121,8 @@ public sealed partial class SandboxService
             undo.Push("pod directory", () => _shares.RemoveAsync(id));
             if (command.LogDirectory.Length > 0)
             {
-                // The kubelet reads container logs there; CRX writes them through the share.
+                // The kubelet reads container logs there; the agent writes them (the VM never sees it).
                 Directory.CreateDirectory(command.LogDirectory);
-                await _shares.BindLogsAsync(id, command.LogDirectory, cancellationToken);
             }
 
             Directory.CreateDirectory(_layout.VmDirectory(vmName));

@@ -290,21 +290,18 @@ internal sealed class ContainerManager : IDisposable
         await Task.WhenAny(record.Main.Exit, Task.Delay(TimeSpan.FromSeconds(5)));
         await TryDeleteAsync(record.Id);
         UnmountRootfs(record.Rootfs);
-        record.Main.Log?.Dispose();
+        record.Main.Log?.Spool.Complete();
         _containers.TryRemove(record.Id, out _);
         File.Delete(Path.Combine(record.Bundle, "config.json"));
         CrxLog.Info($"container removed id={record.Id}");
     }
 
-    public void ReopenLog(ReopenLog request)
+    /// <summary>The log spool of a container's main process.</summary>
+    /// <exception cref="CrxRequestException">NOT_FOUND: no such container; FAILED_PRECONDITION: it keeps no log.</exception>
+    public LogSpool SpoolOf(string containerId)
     {
-        var record = Find(request.ContainerId);
-        if (record.Main.Log is null)
-        {
-            throw new CrxRequestException(CrxProtocol.Codes.FailedPrecondition, $"container {record.Id} has no log file");
-        }
-
-        record.Main.Log.Reopen();
+        var record = Find(containerId);
+        return record.Main.Log?.Spool ?? throw new CrxRequestException(CrxProtocol.Codes.FailedPrecondition, $"container {record.Id} keeps no log");
     }
 
     public async Task UpdateResourcesAsync(UpdateResources request)
@@ -342,7 +339,7 @@ internal sealed class ContainerManager : IDisposable
     private async Task<GuestProcess> StartProcessAsync(
         ulong requestId, string containerId, string execId, Stdio stdio, string[] crunArgs, string pidFile, Func<Task> onFailure)
     {
-        var log = stdio.LogPath.Length > 0 ? new CriLogWriter(stdio.LogPath) : null;
+        var log = stdio.Log ? new CriLogLines(new LogSpool(stdio.LogSpoolBytes > 0 ? (long)stdio.LogSpoolBytes : LogSpool.DefaultCapacityBytes)) : null;
         var process = new GuestProcess(containerId, execId, stdio.StdinOnce, log, _send);
         // Attached before the process starts: an exec that writes and exits at once loses nothing.
         if (stdio.Attach && process.Attach(requestId))
@@ -368,7 +365,7 @@ internal sealed class ContainerManager : IDisposable
         {
             _byStream.TryRemove(requestId, out _);
             process.CloseStdin();
-            log?.Dispose();
+            log?.Spool.Complete();
             await onFailure();
             throw;
         }

@@ -11,7 +11,7 @@ namespace Spherelet.Crx.Containers;
 /// </summary>
 internal sealed class GuestProcess
 {
-    private readonly CriLogWriter? _log;
+    private readonly CriLogLines? _log;
     private readonly Func<Frame, Task> _send;
     private readonly bool _stdinOnce;
     private readonly TaskCompletionSource<ProcessExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -23,7 +23,7 @@ internal sealed class GuestProcess
     private volatile bool _isTerminal;
     private bool _completed;
 
-    public GuestProcess(string containerId, string execId, bool stdinOnce, CriLogWriter? log, Func<Frame, Task> send)
+    public GuestProcess(string containerId, string execId, bool stdinOnce, CriLogLines? log, Func<Frame, Task> send)
     {
         ContainerId = containerId;
         ExecId = execId;
@@ -43,7 +43,7 @@ internal sealed class GuestProcess
     /// <summary>When the process exited, on the monotonic clock (<see cref="System.Diagnostics.Stopwatch"/>); 0 while it runs.</summary>
     public long ExitedAtMonotonic { get; set; }
 
-    public CriLogWriter? Log => _log;
+    public CriLogLines? Log => _log;
 
     public Task<ProcessExit> Exit => _exit.Task;
 
@@ -92,8 +92,9 @@ internal sealed class GuestProcess
 
     public void StartPumps(FileStream stdout, FileStream stderr)
     {
-        _pumps.Add(Task.Run(() => PumpAsync(stdout, StreamKind.Stdout, "stdout")));
-        _pumps.Add(Task.Run(() => PumpAsync(stderr, StreamKind.Stderr, "stderr")));
+        _pumps.Add(Task.Run(() => PumpAsync(stdout, StreamKind.Stdout)));
+        _pumps.Add(Task.Run(() => PumpAsync(stderr, StreamKind.Stderr)));
+        CompleteLogWhenDrained();
     }
 
     /// <summary>
@@ -109,7 +110,17 @@ internal sealed class GuestProcess
             _isTerminal = true;
         }
 
-        _pumps.Add(Task.Run(() => PumpAsync(output, StreamKind.Stdout, "stdout")));
+        _pumps.Add(Task.Run(() => PumpAsync(output, StreamKind.Stdout)));
+        CompleteLogWhenDrained();
+    }
+
+    /// <summary>The log is over once every output stream has ended.</summary>
+    private void CompleteLogWhenDrained()
+    {
+        if (_log is { } log)
+        {
+            _ = Task.WhenAll(_pumps).ContinueWith(_ => log.Spool.Complete(), TaskScheduler.Default);
+        }
     }
 
     public async Task WriteStdinAsync(ReadOnlyMemory<byte> data)
@@ -203,7 +214,7 @@ internal sealed class GuestProcess
         }
     }
 
-    private async Task PumpAsync(FileStream source, StreamKind kind, string name)
+    private async Task PumpAsync(FileStream source, StreamKind kind)
     {
         var buffer = new byte[32 * 1024];
         using (source)
@@ -225,7 +236,7 @@ internal sealed class GuestProcess
                     break;
                 }
 
-                _log?.Write(name, buffer.AsSpan(0, read));
+                _log?.Write(kind, buffer.AsSpan(0, read));
                 foreach (var stream in Streams)
                 {
                     await _send(new Frame { Id = stream, Data = new StreamData { Kind = kind, Data = ByteString.CopyFrom(buffer, 0, read) } });
@@ -233,7 +244,7 @@ internal sealed class GuestProcess
             }
         }
 
-        _log?.Close(name);
+        _log?.Close(kind);
         foreach (var stream in Streams)
         {
             await _send(new Frame { Id = stream, Data = new StreamData { Kind = kind, Eof = true } });

@@ -11,12 +11,13 @@ namespace Spherelet.Crx.Server;
 /// one Response with its id. A bad frame gets an error Response with id 0 and the channel
 /// goes on; a request without a call gets UNIMPLEMENTED. Containers and their processes do
 /// not depend on the channel: when the host goes away and comes back (an agent restart),
-/// they have run on and their logs have been written.
+/// they have run on and their output waits in their log spools for the host.
 /// </summary>
 internal sealed class CrxServer : IDisposable
 {
     private readonly ContainerManager _containers;
     private readonly PortForwarder _ports;
+    private readonly LogFollowers _logs;
     private readonly SandboxConfigurator _sandbox;
     private readonly string _sandboxFiles;
     private readonly TimeSpan _bootToReady;
@@ -27,6 +28,7 @@ internal sealed class CrxServer : IDisposable
     {
         _containers = new ContainerManager(crun, stateDirectory, SendAsync);
         _ports = new PortForwarder(SendAsync);
+        _logs = new LogFollowers(SendAsync);
         _sandbox = sandbox;
         _sandboxFiles = sandboxFiles;
         _bootToReady = bootToReady;
@@ -57,7 +59,8 @@ internal sealed class CrxServer : IDisposable
                 {
                     // Stream ids belong to the host that attached them; the next one starts afresh.
                     _containers.DetachAll();
-            _ports.CloseAll();
+                    _ports.CloseAll();
+                    _logs.StopAll();
                     if (!waitForHost)
                     {
                         return;
@@ -99,6 +102,7 @@ internal sealed class CrxServer : IDisposable
         {
             _writer = null;
             _containers.DetachAll();
+            _logs.StopAll();
         }
     }
 
@@ -211,8 +215,11 @@ internal sealed class CrxServer : IDisposable
             case Request.CallOneofCase.UpdateResources:
                 await _containers.UpdateResourcesAsync(request.UpdateResources);
                 return (ok, false);
-            case Request.CallOneofCase.ReopenLog:
-                _containers.ReopenLog(request.ReopenLog);
+            case Request.CallOneofCase.FollowLog:
+                _logs.Start(id, _containers.SpoolOf(request.FollowLog.ContainerId), request.FollowLog.WindowBytes, cancellationToken);
+                return (ok, false);
+            case Request.CallOneofCase.AckLog:
+                _containers.SpoolOf(request.AckLog.ContainerId).Acknowledge(request.AckLog.Sequence);
                 return (ok, false);
             case Request.CallOneofCase.RemoveContainer:
                 await _containers.RemoveAsync(request.RemoveContainer);
@@ -225,7 +232,7 @@ internal sealed class CrxServer : IDisposable
             case Request.CallOneofCase.Attach:
                 return (new Response { Started = _containers.Attach(id, request.Attach) }, false);
             case Request.CallOneofCase.Detach:
-                if (!_ports.TryClose(request.Detach.StreamId))
+                if (!_ports.TryClose(request.Detach.StreamId) && !_logs.TryStop(request.Detach.StreamId))
                 {
                     _containers.Detach(request.Detach.StreamId);
                 }

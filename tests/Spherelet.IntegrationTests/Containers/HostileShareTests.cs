@@ -13,6 +13,7 @@ namespace Spherelet.IntegrationTests.Containers;
 [Collection(ContainerPod.Collection)]
 public sealed class HostileShareTests : IClassFixture<ContainerPod>
 {
+    private static readonly string[] ShareTop = ["layers", "volumes"];
     private readonly ContainerPod _pod;
 
     public HostileShareTests(ContainerPod pod)
@@ -108,6 +109,33 @@ public sealed class HostileShareTests : IClassFixture<ContainerPod>
         Assert.True(Directory.Exists(volume), "the volume itself stays");
         Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), line => line.Contains(id, StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(PodDirectory, "tree", "volumes", id)));
+    }
+
+    [Fact]
+    public async Task The_kubelets_log_directory_is_nowhere_in_the_vm_and_the_log_file_is_the_hosts_own()
+    {
+        var config = _pod.Container("tenant-logs", "sh", "-c", "echo from the tenant; sleep 600");
+        config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { Privileged = true, NamespaceOptions = new NamespaceOption { Pid = NamespaceMode.Pod } } };
+        var id = await _pod.RunAsync(config);
+        try
+        {
+            // All the host file system a root tenant can reach: the share, which holds no log directory.
+            var top = await InVmAsync(id, "ls /pod; grep ' 9p ' /proc/mounts | grep -c .");
+            var seen = top.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("1", seen[^1]);
+            Assert.Contains("layers", seen);
+            Assert.All(seen[..^1], name => Assert.Contains(name, ShareTop));
+            await _pod.WaitForLogAsync(config, l => l.Count >= 1, ContainerPod.Slow);
+
+            var file = new FileInfo(_pod.HostLogPath(config));
+            Assert.Null(file.LinkTarget);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, file.UnixFileMode);
+            Assert.Equal("from the tenant", Assert.Single(await _pod.LogAsync(config)).Message);
+        }
+        finally
+        {
+            await StopAndRemoveAsync(id);
+        }
     }
 
     /// <summary>A privileged container of the test image in the pod's PID namespace (PID 1 is CRX), sleeping; with a writable volume at /data when asked.</summary>

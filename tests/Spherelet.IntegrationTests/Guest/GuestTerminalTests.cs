@@ -50,7 +50,7 @@ public sealed class GuestTerminalTests : IClassFixture<BootedGuest>
     [Fact]
     public async Task Container_on_a_tty_echoes_attached_stdin_logs_it_and_ends_on_end_of_file()
     {
-        await CreateAsync("tty2", new Stdio { Tty = true, Stdin = true, LogPath = "/pod/logs/tty2.log" }, "/bin/cat");
+        await CreateAsync("tty2", new Stdio { Tty = true, Stdin = true, Log = true }, "/bin/cat");
         await Crx.StartContainerAsync("tty2");
 
         var attached = await Crx.AttachAsync("tty2", string.Empty, GuestCalls.Timeout());
@@ -62,7 +62,7 @@ public sealed class GuestTerminalTests : IClassFixture<BootedGuest>
         var exit = await attached.Exited.WaitAsync(GuestCalls.Timeout());
 
         Assert.Equal(0, exit.ExitCode);
-        var log = await File.ReadAllLinesAsync(Path.Combine(_guest.Vm.Share, "logs", "tty2.log"));
+        var log = await GuestLogLines.ReadAsync(Crx, "tty2", TimeSpan.FromSeconds(60));
         Assert.Contains(log, line => line.EndsWith(" stdout F hello", StringComparison.Ordinal));
         var resize = await Assert.ThrowsAsync<CrxCallException>(() => Crx.CallAsync(
             new Request { Resize = new ResizeTerminal { ContainerId = "tty2", Width = 0, Height = 10 } }, GuestCalls.Timeout()));

@@ -30,7 +30,7 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
     [Fact]
     public async Task Echo_in_a_busybox_container_returns_its_output_exit_code_and_cri_log()
     {
-        var process = await CreateAsync("echo1", "/pod/logs/echo1.log", "/bin/sh", "-c", "echo hello from crx");
+        var process = await CreateAsync("echo1", true, "/bin/sh", "-c", "echo hello from crx");
         await Crx.StartContainerAsync("echo1");
 
         var (stdout, stderr, exit) = await process.CollectAsync(GuestCalls.Timeout());
@@ -38,7 +38,7 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
         Assert.Equal("hello from crx\n", stdout);
         Assert.Equal(string.Empty, stderr);
         Assert.Equal(0, exit.ExitCode);
-        var log = await File.ReadAllLinesAsync(Path.Combine(_guest.Vm.Share, "logs", "echo1.log"));
+        var log = await GuestLogLines.ReadAsync(Crx, "echo1", TimeSpan.FromSeconds(60));
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hello from crx$", Assert.Single(log));
         await Crx.RemoveContainerAsync("echo1");
     }
@@ -46,7 +46,7 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
     [Fact]
     public async Task Failing_command_reports_its_exit_code_and_stderr()
     {
-        var process = await CreateAsync("fail1", null, "/bin/sh", "-c", "echo broken >&2; exit 3");
+        var process = await CreateAsync("fail1", false, "/bin/sh", "-c", "echo broken >&2; exit 3");
         await Crx.StartContainerAsync("fail1");
 
         var (_, stderr, exit) = await process.CollectAsync(GuestCalls.Timeout());
@@ -95,7 +95,7 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
     [Fact]
     public async Task Killed_process_reports_the_signal()
     {
-        var process = await CreateAsync("kill1", null, "/bin/sleep", "600");
+        var process = await CreateAsync("kill1", false, "/bin/sleep", "600");
         await Crx.StartContainerAsync("kill1");
 
         await Crx.CallAsync(new Request { Signal = new SignalProcess { ContainerId = "kill1", Signal = 9 } }, GuestCalls.Timeout());
@@ -137,8 +137,8 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
     [Fact]
     public async Task Creating_a_container_twice_is_already_exists_and_a_bad_spec_leaves_nothing()
     {
-        await CreateAsync("dup1", null, "/bin/true");
-        var duplicate = await Assert.ThrowsAsync<CrxCallException>(() => CreateAsync("dup1", null, "/bin/true"));
+        await CreateAsync("dup1", false, "/bin/true");
+        var duplicate = await Assert.ThrowsAsync<CrxCallException>(() => CreateAsync("dup1", false, "/bin/true"));
         var bad = await Assert.ThrowsAsync<CrxCallException>(() => Crx.CallAsync(new Request
         {
             CreateContainer = new CreateContainer
@@ -173,7 +173,7 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
         }, GuestCalls.Timeout());
 
         // No network namespace in the spec: the container sees the VM's network.
-        var process = await CreateAsync("net1", null, "/bin/sh", "-c", "cat /proc/sys/net/ipv4/ip_forward; ip -4 addr show dev eth0; ip route");
+        var process = await CreateAsync("net1", false, "/bin/sh", "-c", "cat /proc/sys/net/ipv4/ip_forward; ip -4 addr show dev eth0; ip route");
         await Crx.StartContainerAsync("net1");
         var (stdout, stderr, exit) = await process.CollectAsync(GuestCalls.Timeout());
 
@@ -185,12 +185,12 @@ public sealed class GuestVmTests : IClassFixture<BootedGuest>
         await Crx.RemoveContainerAsync("net1");
     }
 
-    private async Task<CrxProcess> CreateAsync(string id, string? logPath, params string[] args) =>
+    private async Task<CrxProcess> CreateAsync(string id, bool log, params string[] args) =>
         await Crx.CreateAttachedAsync(new CreateContainer
         {
             ContainerId = id,
             Bundle = "/run/bundles/" + id,
             OciSpec = ByteString.CopyFrom(OciSpecs.Container(id, args)),
-            Stdio = new Stdio { LogPath = logPath ?? string.Empty },
+            Stdio = new Stdio { Log = log },
         }, GuestCalls.Timeout());
 }

@@ -68,6 +68,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             _guests,
             _shares,
             _devices,
+            new Spherelet.Agent.Containers.HostLogFiles(),
             _checkpoints,
             new ContainerServiceOptions { KillWait = TimeSpan.FromSeconds(2), WatchRetry = TimeSpan.FromMilliseconds(20) },
             readiness,
@@ -126,7 +127,8 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         Assert.Equal(ContainerState.Created, container.State);
         Assert.Equal(4242, container.Pid);
         Assert.Equal(Path.Combine(_root, "logs", "app", "0.log"), container.HostLogPath);
-        Assert.Equal("/pod/logs/app/0.log", created.LogPath);
+        Assert.Equal(16L * 1024 * 1024, created.LogSpoolBytes);
+        Assert.True(File.Exists(container.HostLogPath), "the host makes the log file at create");
         Assert.Equal($"/run/crx/bundles/{id}", created.Bundle);
         Assert.Contains($"/run/crx/bundles/{id}/rootfs", Encoding.UTF8.GetString(created.Spec.Span), StringComparison.Ordinal);
         Assert.Equal(["/pod/layers/" + new string('c', 64)], created.LayerDirectories);
@@ -535,15 +537,80 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ReopenLog_asks_the_guest_for_a_running_container_only()
+    public async Task The_host_writes_the_log_file_from_the_guests_entries_and_acknowledges_what_it_wrote()
     {
-        var created = await _containers.CreateAsync(Command("created"), CancellationToken.None);
         var id = await RunningAsync();
+        var path = _containers.Get(id).HostLogPath;
+
+        var entries = _guests.Containers[id].Log.Push(false, "first", "second");
+
+        var lines = await LinesAsync(path, 2);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F first$", lines[0]);
+        Assert.EndsWith(" stdout F second", lines[1], StringComparison.Ordinal);
+        Assert.Equal(CriLogFormat.Timestamp(entries[0].TimeUnixNanos), lines[0].Split(' ')[0]);
+        await WaitUntilAsync(() => _guests.Containers[id].Log.Acknowledged == entries[^1].Sequence);
+    }
+
+    [Fact]
+    public async Task Entries_the_guest_sends_again_after_an_agent_restart_are_written_once()
+    {
+        var id = await RunningAsync();
+        var log = _guests.Containers[id].Log;
+        var path = _containers.Get(id).HostLogPath;
+        var first = log.Push(false, "one", "two");
+        await LinesAsync(path, 2);
+
+        // A new agent: the guest streams what it was never told was written, then goes on.
+        var (_, restarted) = await StartAgentAsync();
+        log.Replay(first);
+        log.Push(false, "three");
+
+        var lines = await LinesAsync(path, 3);
+        Assert.Equal(["one", "two", "three"], lines.Select(l => l.Split(' ', 4)[3]));
+        Assert.Equal(2, log.Follows);
+        Assert.Equal(ContainerState.Running, restarted.Get(id).State);
+    }
+
+    [Fact]
+    public async Task A_log_path_that_is_a_link_is_refused_and_reopen_follows_a_rotation()
+    {
+        var id = await RunningAsync();
+        var path = _containers.Get(id).HostLogPath;
+        _guests.Containers[id].Log.Push(false, "before");
+        await LinesAsync(path, 1);
+        File.Move(path, path + ".1");
 
         await _containers.ReopenLogAsync(id, CancellationToken.None);
+        _guests.Containers[id].Log.Push(false, "after");
 
-        Assert.Equal(1, _guests.Containers[id].LogReopened);
+        Assert.EndsWith(" after", Assert.Single(await LinesAsync(path, 1)), StringComparison.Ordinal);
+        Assert.EndsWith(" before", Assert.Single(File.ReadAllLines(path + ".1")), StringComparison.Ordinal);
+        var created = await _containers.CreateAsync(Command("created"), CancellationToken.None);
         await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.ReopenLogAsync(created, CancellationToken.None));
+
+        // A link where the log file goes (nothing in a pod VM can make one now, but the host never follows one).
+        var linked = Directory.CreateDirectory(Path.Combine(_root, "logs", "linked")).FullName;
+        File.CreateSymbolicLink(Path.Combine(linked, "0.log"), Path.Combine(_root, "target"));
+        var error = await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.CreateAsync(Command("linked", logPath: "linked/0.log"), CancellationToken.None));
+        Assert.Contains("is a link", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_root, "target")), "nothing was made through the link");
+        Assert.DoesNotContain(_checkpoints.Saved.Values, c => c.Metadata.Name == "linked");
+    }
+
+    private static async Task<string[]> LinesAsync(string path, int count)
+    {
+        await WaitUntilAsync(() => File.Exists(path) && File.ReadAllLines(path).Length >= count);
+        return File.ReadAllLines(path);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(10);
+        }
     }
 
     [Fact]
@@ -615,7 +682,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             _vmm, _podGuests, _shares, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")), readiness, new SandboxServiceOptions { ChannelName = "c" },
             TimeProvider.System, NullLogger<SandboxService>.Instance);
-        var containers = new ContainerService(sandboxes, _guests, _shares, _devices, _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);
+        var containers = new ContainerService(sandboxes, _guests, _shares, _devices, new Spherelet.Agent.Containers.HostLogFiles(), _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);
         _services.Add(containers);
 
         Assert.Throws<RuntimeNotReadyException>(() => containers.List(ContainerFilter.All));

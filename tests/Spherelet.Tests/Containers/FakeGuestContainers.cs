@@ -115,11 +115,12 @@ internal sealed class FakeGuestContainers : IGuestContainers
         return Task.CompletedTask;
     }
 
-    public Task ReopenLogAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken)
+    public Task<IGuestLog> FollowLogAsync(string sandboxId, string channelSocketPath, string containerId, uint windowBytes, CancellationToken cancellationToken)
     {
         Reachable();
-        Find(containerId).LogReopened++;
-        return Task.CompletedTask;
+        var log = Find(containerId).Log;
+        log.Follows++;
+        return Task.FromResult<IGuestLog>(log);
     }
 
     public Task<PodUsage> StatsAsync(string sandboxId, string channelSocketPath, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)

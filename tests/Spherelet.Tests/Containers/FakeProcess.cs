@@ -11,7 +11,7 @@ internal sealed class FakeProcess(GuestContainerCreate create)
 
     public string Resources { get; set; } = string.Empty;
 
-    public int LogReopened { get; set; }
+    public FakeGuestLog Log { get; } = new();
 
     public TaskCompletionSource<ContainerExit> Exited { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -35,12 +35,6 @@ internal sealed class FakePodShares : IPodShares
         return Task.CompletedTask;
     }
 
-    public Task BindLogsAsync(string sandboxId, string logDirectory, CancellationToken cancellationToken)
-    {
-        Bound[Key(sandboxId, SandboxLayout.LogsDirectoryName)] = logDirectory;
-        return Task.CompletedTask;
-    }
-
     public Task<string> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken)
     {
         var inShare = $"{SandboxLayout.VolumesDirectoryName}/{containerId}/{index}";

@@ -1,0 +1,66 @@
+using System.Threading.Channels;
+using Spherelet.Crx.Protocol.V1;
+
+namespace Spherelet.Crx.Protocol;
+
+/// <summary>
+/// A container's log as CRX streams it (FollowLog): batches of entries, oldest first, ending with
+/// one marked end. CRX may not send more than the window unacknowledged, so a few batches are
+/// queued at most; a guest that sends more, or a batch larger than the window, ends the stream
+/// with an error (for this container only). Acknowledge each batch once it is written.
+/// </summary>
+public sealed class CrxLogFollower : IAsyncDisposable
+{
+    private const int QueuedBatches = 64;
+
+    private readonly CrxClient _client;
+    private readonly Channel<LogBatch> _batches = Channel.CreateBounded<LogBatch>(new BoundedChannelOptions(QueuedBatches) { SingleReader = true, SingleWriter = true });
+
+    internal CrxLogFollower(CrxClient client, ulong streamId, string containerId, uint windowBytes)
+    {
+        _client = client;
+        StreamId = streamId;
+        ContainerId = containerId;
+        WindowBytes = windowBytes;
+    }
+
+    public ulong StreamId { get; }
+
+    public string ContainerId { get; }
+
+    public uint WindowBytes { get; }
+
+    /// <summary>The batches; the reader ends after the batch marked end, or with the error that broke the stream.</summary>
+    public ChannelReader<LogBatch> Batches => _batches.Reader;
+
+    /// <summary>Tells CRX that every entry up to <paramref name="sequence"/> is written.</summary>
+    public Task AcknowledgeAsync(ulong sequence, CancellationToken cancellationToken) =>
+        _client.CallAsync(new Request { AckLog = new AckLog { ContainerId = ContainerId, Sequence = sequence } }, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        _batches.Writer.TryComplete();
+        await _client.StopLogAsync(this);
+    }
+
+    internal void OnBatch(LogBatch batch)
+    {
+        var bytes = batch.Entries.Sum(e => (long)e.Content.Length);
+        if (batch.Entries.Count > 1 && bytes > WindowBytes)
+        {
+            Fail($"CRX sent a log batch of {bytes} bytes, beyond the window of {WindowBytes}");
+        }
+        else if (!_batches.Writer.TryWrite(batch))
+        {
+            Fail($"CRX sent more than {QueuedBatches} log batches without waiting for acknowledgements");
+        }
+        else if (batch.End)
+        {
+            _batches.Writer.TryComplete();
+        }
+    }
+
+    internal void OnLost(Exception reason) => _batches.Writer.TryComplete(reason);
+
+    private void Fail(string why) => _batches.Writer.TryComplete(new CrxCallException(CrxProtocol.Codes.Internal, why));
+}
