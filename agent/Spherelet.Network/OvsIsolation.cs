@@ -13,7 +13,8 @@ namespace Spherelet.Network;
 /// segment is dropped where it enters the bridge from the other segment's pod or leaves the
 /// host through the isolated segment's gateway. The rules carry a cookie made of the agent
 /// instance and the VLAN, so each segment's rules are replaced and removed together and
-/// recovery finds the ones of its own agent.
+/// recovery finds the ones of its own agent. They sit in table 1, after port security
+/// (<see cref="OvsPortSecurity"/>) has let a pod's frames on.
 /// </summary>
 public sealed partial class OvsIsolation
 {
@@ -40,7 +41,7 @@ public sealed partial class OvsIsolation
     /// <summary>The segment's flows for the subnet's IP family (<c>ip</c> or <c>ipv6</c>), in ovs-ofctl's syntax.</summary>
     public IReadOnlyList<string> Flows(int vlan, IPNetwork subnet, IPNetwork podCidr)
     {
-        var cookie = "cookie=0x" + Cookie(vlan).ToString("x", CultureInfo.InvariantCulture);
+        var cookie = "cookie=0x" + Cookie(vlan).ToString("x", CultureInfo.InvariantCulture) + ",table=" + OvsPortSecurity.NextTable.ToString(CultureInfo.InvariantCulture);
         var (protocol, source, destination) = subnet.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
             ? ("ipv6", "ipv6_src", "ipv6_dst")
             : ("ip", "nw_src", "nw_dst");
@@ -55,6 +56,8 @@ public sealed partial class OvsIsolation
     /// <summary>Isolates the segment (adding a flow that is there already only refreshes it).</summary>
     public async Task IsolateAsync(string bridge, int vlan, IPNetwork subnet, IPNetwork podCidr, CancellationToken cancellationToken)
     {
+        // An agent before port security kept these flows in table 0, where they would pass a pod's frames unchecked.
+        await OfctlAsync(["del-flows", Target(bridge), $"table=0,cookie=0x{Cookie(vlan).ToString("x", CultureInfo.InvariantCulture)}/-1"], cancellationToken);
         foreach (var flow in Flows(vlan, subnet, podCidr))
         {
             await OfctlAsync(["add-flow", Target(bridge), flow], cancellationToken);
@@ -73,7 +76,7 @@ public sealed partial class OvsIsolation
     public async Task<IReadOnlyDictionary<int, int>> FlowCountsAsync(string bridge, CancellationToken cancellationToken)
     {
         var counts = new Dictionary<int, int>();
-        foreach (Match match in CookieField().Matches(await OfctlAsync(["dump-flows", Target(bridge)], cancellationToken)))
+        foreach (Match match in CookieField().Matches(await OfctlAsync(["dump-flows", Target(bridge), "table=" + OvsPortSecurity.NextTable.ToString(CultureInfo.InvariantCulture)], cancellationToken)))
         {
             var cookie = ulong.Parse(match.Groups["cookie"].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             if ((cookie & 0xFFFF_FFFF_FFFF_0000) == (_instanceBits | Marker))

@@ -94,6 +94,7 @@ public static class DaemonHost
             new NftHostPorts(sp.GetRequiredService<AgentInstance>().Id),
             new NftEgress(sp.GetRequiredService<AgentInstance>().Id),
             new OvsIsolation(options.Ovs.RunDirectory, sp.GetRequiredService<AgentInstance>().Id),
+            new OvsPortSecurity(options.Ovs.RunDirectory, sp.GetRequiredService<AgentInstance>().Id),
             sp.GetRequiredService<PodNetworkSettings>(),
             sp.GetRequiredService<ILogger<OvsPodNetwork>>()));
         services.AddSingleton<IPodNetwork>(sp => sp.GetRequiredService<OvsPodNetwork>());

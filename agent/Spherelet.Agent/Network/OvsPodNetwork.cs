@@ -24,6 +24,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     private readonly NftHostPorts _hostPorts;
     private readonly NftEgress _egress;
     private readonly OvsIsolation _isolation;
+    private readonly OvsPortSecurity _portSecurity;
     private readonly PodNetworkSettings _settings;
     private readonly ILogger<OvsPodNetwork> _logger;
     // Held while segments change (attach, detach, recovery, repair), so that a segment is never
@@ -46,6 +47,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         NftHostPorts hostPorts,
         NftEgress egress,
         OvsIsolation isolation,
+        OvsPortSecurity portSecurity,
         PodNetworkSettings settings,
         ILogger<OvsPodNetwork> logger)
     {
@@ -55,6 +57,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         _hostPorts = hostPorts;
         _egress = egress;
         _isolation = isolation;
+        _portSecurity = portSecurity;
         _settings = settings;
         _logger = logger;
     }
@@ -87,7 +90,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             {
                 await RecoverPendingLockedAsync(cancellationToken);
                 await CheckHostPortsFreeAsync(sandboxId, hostPorts, cancellationToken);
-                await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
+                await EnsureBridgeAsync(cancellationToken);
                 (lease, segment) = await _allocator.LeaseAsync(sandboxId, metadata.Namespace, podCidr, podCidrV6, cancellationToken);
                 var allocations = await _allocator.CurrentAsync(cancellationToken);
                 await EnsureSegmentAsync(segment, allocations.PodCidr!.Value, allocations.PodCidrV6, cancellationToken);
@@ -128,6 +131,18 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             ChecksumOffload: _settings.Datapath != "netdev");
     }
 
+    public async Task SecurePortAsync(string sandboxId, PodNetworkAttachment attachment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        await _portSecurity.SecureAsync(
+            attachment.Bridge,
+            attachment.PortName,
+            attachment.Mac,
+            IPAddress.Parse(attachment.Address),
+            attachment.AddressV6 is null ? null : IPAddress.Parse(attachment.AddressV6),
+            cancellationToken);
+    }
+
     public Task LabelPortAsync(string sandboxId, PodSandboxMetadata metadata, PodNetworkAttachment attachment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metadata);
@@ -163,6 +178,11 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     private async Task DetachLockedAsync(string sandboxId, CancellationToken cancellationToken)
     {
         _plugged.TryRemove(sandboxId, out _);
+        if ((await _allocator.CurrentAsync(cancellationToken)).Leases.FirstOrDefault(l => l.SandboxId == sandboxId) is { } lease)
+        {
+            await _portSecurity.ReleaseAsync(_settings.Bridge, lease.Mac, cancellationToken);
+        }
+
         await _hostPorts.RemoveAsync(sandboxId, cancellationToken);
         await _switch.RemovePortAsync(_settings.Bridge, PortName(sandboxId), cancellationToken);
         if (await _allocator.ReleaseAsync(sandboxId, _settings.KeepSegments, cancellationToken) is { } segment)
@@ -225,6 +245,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
                 return;
             }
 
+            await RepairPortSecurityAsync(current, cancellationToken);
             var observed = await ObserveAsync(current, cancellationToken);
             var found = NetworkDrift.Find(current, _settings, observed);
             var missingPorts = found.Where(f => f.SandboxId is not null).Select(f => f.SandboxId!).ToHashSet(StringComparer.Ordinal);
@@ -240,7 +261,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
                 LogDrift(finding.Vlan?.ToString(CultureInfo.InvariantCulture) ?? "-", finding.SandboxId ?? "-", finding.What);
             }
 
-            await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
+            await EnsureBridgeAsync(cancellationToken);
             var everySegment = findings.Any(f => f.Vlan is null && f.SandboxId is null);
             foreach (var segment in current.Segments.Where(s => everySegment || findings.Any(f => f.Vlan == s.Vlan)))
             {
@@ -257,6 +278,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
                 if (current.Segments.FirstOrDefault(s => s.Namespace == lease.Namespace) is { } segment)
                 {
                     await _switch.PlugPortAsync(_settings.Bridge, PortName(lease.SandboxId), segment.Vlan, lease.Mac, InterfaceId(lease.SandboxId), cancellationToken);
+                    await SecureLeaseAsync(lease, cancellationToken);
                 }
             }
 
@@ -305,7 +327,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
 
     private async Task ReconcileAsync(IReadOnlySet<string> sandboxIds, CancellationToken cancellationToken)
     {
-        await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
+        await EnsureBridgeAsync(cancellationToken);
         var leased = (await _allocator.CurrentAsync(cancellationToken)).Leases.Select(l => l.SandboxId);
         var forwarded = await _hostPorts.OwnersAsync(cancellationToken);
         var ports = await _switch.SpherletPortsAsync(_settings.Bridge, cancellationToken);
@@ -329,6 +351,19 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             _plugged[sandboxId] = true;
         }
 
+        // Every running pod's port secured for its port number now; flows no pod owns removed.
+        var leases = (await _allocator.CurrentAsync(cancellationToken)).Leases;
+        foreach (var lease in leases.Where(l => sandboxIds.Contains(l.SandboxId) && podPorts.Contains(PortName(l.SandboxId))))
+        {
+            await SecureLeaseAsync(lease, cancellationToken);
+        }
+
+        var owned = leases.Select(l => _portSecurity.Cookie(l.Mac)).ToHashSet();
+        foreach (var cookie in (await _portSecurity.FlowCountsAsync(_settings.Bridge, cancellationToken)).Keys.Where(c => !owned.Contains(c)))
+        {
+            await _portSecurity.ReleaseCookieAsync(_settings.Bridge, cookie, cancellationToken);
+        }
+
         var current = await _allocator.CurrentAsync(cancellationToken);
         foreach (var segment in current.Segments)
         {
@@ -343,6 +378,38 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         {
             LogLeftoverSegment(vlan);
             await RemoveSegmentAsync(vlan, cancellationToken);
+        }
+    }
+
+    /// <summary>The bridge, with its base flows (table 0 passes what is not a secured pod's on to table 1).</summary>
+    private async Task EnsureBridgeAsync(CancellationToken cancellationToken)
+    {
+        await _switch.EnsureBridgeAsync(_settings.Bridge, _settings.Datapath, cancellationToken);
+        await _portSecurity.EnsureBaseAsync(_settings.Bridge, cancellationToken);
+    }
+
+    private Task SecureLeaseAsync(PodLease lease, CancellationToken cancellationToken) =>
+        _portSecurity.SecureAsync(_settings.Bridge, PortName(lease.SandboxId), lease.Mac, lease.Address, lease.AddressV6, cancellationToken);
+
+    /// <summary>Re-secures the ports of plugged pods whose port security flows are not all there (the bridge lost them).</summary>
+    private async Task RepairPortSecurityAsync(NetworkAllocations current, CancellationToken cancellationToken)
+    {
+        if (await _switch.BridgeDatapathAsync(_settings.Bridge, cancellationToken) is null)
+        {
+            return;
+        }
+
+        var counts = await _portSecurity.FlowCountsAsync(_settings.Bridge, cancellationToken);
+        foreach (var lease in current.Leases.Where(l => _plugged.ContainsKey(l.SandboxId) && Directory.Exists(Path.Combine("/sys/class/net", PortName(l.SandboxId)))))
+        {
+            var wanted = OvsPortSecurity.FlowsFor(lease.AddressV6 is not null);
+            var found = counts.GetValueOrDefault(_portSecurity.Cookie(lease.Mac));
+            if (found != wanted)
+            {
+                LogDrift("-", lease.SandboxId, $"{found} port security flows instead of {wanted}");
+                await EnsureBridgeAsync(cancellationToken);
+                await SecureLeaseAsync(lease, cancellationToken);
+            }
         }
     }
 

@@ -35,7 +35,7 @@ public sealed class LibvirtVmm : IVmm
 
     public string Name => "libvirt";
 
-    public async Task StartAsync(VmSpec spec, CancellationToken cancellationToken)
+    public async Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         foreach (var (what, path) in new[] { ("guest kernel", spec.KernelPath), ("guest initramfs", spec.InitramfsPath) })
@@ -60,8 +60,9 @@ public sealed class LibvirtVmm : IVmm
             using var domain = connection.DefineDomain(xml);
             try
             {
-                // A VM that goes under the pod's cgroup starts paused and runs once its QEMU is there.
-                if (spec.Cgroup is null)
+                // A VM that goes under the pod's cgroup, or whose port is secured first, starts
+                // paused and runs once its QEMU is there and its port is closed to forged frames.
+                if (spec.Cgroup is null && beforeRun is null)
                 {
                     domain.Create();
                 }
@@ -79,11 +80,20 @@ public sealed class LibvirtVmm : IVmm
             return 0;
         }, cancellationToken);
 
-        if (spec.Cgroup is { } cgroup)
+        if (spec.Cgroup is not null || beforeRun is not null)
         {
             try
             {
-                await _cgroups.PlaceAsync(QemuPid(spec.Name), spec.Name, cgroup, cancellationToken);
+                if (spec.Cgroup is { } cgroup)
+                {
+                    await _cgroups.PlaceAsync(QemuPid(spec.Name), spec.Name, cgroup, cancellationToken);
+                }
+
+                if (beforeRun is not null)
+                {
+                    await beforeRun(cancellationToken);
+                }
+
                 await Call(spec.Name, "resume", connection =>
                 {
                     using var domain = Existing(connection, spec.Name);

@@ -12,6 +12,13 @@ public interface IPodNetwork
     /// <exception cref="Errors.PreconditionFailedException">A host port is taken; no pod CIDR for a pod with host ports.</exception>
     Task<PodNetworkAttachment?> AttachAsync(string sandboxId, PodSandboxMetadata metadata, IReadOnlyList<PortMapping> ports, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Lets the pod's switch port send only from the pod's own MAC and addresses (ARP and neighbour
+    /// discovery included); everything else it sends is dropped. Called once the VM's NIC is on the
+    /// switch and before the VM runs.
+    /// </summary>
+    Task SecurePortAsync(string sandboxId, PodNetworkAttachment attachment, CancellationToken cancellationToken);
+
     /// <summary>Names the pod on its NIC's switch port (once the VM runs and the port exists), so that operators see whose port it is.</summary>
     Task LabelPortAsync(string sandboxId, PodSandboxMetadata metadata, PodNetworkAttachment attachment, CancellationToken cancellationToken);
 

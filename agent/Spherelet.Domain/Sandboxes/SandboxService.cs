@@ -157,7 +157,7 @@ public sealed partial class SandboxService
                 HugepagesMaxMiB = handler.HugepagesMaxMiB,
                 Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId, network.Mtu, network.ChecksumOffload),
             };
-            await _vmm.StartAsync(spec, cancellationToken);
+            await _vmm.StartAsync(spec, network is null ? null : ct => _network.SecurePortAsync(id, network, ct), cancellationToken);
             undo.Push("vm", () => _vmm.DeleteAsync(vmName, CancellationToken.None));
             LogVmStarted(id, vmName, cpus, memory, handler.Name);
 

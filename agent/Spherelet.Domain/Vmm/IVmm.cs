@@ -11,9 +11,12 @@ public interface IVmm
     /// <summary>The backend's name, for logs and verbose status ("libvirt").</summary>
     string Name { get; }
 
-    /// <summary>Creates and boots a VM. On failure nothing of it is left.</summary>
+    /// <summary>
+    /// Creates and boots a VM; <paramref name="beforeRun"/>, when given, runs once the VM exists
+    /// (its NIC on the switch) and before it runs its first instruction. On failure nothing of it is left.
+    /// </summary>
     /// <exception cref="Errors.ObjectAlreadyExistsException">A VM of that name exists.</exception>
-    Task StartAsync(VmSpec spec, CancellationToken cancellationToken);
+    Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken);
 
     /// <summary>Powers a VM off at once (the guest was asked to shut down before, if at all).</summary>
     /// <returns>False when it was not running (or does not exist).</returns>

@@ -138,6 +138,25 @@ public sealed class HostileShareTests : IClassFixture<ContainerPod>
         }
     }
 
+    [Fact]
+    public async Task Flooding_the_serial_console_costs_the_host_at_most_a_few_rotated_files_of_2_MiB()
+    {
+        var id = await RunTenantAsync("tenant-console", null);
+        try
+        {
+            // 5 MiB onto the VM's serial port, which the host keeps as the pod's console.log.
+            await InVmAsync(id, "dd if=/dev/zero bs=65536 count=80 2>/dev/null | tr '\\0' x > /dev/ttyS0; echo done");
+
+            var files = Directory.GetFiles(PodDirectory, "console.log*");
+            Assert.All(files, f => Assert.True(new FileInfo(f).Length <= 2 * 1024 * 1024 + 65536, $"{f} is {new FileInfo(f).Length} bytes"));
+            Assert.True(files.Length is >= 2 and <= 4, $"console files: {string.Join(", ", files.Select(Path.GetFileName))}");
+        }
+        finally
+        {
+            await StopAndRemoveAsync(id);
+        }
+    }
+
     /// <summary>A privileged container of the test image in the pod's PID namespace (PID 1 is CRX), sleeping; with a writable volume at /data when asked.</summary>
     private async Task<string> RunTenantAsync(string name, string? volume)
     {

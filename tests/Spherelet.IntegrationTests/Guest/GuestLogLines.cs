@@ -32,5 +32,5 @@ internal static class GuestLogLines
     }
 
     public static string Line(LogEntry entry) =>
-        Encoding.UTF8.GetString(CriLogFormat.Line(new GuestLogEntry(entry.Sequence, entry.TimeUnixNanos, entry.Stream == StreamKind.Stderr, entry.Partial, entry.Content.Memory))).TrimEnd('\n');
+        Encoding.UTF8.GetString(CriLogFormat.Line(new GuestLogEntry(entry.Sequence, entry.TimeUnixNanos, entry.Stream == StreamKind.Stderr, entry.Partial, entry.Content.Memory))).TrimEnd('\n').TrimEnd('\r');
 }

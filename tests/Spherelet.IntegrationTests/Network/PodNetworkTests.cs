@@ -15,7 +15,7 @@ namespace Spherelet.IntegrationTests.Network;
 /// test uses a bridge, a pod CIDR, VLANs and a network namespace ("outside": a world beyond the
 /// pod CIDR) of its own and removes them.
 /// </summary>
-public sealed class PodNetworkTests : IAsyncLifetime
+public sealed partial class PodNetworkTests : IAsyncLifetime
 {
     private static readonly TimeSpan Recovery = TimeSpan.FromSeconds(120);
     private readonly TestDirectory _dir = new();
@@ -146,6 +146,36 @@ public sealed class PodNetworkTests : IAsyncLifetime
         Assert.NotEqual(0, await PingAsync(client, d.Container, a.Ip, expectFailure: true));
         Assert.Equal(0, await PingAsync(client, d.Container, Address(129)));
 
+        // A root tenant forging its source (another pod's address, a MAC not its own, an ARP claim
+        // for another's address) gets nothing past its port: each forged frame hits the port's drop
+        // flow, and the pod's own traffic still goes.
+        var forger = await PrivilegedAsync(client, b.Pod, SandboxDaemon.Pod("net-b", "team-net"));
+        var mac = (await ExecAsync(client, forger, "cat", "/sys/class/net/eth0/address")).Stdout.Trim();
+        var portB = "sphp" + b.Pod[..11];
+        var droppedBefore = await DroppedAsync(portB);
+        var forged = await ExecAsync(
+            client,
+            forger,
+            "/bin/busybox",
+            "sh",
+            "-c",
+            string.Join(
+                "; ",
+                $"/bin/busybox ip address add {c.Ip}/32 dev eth0",
+                $"/bin/busybox ping -c 2 -W 2 -I {c.Ip} {Address(1)} && echo forged-ip-answered",
+                $"/bin/busybox ip address del {c.Ip}/32 dev eth0",
+                $"/bin/busybox arping -c 2 -w 2 -U -s {c.Ip} -I eth0 {Address(1)} >/dev/null",
+                "/bin/busybox ip neigh flush dev eth0",
+                "/bin/busybox ip link set dev eth0 address 52:54:00:de:ad:01",
+                $"/bin/busybox ping -c 2 -W 2 {Address(1)} && echo forged-mac-answered",
+                $"/bin/busybox ip link set dev eth0 address {mac}",
+                "echo done"));
+        Assert.EndsWith("done\n", forged.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("answered", forged.Stdout, StringComparison.Ordinal);
+        Assert.True(await DroppedAsync(portB) >= droppedBefore + 6, $"the forged frames were dropped at {portB}: {droppedBefore} before, {await DroppedAsync(portB)} after");
+        Assert.Equal(0, await PingAsync(client, b.Container, a.Ip));
+        Assert.Equal(0, await PingAsync(client, b.Container, Address(1)));
+
         // A server on the host is reached through each pod's gateway, the isolated pod's too.
         var hostServerPort = 30000 + System.Security.Cryptography.RandomNumberGenerator.GetInt32(10000);
         StartHttpServer(null, $"0.0.0.0:{hostServerPort}");
@@ -191,7 +221,7 @@ public sealed class PodNetworkTests : IAsyncLifetime
         Assert.Equal(string.Empty, (await Vsctl("list-ports", Bridge)).Trim());
         var links = await HostCommand.RunAsync("ip", ["-o", "link", "show"], CancellationToken.None);
         Assert.All(Enumerable.Range(_firstVlan, 3), vlan => Assert.DoesNotContain($" {OvsSwitch.GatewayPortName(vlan)}:", links, StringComparison.Ordinal));
-        Assert.Equal(["priority=0 actions=NORMAL"], (await DumpFlowsAsync()).Select(WithoutCounters));
+        Assert.Equal(["priority=0 actions=resubmit(,1)", "priority=0 actions=NORMAL"], (await DumpFlowsAsync()).Select(WithoutCounters));
         Assert.DoesNotContain(instance, await NftTableAsync(), StringComparison.Ordinal);
         client.Dispose();
         Assert.Equal(0, await daemon.StopAsync());
@@ -266,7 +296,7 @@ public sealed class PodNetworkTests : IAsyncLifetime
         await new NftEgress(instance).RemoveSegmentAsync(_firstVlan, CancellationToken.None);
         var nextPort = "sphp" + next.Pod[..11];
         await Vsctl("del-port", Bridge, nextPort);
-        Assert.DoesNotContain(await DumpFlowsAsync(), f => f.Contains("actions=drop", StringComparison.Ordinal));
+        Assert.DoesNotContain(await DumpFlowsAsync(), f => f.Contains("table=1,", StringComparison.Ordinal) && f.Contains("actions=drop", StringComparison.Ordinal));
         var repaired = await RepairedAsync(
             async () => (await DumpFlowsAsync()).Select(WithoutCounters).Order().SequenceEqual(flowsBefore)
                 && (await HostCommand.RunAsync("ip", ["-o", "address", "show", "dev", gateway], CancellationToken.None)).Contains($" {AddressV6(1)}/", StringComparison.Ordinal)
@@ -438,9 +468,42 @@ public sealed class PodNetworkTests : IAsyncLifetime
             .Where(l => !l.StartsWith("NXST_FLOW", StringComparison.Ordinal))
             .ToList();
 
-    /// <summary>A flow without its counters and age: cookie, priority, match and actions.</summary>
+    /// <summary>A flow without its counters and age: cookie, priority, match and actions (a port's OpenFlow number, which a re-plugged port may change, as "N").</summary>
     private static string WithoutCounters(string flow) =>
-        string.Join(", ", flow.Split(", ").Where(f => !f.StartsWith("duration=", StringComparison.Ordinal) && !f.StartsWith("n_", StringComparison.Ordinal) && !f.StartsWith("idle_age=", StringComparison.Ordinal) && !f.StartsWith("table=", StringComparison.Ordinal))).Replace("cookie=0x0, ", string.Empty, StringComparison.Ordinal);
+        InPort().Replace(
+            string.Join(", ", flow.Split(", ").Where(f => !f.StartsWith("duration=", StringComparison.Ordinal) && !f.StartsWith("n_", StringComparison.Ordinal) && !f.StartsWith("idle_age=", StringComparison.Ordinal) && !f.StartsWith("table=", StringComparison.Ordinal))).Replace("cookie=0x0, ", string.Empty, StringComparison.Ordinal),
+            "in_port=N");
+
+    [System.Text.RegularExpressions.GeneratedRegex("in_port=[0-9]+")]
+    private static partial System.Text.RegularExpressions.Regex InPort();
+
+    /// <summary>How many frames the port's port security drop flow has dropped.</summary>
+    private async Task<long> DroppedAsync(string port)
+    {
+        var ofport = (await Vsctl("get", "interface", port, "ofport")).Trim();
+        var flows = await HostCommand.RunAsync("ovs-ofctl", ["--no-names", "dump-flows", $"unix:/run/openvswitch/{Bridge}.mgmt", $"table=0,in_port={ofport}"], CancellationToken.None);
+        var drop = flows.Split('\n').Single(l => l.Contains("priority=290", StringComparison.Ordinal));
+        return long.Parse(drop.Split("n_packets=")[1].Split(',')[0], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A privileged container (root with every capability) in the pod, idle.</summary>
+    private async Task<string> PrivilegedAsync(CriClient client, string pod, PodSandboxConfig config)
+    {
+        var id = (await client.Runtime.CreateContainerAsync(new CreateContainerRequest
+        {
+            PodSandboxId = pod,
+            Config = new ContainerConfig
+            {
+                Metadata = new ContainerMetadata { Name = "forger" },
+                Image = new ImageSpec { Image = _image },
+                Command = { "sleep", "1000" },
+                Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { Privileged = true } },
+            },
+            SandboxConfig = config,
+        })).ContainerId;
+        await client.Runtime.StartContainerAsync(new StartContainerRequest { ContainerId = id });
+        return id;
+    }
 
     private static Task<string> NftTableAsync() =>
         HostCommand.RunAsync("nft", ["list", "table", "ip", NftTable.Name], CancellationToken.None);

@@ -36,11 +36,13 @@ public sealed class PodSandboxTests : IDisposable
         var config = SandboxDaemon.Pod("web");
         config.LogDirectory = podLogs;
         var id = (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config })).PodSandboxId;
-        // The kubelet's log directory is bound into the pod share (where CRX writes container logs).
-        var sharedLogs = Path.Combine(PodsDirectory, id, "share", "logs");
+        // The pod share is the agent's tree bound read-only, nosuid, nodev; the kubelet's log
+        // directory is made on the host and is nowhere in it (the agent writes container logs).
+        var share = Path.Combine(PodsDirectory, id, "share");
         await File.WriteAllTextAsync(Path.Combine(podLogs, "probe.log"), "written by the kubelet's side\n");
-        Assert.Contains(sharedLogs, await File.ReadAllTextAsync("/proc/self/mountinfo"), StringComparison.Ordinal);
-        Assert.Equal("written by the kubelet's side\n", await File.ReadAllTextAsync(Path.Combine(sharedLogs, "probe.log")));
+        var shareMount = File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')).Single(f => f[4] == share);
+        Assert.Equal(["ro", "nosuid", "nodev"], shareMount[5].Split(',').Intersect(["ro", "nosuid", "nodev"]));
+        Assert.DoesNotContain(podLogs, await File.ReadAllTextAsync("/proc/self/mountinfo"), StringComparison.Ordinal);
         var listed = Assert.Single((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
         var status = await client.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = id, Verbose = true });
         var vmName = System.Text.Json.JsonDocument.Parse(status.Info["info"]).RootElement.GetProperty("vmName").GetString()!;
@@ -56,7 +58,7 @@ public sealed class PodSandboxTests : IDisposable
         // The guest's own account (its serial console) of the hostname and DNS settings it applied.
         var console = await File.ReadAllTextAsync(Path.Combine(PodsDirectory, id, "console.log"));
         Assert.Contains("sandbox configured hostname=web nameservers=10.96.0.10 search=team-a.svc.cluster.local options=ndots:5 interfaces=0 routes=0 sysctls=1", console, StringComparison.Ordinal);
-        Assert.DoesNotContain("mount of the 9p share", console, StringComparison.Ordinal); // the pod share and the image layers are mounted
+        Assert.DoesNotContain("mount of the 9p share", console, StringComparison.Ordinal); // the pod share is mounted
 
         var duplicate = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("web") }).ResponseAsync);
         Assert.Equal(StatusCode.AlreadyExists, duplicate.StatusCode);
@@ -69,7 +71,7 @@ public sealed class PodSandboxTests : IDisposable
 
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id });
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id });
-        Assert.DoesNotContain(sharedLogs, await File.ReadAllTextAsync("/proc/self/mountinfo"), StringComparison.Ordinal);
+        Assert.DoesNotContain(Path.Combine(PodsDirectory, id), await File.ReadAllTextAsync("/proc/self/mountinfo"), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(podLogs, "probe.log")), "removing the sandbox leaves the kubelet's logs alone");
         Assert.Null(await Virsh.DomainStateAsync(vmName));
         Assert.Empty((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);

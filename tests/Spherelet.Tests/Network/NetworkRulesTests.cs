@@ -21,9 +21,9 @@ public sealed class NetworkRulesTests
         Assert.Equal(0x0011_2233_5350_0065UL, isolation.Cookie(101));
         Assert.Equal(
             [
-                "cookie=0x11223353500065,priority=200,ip,nw_src=10.244.0.64/26,nw_dst=10.244.0.64/26,actions=NORMAL",
-                "cookie=0x11223353500065,priority=190,ip,nw_src=10.244.0.64/26,nw_dst=10.244.0.0/24,actions=drop",
-                "cookie=0x11223353500065,priority=190,ip,nw_src=10.244.0.0/24,nw_dst=10.244.0.64/26,actions=drop",
+                "cookie=0x11223353500065,table=1,priority=200,ip,nw_src=10.244.0.64/26,nw_dst=10.244.0.64/26,actions=NORMAL",
+                "cookie=0x11223353500065,table=1,priority=190,ip,nw_src=10.244.0.64/26,nw_dst=10.244.0.0/24,actions=drop",
+                "cookie=0x11223353500065,table=1,priority=190,ip,nw_src=10.244.0.0/24,nw_dst=10.244.0.64/26,actions=drop",
             ],
             flows);
     }
@@ -37,14 +37,33 @@ public sealed class NetworkRulesTests
 
         Assert.Equal(
             [
-                "cookie=0x11223353500065,priority=200,ipv6,ipv6_src=fd00:10:244::1:0/112,ipv6_dst=fd00:10:244::1:0/112,actions=NORMAL",
-                "cookie=0x11223353500065,priority=190,ipv6,ipv6_src=fd00:10:244::1:0/112,ipv6_dst=fd00:10:244::/64,actions=drop",
-                "cookie=0x11223353500065,priority=190,ipv6,ipv6_src=fd00:10:244::/64,ipv6_dst=fd00:10:244::1:0/112,actions=drop",
+                "cookie=0x11223353500065,table=1,priority=200,ipv6,ipv6_src=fd00:10:244::1:0/112,ipv6_dst=fd00:10:244::1:0/112,actions=NORMAL",
+                "cookie=0x11223353500065,table=1,priority=190,ipv6,ipv6_src=fd00:10:244::1:0/112,ipv6_dst=fd00:10:244::/64,actions=drop",
+                "cookie=0x11223353500065,table=1,priority=190,ipv6,ipv6_src=fd00:10:244::/64,ipv6_dst=fd00:10:244::1:0/112,actions=drop",
             ],
             isolation.Flows(101, subnetV6, podCidrV6));
         Assert.Equal(
             ["ip6", "saddr", "fd00:10:244::1:0/112", "ip6", "daddr", "!=", "fd00:10:244::/64", "masquerade", "comment", "\"spherelet:00112233aabbccdd:segment-101\""],
             new NftEgress("00112233aabbccdd").Rule(101, subnetV6, podCidrV6, null));
+    }
+
+    [Fact]
+    public void A_pods_port_lets_on_only_its_own_mac_and_addresses_arp_and_neighbour_discovery_included_and_drops_the_rest()
+    {
+        var security = new OvsPortSecurity("/run/openvswitch", "00112233aabbccdd");
+
+        var flows = security.Flows(7, "52:54:00:00:01:02", IPAddress.Parse("10.244.0.66"), IPAddress.Parse("fd00:10:244::1:2"));
+
+        Assert.Equal(0x0011_2233_5000_0102UL, security.Cookie("52:54:00:00:01:02"));
+        Assert.Equal(OvsPortSecurity.FlowsFor(dualStack: true), flows.Count);
+        Assert.All(flows, f => Assert.StartsWith("cookie=0x11223350000102,table=0,in_port=7,priority=", f, StringComparison.Ordinal));
+        Assert.Contains("cookie=0x11223350000102,table=0,in_port=7,priority=300,dl_src=52:54:00:00:01:02,ip,nw_src=10.244.0.66,actions=resubmit(,1)", flows);
+        Assert.Contains("cookie=0x11223350000102,table=0,in_port=7,priority=300,dl_src=52:54:00:00:01:02,arp,arp_sha=52:54:00:00:01:02,arp_spa=10.244.0.66,actions=resubmit(,1)", flows);
+        Assert.Contains("cookie=0x11223350000102,table=0,in_port=7,priority=300,dl_src=52:54:00:00:01:02,ipv6,ipv6_src=fe80::5054:ff:fe00:102,actions=resubmit(,1)", flows);
+        Assert.Contains("cookie=0x11223350000102,table=0,in_port=7,priority=310,dl_src=52:54:00:00:01:02,icmp6,icmp_type=136,icmp_code=0,nd_target=fd00:10:244::1:2,actions=resubmit(,1)", flows);
+        Assert.Contains("cookie=0x11223350000102,table=0,in_port=7,priority=305,icmp6,icmp_type=136,actions=drop", flows);
+        Assert.Equal("cookie=0x11223350000102,table=0,in_port=7,priority=290,actions=drop", flows[^1]);
+        Assert.Equal(OvsPortSecurity.FlowsFor(dualStack: false), security.Flows(7, "52:54:00:00:01:02", IPAddress.Parse("10.244.0.66"), null).Count);
     }
 
     [Fact]

@@ -23,6 +23,7 @@ public sealed class OvsPodNetworkTests : IDisposable
         new NftHostPorts("00112233aabbccdd"),
         new NftEgress("00112233aabbccdd"),
         new OvsIsolation(_root, "00112233aabbccdd"),
+        new OvsPortSecurity(_root, "00112233aabbccdd"),
         new PodNetworkSettings("br-test", "netdev", 1500, false, null, new Dictionary<string, NamespacePolicy>()),
         Microsoft.Extensions.Logging.Abstractions.NullLogger<OvsPodNetwork>.Instance);
 

@@ -24,6 +24,14 @@ internal sealed class FakePodNetwork : IPodNetwork
         return Task.FromResult<PodNetworkAttachment?>(attachment);
     }
 
+    public ConcurrentDictionary<string, PodNetworkAttachment> Secured { get; } = new(StringComparer.Ordinal);
+
+    public Task SecurePortAsync(string sandboxId, PodNetworkAttachment attachment, CancellationToken cancellationToken)
+    {
+        Secured[sandboxId] = attachment;
+        return Task.CompletedTask;
+    }
+
     public Task LabelPortAsync(string sandboxId, PodSandboxMetadata metadata, PodNetworkAttachment attachment, CancellationToken cancellationToken)
     {
         Labelled[sandboxId] = metadata;

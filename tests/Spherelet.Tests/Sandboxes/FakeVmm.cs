@@ -15,11 +15,16 @@ internal sealed class FakeVmm : IVmm
 
     public Exception? FailStart { get; set; }
 
-    public Task StartAsync(VmSpec spec, CancellationToken cancellationToken)
+    public async Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
     {
         if (FailStart is { } failure)
         {
             throw failure;
+        }
+
+        if (beforeRun is not null)
+        {
+            await beforeRun(cancellationToken);
         }
 
         if (Vms.ContainsKey(spec.Name))
@@ -28,7 +33,6 @@ internal sealed class FakeVmm : IVmm
         }
 
         Vms[spec.Name] = (spec, new VmStatus(spec.Name, spec.Uuid, VmState.Running, spec.VirtualCpus, spec.MemoryMiB, TimeSpan.Zero, spec.Owner));
-        return Task.CompletedTask;
     }
 
     public Task ResizeAsync(string vmName, int virtualCpus, int memoryMiB, CancellationToken cancellationToken)

@@ -104,6 +104,7 @@ public sealed class SandboxServiceTests : IDisposable
         Assert.Equal(attachment, _guests.Connected[id]!.Network);
         Assert.Equal(attachment, service.Get(id).Network);
         Assert.Equal("web", _network.Labelled[id].Name);
+        Assert.Equal(attachment, _network.Secured[id]);
 
         await service.RemoveAsync(id, CancellationToken.None);
         Assert.Empty(_network.Attached);
