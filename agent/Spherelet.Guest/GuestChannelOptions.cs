@@ -12,6 +12,12 @@ public sealed record GuestChannelOptions
     /// <summary>A guest that leaves a ping unanswered this long is treated as gone.</summary>
     public TimeSpan KeepaliveTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long any call may wait for the guest's answer (waiting for a process to exit aside):
+    /// a guest that answers pings but not calls costs a call no more than this.
+    /// </summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The agent's version, sent in Hello.</summary>
     public string HostVersion { get; init; } = "unknown";
 }

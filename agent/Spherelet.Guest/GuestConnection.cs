@@ -5,18 +5,22 @@ using Spherelet.Crx.Protocol.V1;
 namespace Spherelet.Guest;
 
 /// <summary>
-/// One pod's open channel to its CRX. Every call is async and cancellable; CRX's errors and
-/// a lost channel come out as the domain's typed errors (<see cref="GuestErrors"/>).
-/// Closing the connection (an agent stopping) leaves the guest's processes running.
+/// One pod's open channel to its CRX. Every call is async and cancellable, and has a deadline
+/// (<see cref="GuestChannelOptions.CallTimeout"/>; waiting for an exit aside): a guest that does
+/// not answer costs the caller that much and no more. CRX's errors, a lost channel and a missed
+/// deadline come out as the domain's typed errors (<see cref="GuestErrors"/>). Closing the
+/// connection (an agent stopping) leaves the guest's processes running.
 /// </summary>
 public sealed class GuestConnection : IAsyncDisposable
 {
     private readonly CrxClient _client;
+    private readonly TimeSpan _callTimeout;
 
-    internal GuestConnection(string podId, CrxClient client)
+    internal GuestConnection(string podId, CrxClient client, TimeSpan callTimeout)
     {
         PodId = podId;
         _client = client;
+        _callTimeout = callTimeout;
     }
 
     public string PodId { get; }
@@ -32,7 +36,7 @@ public sealed class GuestConnection : IAsyncDisposable
     internal CrxClient Client => _client;
 
     public Task<TimeSpan> PingAsync(CancellationToken cancellationToken) =>
-        Guard(() => _client.PingAsync(cancellationToken));
+        Deadline(deadline => _client.PingAsync(deadline), "Ping", cancellationToken);
 
     public Task ConfigureSandboxAsync(ConfigureSandbox sandbox, CancellationToken cancellationToken) =>
         CallAsync(new Request { ConfigureSandbox = sandbox }, cancellationToken);
@@ -43,7 +47,7 @@ public sealed class GuestConnection : IAsyncDisposable
 
     /// <summary>Creates a container whose main process's stdio is attached to the returned process.</summary>
     public Task<CrxProcess> CreateAttachedContainerAsync(CreateContainer create, CancellationToken cancellationToken) =>
-        Guard(() => _client.CreateAttachedAsync(create, cancellationToken));
+        Deadline(deadline => _client.CreateAttachedAsync(create, deadline), "CreateAttached", cancellationToken);
 
     public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
         CallAsync(new Request { StartContainer = new StartContainer { ContainerId = containerId } }, cancellationToken);
@@ -54,19 +58,19 @@ public sealed class GuestConnection : IAsyncDisposable
 
     /// <summary>Waits for a process to exit; answers at once for one that has exited.</summary>
     public async Task<ProcessExit> WaitAsync(string containerId, string execId, CancellationToken cancellationToken) =>
-        (await CallAsync(new Request { Wait = new WaitProcess { ContainerId = containerId, ExecId = execId } }, cancellationToken)).Exit;
+        (await Guard(() => _client.CallAsync(new Request { Wait = new WaitProcess { ContainerId = containerId, ExecId = execId } }, cancellationToken))).Exit;
 
     /// <summary>Runs a process in a running container, its stdio attached to the returned process.</summary>
     public Task<CrxProcess> ExecAsync(ExecProcess exec, CancellationToken cancellationToken) =>
-        Guard(() => _client.ExecAsync(exec, cancellationToken));
+        Deadline(deadline => _client.ExecAsync(exec, deadline), "Exec", cancellationToken);
 
     /// <summary>Attaches to a running process: output from now on, stdin when open, its exit.</summary>
     public Task<CrxProcess> AttachAsync(string containerId, string execId, CancellationToken cancellationToken) =>
-        Guard(() => _client.AttachAsync(containerId, execId, cancellationToken));
+        Deadline(deadline => _client.AttachAsync(containerId, execId, deadline), "Attach", cancellationToken);
 
     /// <summary>Connects to a TCP port on the VM's loopback and relays it as a stream (see OpenPort in crx.proto).</summary>
     public Task<CrxProcess> OpenPortAsync(int port, CancellationToken cancellationToken) =>
-        Guard(() => _client.OpenPortAsync(port, cancellationToken));
+        Deadline(deadline => _client.OpenPortAsync(port, deadline), "OpenPort", cancellationToken);
 
     public Task CloseStdinAsync(string containerId, string execId, CancellationToken cancellationToken) =>
         CallAsync(new Request { CloseStdin = new CloseStdin { ContainerId = containerId, ExecId = execId } }, cancellationToken);
@@ -96,7 +100,7 @@ public sealed class GuestConnection : IAsyncDisposable
 
     /// <summary>Follows a container's log spool: what is not acknowledged yet, then new output.</summary>
     public async Task<Domain.Containers.IGuestLog> FollowLogAsync(string containerId, uint windowBytes, CancellationToken cancellationToken) =>
-        new GuestLog(await Guard(() => _client.FollowLogAsync(containerId, windowBytes, cancellationToken)), PodId);
+        new GuestLog(await Deadline(deadline => _client.FollowLogAsync(containerId, windowBytes, deadline), "FollowLog", cancellationToken), PodId);
 
     /// <summary>Kills a container's processes and deletes it; removing one that does not exist succeeds.</summary>
     public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken) =>
@@ -109,7 +113,22 @@ public sealed class GuestConnection : IAsyncDisposable
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
     private Task<Response> CallAsync(Request request, CancellationToken cancellationToken) =>
-        Guard(() => _client.CallAsync(request, cancellationToken));
+        Deadline(deadline => _client.CallAsync(request, deadline), request.CallCase.ToString(), cancellationToken);
+
+    /// <summary>Runs a call with the connection's deadline on top of the caller's cancellation.</summary>
+    private async Task<T> Deadline<T>(Func<CancellationToken, Task<T>> call, string what, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_callTimeout);
+        try
+        {
+            return await Guard(() => call(deadline.Token));
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new Domain.Errors.GuestUnavailableException($"pod {PodId}: the guest did not answer {what} within {_callTimeout.TotalSeconds:0.#} s");
+        }
+    }
 
     private Task<T> Guard<T>(Func<Task<T>> call) => GuestErrors.GuardAsync(call, PodId);
 }

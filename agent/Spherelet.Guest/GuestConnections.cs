@@ -118,7 +118,7 @@ public sealed partial class GuestConnections : IAsyncDisposable
         }
 
         client.StartKeepalive(_options.KeepaliveInterval, _options.KeepaliveTimeout);
-        var connection = new GuestConnection(podId, client);
+        var connection = new GuestConnection(podId, client, _options.CallTimeout);
         var connectMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         LogConnected(podId, client.Peer.CrxVersion, client.Peer.KernelRelease, client.Peer.BootToReadyMs, connectMs);
         _ = connection.Closed.ContinueWith(

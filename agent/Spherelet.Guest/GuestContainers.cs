@@ -131,6 +131,21 @@ public sealed class GuestContainers : IGuestContainers
     {
         var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
         var reply = await connection.StatsAsync(containerIds, cancellationToken);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var container in reply.Containers)
+        {
+            // The guest's answer is checked, not trusted: a lie fails this pod's statistics only.
+            if (!seen.Add(container.ContainerId))
+            {
+                throw new GuestOperationFailedException($"pod {sandboxId}: the guest's statistics name container '{container.ContainerId}' twice");
+            }
+
+            if (containerIds.Count > 0 && !containerIds.Contains(container.ContainerId))
+            {
+                throw new GuestOperationFailedException($"pod {sandboxId}: the guest's statistics name container '{container.ContainerId}', which was not asked for");
+            }
+        }
+
         return new PodUsage(
             ToUsage(reply.Vm ?? new CgroupStats(), 0, 0),
             reply.VmMemoryTotalBytes,

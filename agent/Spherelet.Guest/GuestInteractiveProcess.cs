@@ -18,7 +18,8 @@ internal sealed class GuestInteractiveProcess : IInteractiveProcess
     private readonly CrxProcess _process;
     private readonly string _sandboxId;
     private readonly bool _exec;
-    private readonly Channel<ProcessOutput> _output = Channel.CreateUnbounded<ProcessOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    // Bounded: a client that reads slowly stops the reading from CRX, whose stream then waits for credit.
+    private readonly Channel<ProcessOutput> _output = Channel.CreateBounded<ProcessOutput>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
     private readonly Task _pump;
     private int _disposed;
 

@@ -9,7 +9,8 @@ internal sealed class GuestPortConnection : IPodPortConnection
 {
     private readonly CrxProcess _stream;
     private readonly string _sandboxId;
-    private readonly Channel<ReadOnlyMemory<byte>> _incoming = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    // Bounded: a client that reads slowly stops the reading from CRX, whose stream then waits for credit.
+    private readonly Channel<ReadOnlyMemory<byte>> _incoming = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
     private readonly Task _pump;
     private int _disposed;
 

@@ -5,7 +5,7 @@ namespace Spherelet.Cri;
 
 public sealed partial class RuntimeServiceAdapter
 {
-    /// <summary>Statistics of the containers that match, one guest call per pod; pods whose VM is not running have none.</summary>
+    /// <summary>Statistics of the containers that match, one guest call per pod; pods whose VM is not running, or whose guest fails or is slow to answer, have none.</summary>
     public override async Task<ListContainerStatsResponse> ListContainerStats(ListContainerStatsRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -15,7 +15,7 @@ public sealed partial class RuntimeServiceAdapter
         var results = await Task.WhenAll(byPod.Select(async pod =>
         {
             var containers = pod.ToList();
-            var usage = await _containers.PodUsageAsync(pod.Key, containers.Select(c => c.Id).ToList(), context.CancellationToken);
+            var usage = await _containers.PodUsageOrNoneAsync(pod.Key, containers.Select(c => c.Id).ToList(), context.CancellationToken);
             return usage is null
                 ? []
                 : containers.Where(c => usage.Containers.ContainsKey(c.Id)).Select(c => ContainerMapping.ToStats(c, usage.Containers[c.Id], _cpuRates)).ToList();

@@ -17,7 +17,7 @@ public sealed partial class RuntimeServiceAdapter
                 SandboxState.Ready,
                 f.LabelSelector.Count > 0 ? new Dictionary<string, string>(f.LabelSelector, StringComparer.Ordinal) : null)
             : new SandboxFilter(null, SandboxState.Ready, null);
-        var stats = await Task.WhenAll(_sandboxes.List(filter).Select(s => PodStatsAsync(s, context.CancellationToken)));
+        var stats = await Task.WhenAll(_sandboxes.List(filter).Select(s => PodStatsOrNoneAsync(s, context.CancellationToken)));
         // Rates of pods and containers that are gone are forgotten.
         _cpuRates.Retain(_sandboxes.List(SandboxFilter.All).Select(s => s.Id)
             .Concat(_containers.List(Domain.Containers.ContainerFilter.All).Select(c => c.Id)).ToHashSet(StringComparer.Ordinal));

@@ -25,7 +25,7 @@ public sealed class CrxClient : IAsyncDisposable
     private CrxClient(Stream stream)
     {
         _stream = stream;
-        _reader = new FrameReader(stream);
+        _reader = new FrameReader(stream, skipTooLarge: false);
         _writer = new FrameWriter(stream);
         _readLoop = Task.Run(ReadLoopAsync);
     }
@@ -185,6 +185,18 @@ public sealed class CrxClient : IAsyncDisposable
         }
     }
 
+    private async Task DetachQuietlyAsync(ulong streamId)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await CallAsync(new Request { Detach = new DetachStream { StreamId = streamId } }, timeout.Token);
+        }
+        catch (Exception e) when (e is CrxCallException or CrxConnectionLostException or OperationCanceledException)
+        {
+        }
+    }
+
     internal async Task DetachAsync(CrxProcess process, CancellationToken cancellationToken)
     {
         if (_processes.TryRemove(process.StreamId, out _))
@@ -196,6 +208,18 @@ public sealed class CrxClient : IAsyncDisposable
 
     internal Task SendStreamAsync(ulong streamId, StreamData data, CancellationToken cancellationToken) =>
         SendAsync(new Frame { Id = streamId, Data = data }, cancellationToken);
+
+    /// <summary>Tells CRX the host has taken <paramref name="bytes"/> more of the stream's output; a lost channel is fine.</summary>
+    internal async Task SendCreditAsync(ulong streamId, ulong bytes)
+    {
+        try
+        {
+            await SendAsync(new Frame { Id = streamId, Credit = new StreamCredit { Bytes = bytes } }, CancellationToken.None);
+        }
+        catch (CrxConnectionLostException)
+        {
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -292,10 +316,15 @@ public sealed class CrxClient : IAsyncDisposable
                     break;
                 }
 
-                if (result.Frame is { } frame)
+                if (result.Frame is not { } frame)
                 {
-                    Dispatch(frame);
+                    // CRX never sends a frame that is too large or does not parse: a guest that
+                    // does is not CRX, and its channel is closed rather than read on.
+                    reason = new CrxConnectionLostException($"CRX sent a bad frame ({result.ErrorCode}: {result.ErrorMessage}); the channel is closed");
+                    break;
                 }
+
+                Dispatch(frame);
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
@@ -335,9 +364,18 @@ public sealed class CrxClient : IAsyncDisposable
 
                 break;
             case Frame.BodyOneofCase.Data:
-                if (_processes.TryGetValue(frame.Id, out var process))
+                if (_processes.TryGetValue(frame.Id, out var process) && !process.OnData(frame.Data))
                 {
-                    process.OnData(frame.Data);
+                    // The guest broke the stream's window: the stream is failed and let go.
+                    _processes.TryRemove(frame.Id, out _);
+                    _ = DetachQuietlyAsync(frame.Id);
+                }
+
+                break;
+            case Frame.BodyOneofCase.Credit:
+                if (_processes.TryGetValue(frame.Id, out var credited))
+                {
+                    credited.OnCredit(frame.Credit.Bytes);
                 }
 
                 break;

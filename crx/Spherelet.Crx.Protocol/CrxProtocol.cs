@@ -4,7 +4,7 @@ namespace Spherelet.Crx.Protocol;
 public static class CrxProtocol
 {
     /// <summary>The protocol version; a peer speaking another one is refused at Hello.</summary>
-    public const uint Version = 1;
+    public const uint Version = 2;
 
     /// <summary>The largest frame either side sends or accepts.</summary>
     public const int MaxFrameBytes = 4 * 1024 * 1024;

@@ -15,10 +15,17 @@ public sealed class FrameReader
     private readonly int _maxFrameBytes;
     private readonly byte[] _header = new byte[4];
 
-    public FrameReader(Stream stream, int maxFrameBytes = CrxProtocol.MaxFrameBytes)
+    private readonly bool _skipTooLarge;
+
+    /// <param name="stream">The byte stream.</param>
+    /// <param name="maxFrameBytes">The largest frame taken.</param>
+    /// <param name="skipTooLarge">Read past a frame that is too large and go on (CRX, which must outlive a bad host);
+    /// false: report it at once without reading it (the host, which closes a guest's channel on it).</param>
+    public FrameReader(Stream stream, int maxFrameBytes = CrxProtocol.MaxFrameBytes, bool skipTooLarge = true)
     {
         _stream = stream;
         _maxFrameBytes = maxFrameBytes;
+        _skipTooLarge = skipTooLarge;
     }
 
     public async ValueTask<FrameReadResult> ReadAsync(CancellationToken cancellationToken)
@@ -31,7 +38,7 @@ public sealed class FrameReader
         var length = BinaryPrimitives.ReadUInt32BigEndian(_header);
         if (length > _maxFrameBytes)
         {
-            if (!await SkipAsync(length, cancellationToken))
+            if (_skipTooLarge && !await SkipAsync(length, cancellationToken))
             {
                 return FrameReadResult.End;
             }

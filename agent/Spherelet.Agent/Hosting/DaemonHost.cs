@@ -76,6 +76,7 @@ public static class DaemonHost
             ConnectTimeout = TimeSpan.FromSeconds(options.Guest.ConnectTimeoutSeconds),
             KeepaliveInterval = TimeSpan.FromSeconds(options.Guest.KeepaliveIntervalSeconds),
             KeepaliveTimeout = TimeSpan.FromSeconds(options.Guest.KeepaliveTimeoutSeconds),
+            CallTimeout = TimeSpan.FromSeconds(options.Guest.CallTimeoutSeconds),
             HostVersion = RuntimeIdentity.Version,
         });
         services.AddSingleton<GuestConnections>();

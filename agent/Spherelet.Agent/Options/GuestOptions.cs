@@ -21,6 +21,9 @@ public sealed class GuestOptions
     /// <summary>A CRX that leaves a ping unanswered this long is treated as gone.</summary>
     public double KeepaliveTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>How long any call to a pod's CRX may wait for its answer (waiting for a process to exit aside).</summary>
+    public double CallTimeoutSeconds { get; set; } = 60;
+
     /// <summary>
     /// How much of each container's output CRX keeps in the pod VM until the agent has written it to
     /// the CRI log file (while the agent is restarted, say); when it is full the oldest output goes

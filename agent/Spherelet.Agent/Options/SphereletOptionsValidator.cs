@@ -50,6 +50,7 @@ public static class SphereletOptionsValidator
         PositiveSeconds(errors, "Guest:ConnectTimeoutSeconds", options.Guest.ConnectTimeoutSeconds);
         PositiveSeconds(errors, "Guest:KeepaliveIntervalSeconds", options.Guest.KeepaliveIntervalSeconds);
         PositiveSeconds(errors, "Guest:KeepaliveTimeoutSeconds", options.Guest.KeepaliveTimeoutSeconds);
+        PositiveSeconds(errors, "Guest:CallTimeoutSeconds", options.Guest.CallTimeoutSeconds);
         if (options.Guest.LogSpoolMiB is < 1 or > 1024)
         {
             errors.Add($"Guest:LogSpoolMiB: {options.Guest.LogSpoolMiB} must be from 1 to 1024");

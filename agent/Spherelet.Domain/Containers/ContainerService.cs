@@ -437,6 +437,31 @@ public sealed partial class ContainerService : IAsyncDisposable
     }
 
     /// <summary>
+    /// <see cref="PodUsageAsync"/> for node-wide statistics: a pod whose guest fails or does not
+    /// answer within <see cref="ContainerServiceOptions.NodeStatsDeadline"/> is left out (null,
+    /// logged), so one pod cannot fail or hold the node's statistics.
+    /// </summary>
+    public async Task<PodUsage?> PodUsageOrNoneAsync(string sandboxId, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.NodeStatsDeadline);
+        try
+        {
+            return await PodUsageAsync(sandboxId, containerIds, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStatsLeftOut(sandboxId, $"no answer within {_options.NodeStatsDeadline.TotalSeconds:0.#} s");
+            return null;
+        }
+        catch (SphereletException e)
+        {
+            LogStatsLeftOut(sandboxId, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
     /// At start, once the sandboxes are recovered: reloads every container checkpoint (those of
     /// sandboxes that are gone are deleted), records the exits of containers whose VM is gone,
     /// and watches every running container again: one that exited while the agent was down
@@ -972,6 +997,9 @@ public sealed partial class ContainerService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "host path made directory={Directory}")]
     private partial void LogHostPathMade(string directory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pod left out of node statistics sandbox={SandboxId} error={Error}")]
+    private partial void LogStatsLeftOut(string sandboxId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "containers recovered containers={Containers} watched={Running}")]
     private partial void LogRecovered(int containers, int running);

@@ -15,6 +15,9 @@ public sealed record ContainerServiceOptions
     /// <summary>How much log output a guest may send before the host has written and acknowledged it.</summary>
     public int LogWindowBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>How long node-wide statistics (ListContainerStats, ListPodSandboxStats) wait for one pod's guest before leaving it out.</summary>
+    public TimeSpan NodeStatsDeadline { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a container's exit watcher waits before it asks a guest that could not be reached again.</summary>
     public TimeSpan WatchRetry { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -257,21 +257,21 @@ internal sealed class ContainerManager : IDisposable
     }
 
     /// <summary>stdin bytes from the host for the process attached on <paramref name="streamId"/>.</summary>
-    public async Task OnStdinAsync(ulong streamId, StreamData data)
+    /// <summary>Stdin from the host on an attached stream, queued for the process.</summary>
+    public void OnStdin(ulong streamId, StreamData data)
     {
-        if (!_byStream.TryGetValue(streamId, out var process))
+        if (_byStream.TryGetValue(streamId, out var process))
         {
-            return;
+            process.EnqueueStdin(streamId, data);
         }
+    }
 
-        if (!data.Data.IsEmpty)
+    /// <summary>The host's credit for an attached stream's output.</summary>
+    public void OnCredit(ulong streamId, ulong bytes)
+    {
+        if (_byStream.TryGetValue(streamId, out var process))
         {
-            await process.WriteStdinAsync(data.Data.Memory);
-        }
-
-        if (data.Eof)
-        {
-            process.CloseStdin();
+            process.Credit(streamId, bytes);
         }
     }
 

@@ -1,5 +1,7 @@
+using System.Threading.Channels;
 using Google.Protobuf;
 using Spherelet.Crx.Native;
+using Spherelet.Crx.Protocol;
 using Spherelet.Crx.Protocol.V1;
 
 namespace Spherelet.Crx.Containers;
@@ -8,6 +10,8 @@ namespace Spherelet.Crx.Containers;
 /// A process CRX started (a container's main process or an exec): its pid, its stdin,
 /// the pumps that copy its output to the CRI log and to every attached host stream, its
 /// terminal when it has one, and its exit, reported once all its output has been copied.
+/// Each attached stream is flow controlled: output waits for the host's credit, and stdin the
+/// host sends is queued and credited back once written to the process.
 /// </summary>
 internal sealed class GuestProcess
 {
@@ -16,7 +20,9 @@ internal sealed class GuestProcess
     private readonly bool _stdinOnce;
     private readonly TaskCompletionSource<ProcessExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _pumps = [];
-    private readonly HashSet<ulong> _streams = [];
+    private readonly Dictionary<ulong, StreamWindow> _streams = [];
+    private readonly Channel<(ulong Stream, StreamData Data)> _stdinQueue = Channel.CreateBounded<(ulong, StreamData)>(
+        new BoundedChannelOptions((StreamWindow.InitialBytes / 1024) + 16) { SingleReader = true });
     private readonly Lock _lock = new();
     private FileStream? _stdin;
     private int _terminal = -1;
@@ -30,6 +36,7 @@ internal sealed class GuestProcess
         _stdinOnce = stdinOnce;
         _log = log;
         _send = send;
+        _ = Task.Run(WriteStdinLoopAsync);
     }
 
     public string ContainerId { get; }
@@ -58,7 +65,7 @@ internal sealed class GuestProcess
     {
         lock (_lock)
         {
-            return !_completed && _streams.Add(streamId);
+            return !_completed && _streams.TryAdd(streamId, new StreamWindow());
         }
     }
 
@@ -68,7 +75,8 @@ internal sealed class GuestProcess
         bool removed;
         lock (_lock)
         {
-            removed = _streams.Remove(streamId);
+            removed = _streams.Remove(streamId, out var window);
+            window?.Close();
         }
 
         if (removed && _stdinOnce)
@@ -83,7 +91,7 @@ internal sealed class GuestProcess
         {
             lock (_lock)
             {
-                return [.. _streams];
+                return [.. _streams.Keys];
             }
         }
     }
@@ -120,6 +128,48 @@ internal sealed class GuestProcess
         if (_log is { } log)
         {
             _ = Task.WhenAll(_pumps).ContinueWith(_ => log.Spool.Complete(), TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>The host took <paramref name="bytes"/> more of this stream's output.</summary>
+    public void Credit(ulong streamId, ulong bytes)
+    {
+        lock (_lock)
+        {
+            if (_streams.TryGetValue(streamId, out var window))
+            {
+                window.Give(bytes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues what the host sent for stdin on <paramref name="streamId"/>: written in order by one
+    /// writer, so CRX's channel never waits for a process that does not read its stdin. The host
+    /// sends no more than its window; more is dropped.
+    /// </summary>
+    public void EnqueueStdin(ulong streamId, StreamData data)
+    {
+        if (!_stdinQueue.Writer.TryWrite((streamId, data)))
+        {
+            Guest.CrxLog.Warn($"stdin of {ContainerId}/{ExecId}: the host sent beyond its window; dropped");
+        }
+    }
+
+    private async Task WriteStdinLoopAsync()
+    {
+        await foreach (var (stream, data) in _stdinQueue.Reader.ReadAllAsync())
+        {
+            if (!data.Data.IsEmpty)
+            {
+                await WriteStdinAsync(data.Data.Memory);
+                await _send(new Frame { Id = stream, Credit = new StreamCredit { Bytes = (ulong)data.Data.Length } });
+            }
+
+            if (data.Eof)
+            {
+                CloseStdin();
+            }
         }
     }
 
@@ -199,7 +249,7 @@ internal sealed class GuestProcess
         lock (_lock)
         {
             _completed = true;
-            streams = [.. _streams];
+            streams = [.. _streams.Keys];
             if (_terminal >= 0)
             {
                 Sys.close(_terminal);
@@ -214,9 +264,17 @@ internal sealed class GuestProcess
         }
     }
 
+    private StreamWindow? WindowOf(ulong streamId)
+    {
+        lock (_lock)
+        {
+            return _streams.GetValueOrDefault(streamId);
+        }
+    }
+
     private async Task PumpAsync(FileStream source, StreamKind kind)
     {
-        var buffer = new byte[32 * 1024];
+        var buffer = new byte[StreamWindow.MaxChunkBytes];
         using (source)
         {
             while (true)
@@ -239,7 +297,11 @@ internal sealed class GuestProcess
                 _log?.Write(kind, buffer.AsSpan(0, read));
                 foreach (var stream in Streams)
                 {
-                    await _send(new Frame { Id = stream, Data = new StreamData { Kind = kind, Data = ByteString.CopyFrom(buffer, 0, read) } });
+                    // Each attached host stream gets it once it has room; a detached one is skipped.
+                    if (WindowOf(stream) is { } window && await window.TakeAsync(read, CancellationToken.None))
+                    {
+                        await _send(new Frame { Id = stream, Data = new StreamData { Kind = kind, Data = ByteString.CopyFrom(buffer, 0, read) } });
+                    }
                 }
             }
         }

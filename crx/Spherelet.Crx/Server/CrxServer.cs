@@ -88,7 +88,14 @@ internal sealed class CrxServer : IDisposable
                     case Frame.BodyOneofCase.Data:
                         if (!_ports.TryWrite(frame.Id, frame.Data))
                         {
-                            await _containers.OnStdinAsync(frame.Id, frame.Data);
+                            _containers.OnStdin(frame.Id, frame.Data);
+                        }
+
+                        break;
+                    case Frame.BodyOneofCase.Credit:
+                        if (!_ports.TryCredit(frame.Id, frame.Credit.Bytes))
+                        {
+                            _containers.OnCredit(frame.Id, frame.Credit.Bytes);
                         }
 
                         break;

@@ -47,6 +47,18 @@ internal sealed class PortForwarder
         return true;
     }
 
+    /// <summary>Whether the stream is a forwarded connection (the host's credit for it was taken).</summary>
+    public bool TryCredit(ulong streamId, ulong bytes)
+    {
+        if (!_relays.TryGetValue(streamId, out var relay))
+        {
+            return false;
+        }
+
+        relay.Credit(bytes);
+        return true;
+    }
+
     /// <summary>Closes the forwarded connection on the stream, if it is one.</summary>
     public bool TryClose(ulong streamId)
     {

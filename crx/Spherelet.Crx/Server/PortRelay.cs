@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Google.Protobuf;
+using Spherelet.Crx.Protocol;
 using Spherelet.Crx.Protocol.V1;
 
 namespace Spherelet.Crx.Server;
@@ -15,7 +16,9 @@ internal sealed class PortRelay : IDisposable
     private readonly Socket _socket;
     private readonly Func<Frame, Task> _send;
     private readonly Action<ulong> _done;
-    private readonly System.Threading.Channels.Channel<StreamData> _toServer = System.Threading.Channels.Channel.CreateUnbounded<StreamData>(new() { SingleReader = true, SingleWriter = true });
+    private readonly System.Threading.Channels.Channel<StreamData> _toServer = System.Threading.Channels.Channel.CreateBounded<StreamData>(
+        new System.Threading.Channels.BoundedChannelOptions((StreamWindow.InitialBytes / 1024) + 16) { SingleReader = true, SingleWriter = true });
+    private readonly StreamWindow _window = new();
     private int _finished;
 
     public PortRelay(ulong streamId, Socket socket, Func<Frame, Task> send, Action<ulong> done)
@@ -33,18 +36,27 @@ internal sealed class PortRelay : IDisposable
     /// Bytes from the host for the server, queued (CRX's channel reader must never wait for a slow
     /// server); end of file shuts the connection's sending side.
     /// </summary>
-    public void Write(StreamData data) => _toServer.Writer.TryWrite(data);
+    public void Write(StreamData data)
+    {
+        if (!_toServer.Writer.TryWrite(data))
+        {
+            Guest.CrxLog.Warn($"port forward stream={_streamId}: the host sent beyond its window; dropped");
+        }
+    }
+
+    /// <summary>The host took <paramref name="bytes"/> more of what the server sent.</summary>
+    public void Credit(ulong bytes) => _window.Give(bytes);
 
     private async Task ReadAsync()
     {
         var failed = false;
-        var buffer = new byte[32 * 1024];
+        var buffer = new byte[StreamWindow.MaxChunkBytes];
         try
         {
             while (true)
             {
                 var read = await _socket.ReceiveAsync(buffer, SocketFlags.None);
-                if (read == 0)
+                if (read == 0 || !await _window.TakeAsync(read, CancellationToken.None))
                 {
                     break;
                 }
@@ -69,6 +81,7 @@ internal sealed class PortRelay : IDisposable
                 if (!data.Data.IsEmpty)
                 {
                     await _socket.SendAsync(data.Data.Memory, SocketFlags.None);
+                    await _send(new Frame { Id = _streamId, Credit = new StreamCredit { Bytes = (ulong)data.Data.Length } });
                 }
 
                 if (data.Eof)
@@ -89,6 +102,7 @@ internal sealed class PortRelay : IDisposable
         if (Interlocked.Exchange(ref _finished, 1) == 0)
         {
             _toServer.Writer.TryComplete();
+            _window.Close();
             _socket.Dispose();
             _done(_streamId);
         }
@@ -102,6 +116,7 @@ internal sealed class PortRelay : IDisposable
         }
 
         _toServer.Writer.TryComplete();
+        _window.Close();
         _socket.Dispose();
         _done(_streamId);
         await _send(new Frame { Id = _streamId, Data = new StreamData { Kind = StreamKind.Stdout, Eof = true } });

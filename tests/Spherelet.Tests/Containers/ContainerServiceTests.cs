@@ -70,7 +70,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
             _devices,
             new Spherelet.Agent.Containers.HostLogFiles(),
             _checkpoints,
-            new ContainerServiceOptions { KillWait = TimeSpan.FromSeconds(2), WatchRetry = TimeSpan.FromMilliseconds(20) },
+            new ContainerServiceOptions { KillWait = TimeSpan.FromSeconds(2), WatchRetry = TimeSpan.FromMilliseconds(20), NodeStatsDeadline = TimeSpan.FromMilliseconds(300) },
             readiness,
             TimeProvider.System,
             NullLogger<ContainerService>.Instance);
@@ -595,6 +595,22 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         Assert.Contains("is a link", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_root, "target")), "nothing was made through the link");
         Assert.DoesNotContain(_checkpoints.Saved.Values, c => c.Metadata.Name == "linked");
+    }
+
+    [Fact]
+    public async Task A_pod_whose_guest_fails_or_does_not_answer_statistics_is_left_out_of_node_statistics_within_the_deadline()
+    {
+        var id = await RunningAsync();
+        Assert.NotNull(await _containers.PodUsageOrNoneAsync(_pod, [id], CancellationToken.None));
+
+        _guests.OnStats = _ => throw new GuestOperationFailedException("the guest's statistics name container 'x' twice");
+        Assert.Null(await _containers.PodUsageOrNoneAsync(_pod, [id], CancellationToken.None));
+        await Assert.ThrowsAsync<GuestOperationFailedException>(() => _containers.PodUsageAsync(_pod, [id], CancellationToken.None));
+
+        _guests.OnStats = token => Task.Delay(Timeout.Infinite, token);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Assert.Null(await _containers.PodUsageOrNoneAsync(_pod, [id], CancellationToken.None));
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < Patience, "left out after the deadline, not held");
     }
 
     private static async Task<string[]> LinesAsync(string path, int count)

@@ -123,14 +123,22 @@ internal sealed class FakeGuestContainers : IGuestContainers
         return Task.FromResult<IGuestLog>(log);
     }
 
-    public Task<PodUsage> StatsAsync(string sandboxId, string channelSocketPath, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
+    /// <summary>How the guest answers statistics: null, at once; else this (a failure, or a wait for cancellation).</summary>
+    public Func<CancellationToken, Task>? OnStats { get; set; }
+
+    public async Task<PodUsage> StatsAsync(string sandboxId, string channelSocketPath, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
     {
         Reachable();
+        if (OnStats is { } onStats)
+        {
+            await onStats(cancellationToken);
+        }
+
         var usage = new ResourceUsage(1000, 2000, 1500, 3, 42, 4096, 2);
-        return Task.FromResult(new PodUsage(
+        return new PodUsage(
             usage,
             256 << 20,
-            Containers.Keys.Where(id => containerIds.Count == 0 || containerIds.Contains(id)).ToDictionary(id => id, _ => usage, StringComparer.Ordinal)));
+            Containers.Keys.Where(id => containerIds.Count == 0 || containerIds.Contains(id)).ToDictionary(id => id, _ => usage, StringComparer.Ordinal));
     }
 
     private FakeProcess Find(string containerId) =>

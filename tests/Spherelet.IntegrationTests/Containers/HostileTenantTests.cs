@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using Runtime.V1;
 using Spherelet.IntegrationTests.Images;
@@ -5,18 +6,19 @@ using Spherelet.IntegrationTests.Images;
 namespace Spherelet.IntegrationTests.Containers;
 
 /// <summary>
-/// A root tenant against its pod share, from inside a real pod VM: a privileged container in the
-/// pod's PID namespace enters PID 1's mount namespace (<c>nsenter -t 1 -m</c>, what any code that
-/// takes over CRX can do) and tries every trick on /pod; the host's files and mounts must not move.
+/// A root tenant against the host, from inside a real pod VM: a privileged container in the pod's
+/// PID namespace enters PID 1's mount namespace (<c>nsenter -t 1 -m</c>, what any code that takes
+/// over CRX can do) and tries every trick on /pod, the logs and the console, or floods what the
+/// host reads; the host's files and mounts must not move and the agent's memory must stay bounded.
 /// Needs what <see cref="ContainerPod"/> needs. One pod VM for the class.
 /// </summary>
 [Collection(ContainerPod.Collection)]
-public sealed class HostileShareTests : IClassFixture<ContainerPod>
+public sealed class HostileTenantTests : IClassFixture<ContainerPod>
 {
     private static readonly string[] ShareTop = ["layers", "volumes"];
     private readonly ContainerPod _pod;
 
-    public HostileShareTests(ContainerPod pod)
+    public HostileTenantTests(ContainerPod pod)
     {
         _pod = pod;
     }
@@ -155,6 +157,74 @@ public sealed class HostileShareTests : IClassFixture<ContainerPod>
         {
             await StopAndRemoveAsync(id);
         }
+    }
+
+    /// <summary>How much the agent's resident memory may grow while one pod floods it: its windows (1 MiB of log, 256 KiB per stream), ExecSync's caps (4 MiB each of stdout and stderr) and the runtime's own slack.</summary>
+    private const long FloodBoundBytes = 96L * 1024 * 1024;
+
+    [Fact]
+    public async Task Flooding_the_log_a_port_forward_and_an_exec_keeps_the_agents_memory_bounded_and_the_pod_answering()
+    {
+        var before = AgentRss();
+        using var stopSampling = new CancellationTokenSource();
+        var sampling = MostRssAsync(stopSampling.Token);
+        // 64 MiB of output in one endless line (cut into 16 KiB parts), as fast as the VM writes.
+        var flood = _pod.Container("flood-log", "sh", "-c", "dd if=/dev/zero bs=65536 count=1024 2>/dev/null | tr '\\0' x; sleep 600");
+        var flooder = await _pod.RunAsync(flood);
+        // A server that sends without end to a port-forward client that reads nothing.
+        var server = await _pod.RunAsync(_pod.Container("flood-port", "sh", "-c", "dd if=/dev/zero bs=65536 2>/dev/null | nc -l -p 9000"));
+        var url = (await _pod.Runtime.PortForwardAsync(new PortForwardRequest { PodSandboxId = _pod.PodId, Port = { 9000 } })).Url;
+        using var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol("portforward.k8s.io");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // nc listening
+        await socket.ConnectAsync(new Uri(url.Replace("http://", "ws://", StringComparison.Ordinal)), CancellationToken.None);
+        try
+        {
+            // An exec that writes 25 MiB to each of stdout and stderr.
+            var exec = await _pod.ExecAsync(flooder, 120, "sh", "-c", "dd if=/dev/zero bs=65536 count=400 2>/dev/null; dd if=/dev/zero bs=65536 count=400 >&2 2>/dev/null");
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            await stopSampling.CancelAsync();
+            var most = await sampling;
+
+            Assert.True(exec.Stdout.Length <= 4 * 1024 * 1024 + 1024, $"ExecSync kept {exec.Stdout.Length} bytes of stdout");
+            Assert.True(most - before < FloodBoundBytes, $"the agent grew from {before >> 20} MiB to {most >> 20} MiB while flooded");
+            var still = await _pod.ExecAsync(flooder, 60, "echo", "still here");
+            Assert.Equal("still here\n", still.Stdout.ToStringUtf8());
+            var logged = new FileInfo(_pod.HostLogPath(flood)).Length;
+            Assert.True(logged > 1024 * 1024, $"the log is written meanwhile ({logged} bytes)");
+        }
+        finally
+        {
+            socket.Abort();
+            await StopAndRemoveAsync(server);
+            await StopAndRemoveAsync(flooder);
+        }
+    }
+
+    /// <summary>The most the agent's resident memory was, sampled every 100 ms until cancelled.</summary>
+    private async Task<long> MostRssAsync(CancellationToken cancellationToken)
+    {
+        long most = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            most = Math.Max(most, AgentRss());
+            try
+            {
+                await Task.Delay(100, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        return most;
+    }
+
+    /// <summary>The agent's resident memory, bytes (VmRSS).</summary>
+    private long AgentRss()
+    {
+        var line = File.ReadLines($"/proc/{_pod.Daemon.Pid}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
     /// <summary>A privileged container of the test image in the pod's PID namespace (PID 1 is CRX), sleeping; with a writable volume at /data when asked.</summary>
