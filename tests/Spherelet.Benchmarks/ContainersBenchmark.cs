@@ -13,7 +13,8 @@ namespace Spherelet.Benchmarks;
 /// CreateContainer + StartContainer until StartContainer returns and until the container's
 /// first CRI log line reaches the host, next to a plain QEMU boot of the same kernel and
 /// initramfs to CRX ready, runs interleaved; N such pods started at once; and the host memory
-/// a pod with one idle container costs (PSS of its QEMU plus its share of the agent's).
+/// a pod with one idle container costs (PSS of its QEMU plus its share of the agent's); and how
+/// fast a container's output reaches its log file on the host (<see cref="LogThroughput"/>).
 /// </summary>
 internal static class ContainersBenchmark
 {
@@ -24,6 +25,9 @@ internal static class ContainersBenchmark
     private const string LogPath = ContainerName + "/0.log";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>How much each of the three log throughput runs writes.</summary>
+    private const int LogMib = 16;
 
     public static Task RunAsync(ContainersBenchOptions options, TextWriter output) =>
         PodVmSession.RunAsync(options.Daemon, options.Kernel, options.Initramfs, "sph-bench-ctr-", null, PushBusyboxAsync, null, async session =>
@@ -40,6 +44,12 @@ internal static class ContainersBenchmark
                 var pod = await StartPodAsync(runtime, spec, logs, $"seq-{run}");
                 sequential.Add(pod);
                 await RemoveAsync(runtime, pod);
+            }
+
+            var logMibPerSecond = new List<double>();
+            for (var run = 0; run < 3; run++)
+            {
+                logMibPerSecond.Add(await LogThroughput.MibPerSecondAsync(runtime, spec, logs, $"log-{run}", LogMib, StartTimeout));
             }
 
             var wall = Stopwatch.StartNew();
@@ -61,12 +71,12 @@ internal static class ContainersBenchmark
                 await RemoveAsync(runtime, pod);
             }
 
-            Report(output, options, sequential, qemuMs, parallel, parallelMs, qemuPss, agentPss, perPod);
+            Report(output, options, sequential, qemuMs, parallel, parallelMs, qemuPss, agentPss, perPod, logMibPerSecond);
         });
 
     private static void Report(
         TextWriter output, ContainersBenchOptions options, List<ContainerStartTiming> sequential, List<double> qemuMs,
-        ContainerStartTiming[] parallel, double parallelMs, List<double> qemuPss, double agentPss, double perPod)
+        ContainerStartTiming[] parallel, double parallelMs, List<double> qemuPss, double agentPss, double perPod, List<double> logMibPerSecond)
     {
         var returnedMs = sequential.Select(p => p.StartReturnedMs).ToList();
         var logLineMs = sequential.Select(p => p.FirstLogLineMs).ToList();
@@ -92,11 +102,13 @@ internal static class ContainersBenchmark
         output.WriteLine($"| {"QEMU PSS per pod, idle container (MiB)",-51} | {Stats.F(Stats.Median(qemuPss)),10} |            | {Stats.F(qemuPss.Min()),10} |");
         Single(output, "agent PSS (MiB), shared by the pods", Stats.F(agentPss));
         Single(output, "host memory per pod, idle container (MiB)", Stats.F(perPod));
+        output.WriteLine($"| {$"log throughput, {LogMib} MiB container -> host file (MiB/s)",-51} | {Stats.F(Stats.Median(logMibPerSecond), "0.0"),10} |            | {Stats.F(logMibPerSecond.Min(), "0.0"),10} |");
         output.WriteLine();
         output.WriteLine(
             $"result: start_ratio={Stats.F(ratio, "0.00")} start_ms={Stats.F(start)} start_p90_ms={Stats.F(Stats.Percentile(logLineMs, 90))} " +
             $"start_returned_ms={Stats.F(Stats.Median(returnedMs))} plain_qemu_ms={Stats.F(qemu)} " +
-            $"parallel_ms={Stats.F(parallelMs)} parallel_pod_ms={Stats.F(Stats.Median(parallelPodMs))} pss_mib_per_pod={Stats.F(perPod)}");
+            $"parallel_ms={Stats.F(parallelMs)} parallel_pod_ms={Stats.F(Stats.Median(parallelPodMs))} pss_mib_per_pod={Stats.F(perPod)} " +
+            $"log_mib_s={Stats.F(Stats.Median(logMibPerSecond), "0.0")}");
     }
 
     private static void Row(TextWriter output, string name, List<double> values) =>
