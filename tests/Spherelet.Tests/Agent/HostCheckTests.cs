@@ -42,6 +42,20 @@ public sealed class HostCheckTests : IDisposable
         Assert.Equal(outcome, result.Outcome);
     }
 
+    [Theory]
+    [InlineData("#stdio_handler = \"logd\"\n", CheckOutcome.Ok)]
+    [InlineData("stdio_handler = \"logd\"\n", CheckOutcome.Ok)]
+    [InlineData("stdio_handler = \"file\"\n", CheckOutcome.Warning)]
+    public async Task Console_log_check_wants_virtlogd_to_rotate_pod_consoles(string qemuConf, CheckOutcome outcome)
+    {
+        var file = Path.Combine(_dir, "qemu.conf");
+        await File.WriteAllTextAsync(file, qemuConf);
+
+        var result = await new LibvirtConsoleLogCheck(file).RunAsync(CancellationToken.None);
+
+        Assert.Equal(outcome, result.Outcome);
+    }
+
     [Fact]
     public async Task Executable_check_refuses_a_file_without_execute_bits()
     {

@@ -132,6 +132,45 @@ public sealed class HostileGuestProtocolTests
         Directory.Delete(directory, recursive: true);
     }
 
+    [Fact]
+    public async Task Statistics_that_name_a_container_twice_or_one_not_asked_for_fail_that_pod_only()
+    {
+        var stats = new CgroupStats { CpuUsageNs = 1, MemoryUsageBytes = 2 };
+        var twice = new StatsReply { Vm = stats, Containers = { new ContainerStats { ContainerId = "a", Stats = stats }, new ContainerStats { ContainerId = "a", Stats = stats } } };
+        var stranger = new StatsReply { Vm = stats, Containers = { new ContainerStats { ContainerId = "b", Stats = stats } } };
+
+        var duplicate = await Assert.ThrowsAsync<GuestOperationFailedException>(() => StatsFromAsync(twice, ["a"]));
+        var unasked = await Assert.ThrowsAsync<GuestOperationFailedException>(() => StatsFromAsync(stranger, ["a"]));
+
+        Assert.Contains("'a' twice", duplicate.Message, StringComparison.Ordinal);
+        Assert.Contains("'b', which was not asked for", unasked.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>GetStats through the agent's guest layer against a guest that answers <paramref name="reply"/>.</summary>
+    private static async Task<Spherelet.Domain.Containers.PodUsage> StatsFromAsync(StatsReply reply, IReadOnlyCollection<string> containerIds)
+    {
+        var directory = Directory.CreateTempSubdirectory("crx-liar-").FullName;
+        var path = Path.Combine(directory, "crx.sock");
+        try
+        {
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen();
+            _ = Task.Run(async () =>
+            {
+                using var socket = await listener.AcceptAsync();
+                using var stream = new NetworkStream(socket, ownsSocket: false);
+                await new ScriptedGuest(stream) { Stats = reply }.Done;
+            });
+            await using var connections = new GuestConnections(new GuestChannelOptions { ConnectTimeout = Patience, HostVersion = "test" }, NullLogger<GuestConnections>.Instance);
+            return await new GuestContainers(connections).StatsAsync("pod-liar", path, containerIds, CancellationToken.None);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + Patience;
@@ -161,6 +200,9 @@ public sealed class HostileGuestProtocolTests
         }
 
         public bool AnswerCalls { get; init; } = true;
+
+        /// <summary>The answer to GetStats; none when null.</summary>
+        public StatsReply? Stats { get; init; }
 
         public Task Done { get; }
 
@@ -268,6 +310,10 @@ public sealed class HostileGuestProtocolTests
                     }
 
                     await SendAsync(new Frame { Id = frame.Id, Response = new Response() });
+                }
+                else if (frame.Request?.Stats is not null && Stats is { } stats && AnswerCalls)
+                {
+                    await SendAsync(new Frame { Id = frame.Id, Response = new Response { Stats = stats } });
                 }
                 else if (frame.Request?.Exec is not null && AnswerCalls)
                 {
