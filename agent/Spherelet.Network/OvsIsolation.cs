@@ -30,9 +30,8 @@ public sealed partial class OvsIsolation
     /// <param name="instance">The agent instance (hex digits; its first eight make the cookie's upper half).</param>
     public OvsIsolation(string runDirectory, string instance)
     {
-        ArgumentException.ThrowIfNullOrEmpty(instance);
         _runDirectory = runDirectory;
-        _instanceBits = ulong.Parse(instance[..Math.Min(8, instance.Length)], NumberStyles.HexNumber, CultureInfo.InvariantCulture) << 32;
+        _instanceBits = Ofctl.InstanceBits(instance);
     }
 
     /// <summary>The cookie that marks the segment's rules.</summary>
@@ -76,9 +75,8 @@ public sealed partial class OvsIsolation
     public async Task<IReadOnlyDictionary<int, int>> FlowCountsAsync(string bridge, CancellationToken cancellationToken)
     {
         var counts = new Dictionary<int, int>();
-        foreach (Match match in CookieField().Matches(await OfctlAsync(["dump-flows", Target(bridge), "table=" + OvsPortSecurity.NextTable.ToString(CultureInfo.InvariantCulture)], cancellationToken)))
+        foreach (var cookie in Ofctl.Cookies(await OfctlAsync(["dump-flows", Target(bridge), "table=" + OvsPortSecurity.NextTable.ToString(CultureInfo.InvariantCulture)], cancellationToken)))
         {
-            var cookie = ulong.Parse(match.Groups["cookie"].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             if ((cookie & 0xFFFF_FFFF_FFFF_0000) == (_instanceBits | Marker))
             {
                 var vlan = (int)(cookie & 0xFFFF);
@@ -90,11 +88,9 @@ public sealed partial class OvsIsolation
     }
 
     /// <summary>The bridge's OpenFlow management socket.</summary>
-    private string Target(string bridge) => $"unix:{Path.Combine(_runDirectory, bridge + ".mgmt")}";
+    private string Target(string bridge) => Ofctl.Target(_runDirectory, bridge);
 
     private static Task<string> OfctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        HostCommand.RunAsync("ovs-ofctl", arguments, cancellationToken);
+        Ofctl.RunAsync(arguments, cancellationToken);
 
-    [GeneratedRegex("cookie=0x(?<cookie>[0-9a-f]+)")]
-    private static partial Regex CookieField();
 }

@@ -29,9 +29,8 @@ public sealed partial class OvsPortSecurity
     /// <param name="instance">The agent instance (hex digits; its first eight make the cookie's upper half).</param>
     public OvsPortSecurity(string runDirectory, string instance)
     {
-        ArgumentException.ThrowIfNullOrEmpty(instance);
         _runDirectory = runDirectory;
-        _instanceBits = ulong.Parse(instance[..Math.Min(8, instance.Length)], NumberStyles.HexNumber, CultureInfo.InvariantCulture) << 32;
+        _instanceBits = Ofctl.InstanceBits(instance);
     }
 
     /// <summary>The cookie of the pod's flows: the agent instance and the last three bytes of its MAC.</summary>
@@ -118,9 +117,8 @@ public sealed partial class OvsPortSecurity
     public async Task<IReadOnlyDictionary<ulong, int>> FlowCountsAsync(string bridge, CancellationToken cancellationToken)
     {
         var counts = new Dictionary<ulong, int>();
-        foreach (Match match in CookieField().Matches(await OfctlAsync(["--no-names", "dump-flows", Target(bridge), "table=0"], cancellationToken)))
+        foreach (var cookie in Ofctl.Cookies(await OfctlAsync(["--no-names", "dump-flows", Target(bridge), "table=0"], cancellationToken)))
         {
-            var cookie = ulong.Parse(match.Groups["cookie"].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             if ((cookie & 0xFFFF_FFFF_FF00_0000) == (_instanceBits | Marker))
             {
                 counts[cookie] = counts.GetValueOrDefault(cookie) + 1;
@@ -164,13 +162,11 @@ public sealed partial class OvsPortSecurity
         throw new NetworkOperationFailedException($"port {portName} has no OpenFlow port number");
     }
 
-    private string Target(string bridge) => $"unix:{Path.Combine(_runDirectory, bridge + ".mgmt")}";
+    private string Target(string bridge) => Ofctl.Target(_runDirectory, bridge);
 
     private static Task<string> OfctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        HostCommand.RunAsync("ovs-ofctl", arguments, cancellationToken);
+        Ofctl.RunAsync(arguments, cancellationToken);
 
-    [GeneratedRegex("cookie=0x(?<cookie>[0-9a-f]+)")]
-    private static partial Regex CookieField();
 
     [GeneratedRegex("in_port=\"?(?<port>[0-9]+)")]
     private static partial Regex InPort();

@@ -26,6 +26,7 @@ public static class CriChannel
                 }
             },
         };
-        return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        // 16 MiB, as the kubelet takes: an ExecSync answer holds up to 4 MiB each of stdout and stderr.
+        return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 16 * 1024 * 1024 });
     }
 }

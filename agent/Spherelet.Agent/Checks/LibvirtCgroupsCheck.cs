@@ -12,7 +12,7 @@ public sealed partial class LibvirtCgroupsCheck : IHostCheck
 {
     private readonly string _qemuConf;
 
-    public LibvirtCgroupsCheck(string qemuConf = "/etc/libvirt/qemu.conf")
+    public LibvirtCgroupsCheck(string qemuConf = QemuConf.DefaultPath)
     {
         _qemuConf = qemuConf;
     }
@@ -23,14 +23,10 @@ public sealed partial class LibvirtCgroupsCheck : IHostCheck
 
     public Task<HostCheckResult> RunAsync(CancellationToken cancellationToken)
     {
-        string text;
-        try
+        var (text, unreadable) = QemuConf.Read(_qemuConf, Name, Area);
+        if (text is null)
         {
-            text = File.ReadAllText(_qemuConf);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Task.FromResult(Warned($"cannot read {_qemuConf}: {e.Message}"));
+            return Task.FromResult(unreadable!);
         }
 
         return Task.FromResult(

@@ -12,7 +12,7 @@ public sealed partial class LibvirtConsoleLogCheck : IHostCheck
 {
     private readonly string _qemuConf;
 
-    public LibvirtConsoleLogCheck(string qemuConf = "/etc/libvirt/qemu.conf")
+    public LibvirtConsoleLogCheck(string qemuConf = QemuConf.DefaultPath)
     {
         _qemuConf = qemuConf;
     }
@@ -23,14 +23,10 @@ public sealed partial class LibvirtConsoleLogCheck : IHostCheck
 
     public Task<HostCheckResult> RunAsync(CancellationToken cancellationToken)
     {
-        string text;
-        try
+        var (text, unreadable) = QemuConf.Read(_qemuConf, Name, Area);
+        if (text is null)
         {
-            text = File.ReadAllText(_qemuConf);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Task.FromResult(HostCheckResult.Warn(Name, Area, $"cannot read {_qemuConf}: {e.Message}", $"make {_qemuConf} readable to the agent"));
+            return Task.FromResult(unreadable!);
         }
 
         return Task.FromResult(
