@@ -297,8 +297,8 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
         // segment's isolation flows, a pod's port security flows, its gateway's addresses, its egress rules, a pod's port) is put
         // back by the periodic repair (a pod's port once it was seen missing twice in a row).
         var gateway = OvsSwitch.GatewayPortName(_firstVlan);
-        await isolation.OpenAsync(Bridge, _firstVlan, CancellationToken.None);
         var firstMac = (await ExecAsync(client, first.Container, "cat", "/sys/class/net/eth0/address")).Stdout.Trim();
+        await isolation.OpenAsync(Bridge, _firstVlan, CancellationToken.None);
         await new OvsPortSecurity("/run/openvswitch", instance).ReleaseAsync(Bridge, firstMac, CancellationToken.None);
         await HostCommand.RunAsync("ip", ["address", "flush", "dev", gateway], CancellationToken.None);
         await new NftEgress(instance).RemoveSegmentAsync(_firstVlan, CancellationToken.None);
