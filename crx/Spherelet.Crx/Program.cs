@@ -21,6 +21,11 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
+        // Reads of pipes and of the channel port each hold a pool thread while they wait (.NET has
+        // no asynchronous I/O for them on Linux), and a pod VM may have one vCPU: with the pool's
+        // default of one thread per CPU, a log entry or an answer would wait for the pool to grow
+        // (half a second at a time) behind a container's output pumps.
+        ThreadPool.SetMinThreads(32, 32);
         if (args.Length == 1 && args[0] == "--init")
         {
             await RunAsInitAsync();
