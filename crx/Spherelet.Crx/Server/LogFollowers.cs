@@ -80,7 +80,8 @@ internal sealed class LogFollowers
                 continue;
             }
 
-            var (entries, end) = await spool.ReadAsync(sent, window - inFlight, cancellationToken);
+            // Batches of a quarter window at most: the host writes one while the next are on their way.
+            var (entries, end) = await spool.ReadAsync(sent, Math.Min(window - inFlight, window / 4), cancellationToken);
             var batch = new LogBatch { End = end };
             batch.Entries.Add(entries);
             await _send(new Frame { Id = streamId, Log = batch });
