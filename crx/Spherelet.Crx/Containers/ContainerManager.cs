@@ -206,7 +206,7 @@ internal sealed class ContainerManager : IDisposable
         return answer;
     }
 
-    public void CloseStdin(CloseStdin request) => FindProcess(request.ContainerId, request.ExecId).CloseStdin();
+    public void CloseStdin(CloseStdin request) => FindProcess(request.ContainerId, request.ExecId).CloseStdinAfterQueued();
 
     /// <summary>Streams a running process's output and exit to <paramref name="streamId"/>.</summary>
     public ProcessStarted Attach(ulong streamId, AttachProcess request)

@@ -81,7 +81,7 @@ internal sealed class GuestProcess
 
         if (removed && _stdinOnce)
         {
-            CloseStdin();
+            CloseStdinAfterQueued();
         }
     }
 
@@ -153,6 +153,15 @@ internal sealed class GuestProcess
         if (!_stdinQueue.Writer.TryWrite((streamId, data)))
         {
             Guest.CrxLog.Warn($"stdin of {ContainerId}/{ExecId}: the host sent beyond its window; dropped");
+        }
+    }
+
+    /// <summary>Closes stdin once what the host sent before is written (a close must not overtake queued input).</summary>
+    public void CloseStdinAfterQueued()
+    {
+        if (!_stdinQueue.Writer.TryWrite((0, new StreamData { Kind = StreamKind.Stdin, Eof = true })))
+        {
+            CloseStdin();
         }
     }
 
