@@ -803,8 +803,13 @@ public sealed partial class ContainerService : IAsyncDisposable
                 }
                 catch (ObjectNotFoundException)
                 {
-                    // CRX does not know the container: the VM started anew, or it was removed meanwhile.
-                    await RecordGoneAsync(id, "the pod VM no longer has the container");
+                    // CRX does not know the container (the VM started anew), or it was removed
+                    // meanwhile (then there is nothing left to record).
+                    if (_store.Find(id) is not null)
+                    {
+                        await RecordGoneAsync(id, "the pod VM no longer has the container");
+                    }
+
                     return;
                 }
                 catch (GuestUnavailableException e)

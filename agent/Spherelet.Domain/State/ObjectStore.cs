@@ -111,13 +111,26 @@ public class ObjectStore<T>
         }
     }
 
-    /// <summary>Deletes the checkpoint, then forgets the object. Removing an unknown id does nothing.</summary>
+    /// <summary>
+    /// Deletes the checkpoint, then forgets the object. Removing an unknown id does nothing. Taken
+    /// in turn with <see cref="UpdateAsync"/>: an update that was under way finishes first, and one
+    /// that waited finds the object gone (it never brings a removed object back).
+    /// </summary>
     public async Task RemoveAsync(string id, CancellationToken cancellationToken)
     {
-        if (_objects.TryGetValue(id, out var value))
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
         {
-            await _delete(value, cancellationToken);
-            _objects.TryRemove(id, out _);
+            if (_objects.TryGetValue(id, out var value))
+            {
+                await _delete(value, cancellationToken);
+                _objects.TryRemove(id, out _);
+            }
+        }
+        finally
+        {
+            gate.Release();
         }
 
         _locks.TryRemove(id, out _);
