@@ -72,6 +72,18 @@ internal static unsafe class FileTree
         Unlink(parent, name, LibC.AT_REMOVEDIR);
     }
 
+    /// <summary>Whether <paramref name="handle"/> is open on a directory.</summary>
+    public static bool IsDirectory(SafeFileHandle handle)
+    {
+        stat open;
+        return LibC.fstat(Fd(handle), &open) == 0 && (open.st_mode & LibC.S_IFMT) == LibC.S_IFDIR;
+    }
+
+    /// <summary>The path of what <paramref name="handle"/> is open on, as the kernel resolved it (no link left in it).</summary>
+    public static string PathOf(SafeFileHandle handle) =>
+        new FileInfo("/proc/self/fd/" + Fd(handle).ToString(CultureInfo.InvariantCulture)).LinkTarget
+            ?? throw new IOException("the path of an open file cannot be read");
+
     /// <summary>Whether <paramref name="handle"/> is open on the file at <paramref name="path"/> (same device and inode).</summary>
     public static bool SameFile(SafeFileHandle handle, string path)
     {

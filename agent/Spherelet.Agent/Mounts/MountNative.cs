@@ -68,6 +68,23 @@ internal static unsafe partial class MountNative
         }
     }
 
+    /// <summary>A detached copy of the mount tree at what <paramref name="source"/> is open on (see <see cref="OpenTreeClone(string, bool)"/>).</summary>
+    public static SafeFileHandle OpenTreeClone(SafeFileHandle source, bool recursive, string what)
+    {
+        var empty = (byte)0;
+        var added = false;
+        source.DangerousAddRef(ref added);
+        try
+        {
+            var fd = Syscall(SysOpenTree, source.DangerousGetHandle(), (nint)(&empty), (nint)(OpenTreeCloneFlag | OCloexec | AtEmptyPath | (recursive ? AtRecursive : 0)), 0, 0);
+            return fd < 0 ? throw Failure("open_tree", what) : new SafeFileHandle((nint)fd, ownsHandle: true);
+        }
+        finally
+        {
+            source.DangerousRelease();
+        }
+    }
+
     /// <summary>Sets and clears mount flags (and the propagation, when not 0) of the mount <paramref name="mount"/> refers to, recursively when asked.</summary>
     public static void SetAttributes(SafeFileHandle mount, ulong set, ulong clear, ulong propagation, bool recursive, string what)
     {

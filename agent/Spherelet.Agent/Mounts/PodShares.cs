@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Microsoft.Win32.SafeHandles;
+using Spherelet.Domain.Errors;
 using Spherelet.Domain.Sandboxes;
 using Tmds.Linux;
 
@@ -60,11 +61,13 @@ public sealed partial class PodShares : IPodShares
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         var name = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var relative = $"{SandboxLayout.VolumesDirectoryName}/{containerId}/{name}";
+        // What is bound is what was checked: the host path as the host resolves it, opened once.
+        using var source = OpenHostPath(hostPath);
         using (var tree = OpenAgentDirectory(_layout.Tree(sandboxId)))
         using (var volumes = MakeDirectory(tree, SandboxLayout.VolumesDirectoryName))
         using (var container = MakeDirectory(volumes, containerId))
         {
-            if (Directory.Exists(hostPath))
+            if (FileTree.IsDirectory(source))
             {
                 MakeDirectory(container, name).Dispose();
             }
@@ -78,6 +81,7 @@ public sealed partial class PodShares : IPodShares
         var flags = MountNative.AttrNoSuid | MountNative.AttrNoDev;
         Bind(
             sandboxId,
+            source,
             hostPath,
             relative,
             access == BindAccess.ReadOnly ? MountNative.AttrReadOnly : 0,
@@ -150,7 +154,8 @@ public sealed partial class PodShares : IPodShares
                     MakeDirectory(directory, layer).Dispose();
                 }
 
-                Bind(sandboxId, source, relative, 0, MountNative.AttrReadOnly | MountNative.AttrNoSuid | MountNative.AttrNoDev, MountNative.PropagationPrivate, recursive: false);
+                using var layerDirectory = OpenAgentDirectory(source);
+                Bind(sandboxId, layerDirectory, source, relative, 0, MountNative.AttrReadOnly | MountNative.AttrNoSuid | MountNative.AttrNoDev, MountNative.PropagationPrivate, recursive: false);
             }
         }
         finally
@@ -187,17 +192,18 @@ public sealed partial class PodShares : IPodShares
     }
 
     /// <summary>
-    /// Attaches a copy of <paramref name="source"/> at <paramref name="relative"/> in the pod's share:
+    /// Attaches a copy of the mount tree at what <paramref name="source"/> is open on (named
+    /// <paramref name="what"/>) at <paramref name="relative"/> in the pod's share:
     /// <paramref name="topSet"/> on its top mount and <paramref name="recursiveSet"/> on every mount
     /// of it, with <paramref name="propagation"/>, all before it is attached.
     /// </summary>
-    private void Bind(string sandboxId, string source, string relative, ulong topSet, ulong recursiveSet, ulong propagation, bool recursive)
+    private void Bind(string sandboxId, SafeFileHandle source, string what, string relative, ulong topSet, ulong recursiveSet, ulong propagation, bool recursive)
     {
-        using var clone = MountNative.OpenTreeClone(source, recursive);
-        MountNative.SetAttributes(clone, recursiveSet, 0, propagation, recursive: true, source);
+        using var clone = MountNative.OpenTreeClone(source, recursive, what);
+        MountNative.SetAttributes(clone, recursiveSet, 0, propagation, recursive: true, what);
         if (topSet != 0)
         {
-            MountNative.SetAttributes(clone, topSet, 0, 0, recursive: false, source);
+            MountNative.SetAttributes(clone, topSet, 0, 0, recursive: false, what);
         }
 
         using var shareRoot = OpenShareRoot(sandboxId) ?? throw new IOException($"pod {sandboxId} has no share");
@@ -209,7 +215,7 @@ public sealed partial class PodShares : IPodShares
 
         using (target)
         {
-            MountNative.MoveMount(clone, target, $"{source} on {relative} in the share of pod {sandboxId}");
+            MountNative.MoveMount(clone, target, $"{what} on {relative} in the share of pod {sandboxId}");
         }
     }
 
@@ -283,6 +289,32 @@ public sealed partial class PodShares : IPodShares
         }
 
         throw new IOException($"{what}: more than 64 mounts stacked");
+    }
+
+    /// <summary>
+    /// A host path a pod asked for, opened as the host resolves it (links followed: it is the
+    /// kubelet's). One that leads into the pods' directories is refused: there another pod's guest
+    /// could write, and no pod is given Spherelet's own state.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The path leads into the pods' directories.</exception>
+    private SafeFileHandle OpenHostPath(string hostPath)
+    {
+        var (handle, errno) = MountNative.OpenAt2(null, hostPath, MountNative.OPath, 0);
+        if (handle is null)
+        {
+            throw new IOException($"opening the host path {hostPath} failed: errno {errno}");
+        }
+
+        var resolved = FileTree.PathOf(handle);
+        using var pods = OpenAgentDirectory(_layout.PodsDirectory);
+        var podsResolved = FileTree.PathOf(pods);
+        if (resolved == podsResolved || resolved.StartsWith(podsResolved + "/", StringComparison.Ordinal))
+        {
+            handle.Dispose();
+            throw new InvalidRequestException($"mount host_path '{hostPath}' leads into Spherelet's pod directories ({resolved}), which no pod may be given");
+        }
+
+        return handle;
     }
 
     private static SafeFileHandle OpenAgentDirectory(string path)

@@ -72,6 +72,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         var metadata = ContainerRequestValidator.Metadata(command.Metadata);
         var logPath = ContainerRequestValidator.LogPath(command.LogPath, sandbox.LogDirectory);
         var mountRequests = ContainerRequestValidator.Mounts(command.Mounts);
+        RefusePodDirectories(mountRequests);
         var blockDevices = BlockDevices(command.Devices);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var key = metadata.ReservationKey(sandbox.Id);
@@ -162,6 +163,25 @@ public sealed partial class ContainerService : IAsyncDisposable
     /// Makes a mount's missing host path as a directory (mode 0755, with missing parents), as
     /// containerd does; what was made is removed again (if still empty) when a later step fails.
     /// </summary>
+    /// <summary>
+    /// Refuses host paths in the pods' directories before anything is made or bound: there the host
+    /// would make directories in, and bind from, trees another pod's guest can write. (The pod shares
+    /// refuse, too, a host path that leads there through a link.)
+    /// </summary>
+    /// <exception cref="InvalidRequestException">A host path is in the pods' directories.</exception>
+    private void RefusePodDirectories(IReadOnlyList<MountRequest> mounts)
+    {
+        var pods = Path.GetFullPath(_sandboxes.Layout.PodsDirectory).TrimEnd('/');
+        foreach (var mount in mounts)
+        {
+            var path = Path.GetFullPath(mount.HostPath).TrimEnd('/');
+            if (path == pods || path.StartsWith(pods + "/", StringComparison.Ordinal))
+            {
+                throw new InvalidRequestException($"mount host_path '{mount.HostPath}' is in Spherelet's pod directories, which no pod may be given");
+            }
+        }
+    }
+
     private void CreateMissingHostPaths(IReadOnlyList<MountRequest> mounts, RollbackSteps undo)
     {
         foreach (var mount in mounts)

@@ -97,6 +97,20 @@ public sealed class PodSharesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_host_path_that_leads_into_the_pods_directories_through_a_link_is_refused_and_nothing_is_bound()
+    {
+        await _shares.CreateAsync(Pod, CancellationToken.None);
+        var link = Path.Combine(_host, "to-a-share");
+        File.CreateSymbolicLink(link, _layout.Share(Pod));
+
+        var error = await Assert.ThrowsAsync<Spherelet.Domain.Errors.InvalidRequestException>(() =>
+            _shares.BindVolumeAsync(Pod, Container, 0, link, BindAccess.ReadWrite, followHost: false, CancellationToken.None));
+
+        Assert.Contains("pod directories", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(HostMountTable.MountPoints(), m => m.Contains(Container, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Layers_are_bound_once_read_only_and_only_those_asked_for()
     {
         await _shares.CreateAsync(Pod, CancellationToken.None);

@@ -187,6 +187,20 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         Assert.Equal([FakePodShares.Key(_pod, "layers/" + new string('c', 64))], _shares.Bound.Keys.Where(k => k.Contains("layers", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task A_host_path_in_the_pods_directories_is_invalid_and_nothing_is_made_or_bound()
+    {
+        var inShare = Path.Combine(_root, "lib", "pods", _pod, "share", "volumes", "other", "0", "missing");
+
+        var error = await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _containers.CreateAsync(Command(mounts: [new MountRequest("/data", inShare, false, MountPropagation.Private)]), CancellationToken.None));
+
+        Assert.Contains("pod directories", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(inShare)), "nothing was made");
+        Assert.DoesNotContain(_shares.Bound.Keys, k => k.Contains("volumes", StringComparison.Ordinal));
+        Assert.Empty(_guests.Containers);
+    }
+
     [Theory]
     [InlineData("/tmp", "data", MountPropagation.Private, "absolute")]
     [InlineData("/tmp", "/data/../etc", MountPropagation.Private, "'..'")]
