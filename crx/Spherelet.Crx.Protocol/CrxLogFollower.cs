@@ -5,13 +5,21 @@ namespace Spherelet.Crx.Protocol;
 
 /// <summary>
 /// A container's log as CRX streams it (FollowLog): batches of entries, oldest first, ending with
-/// one marked end. CRX may not send more than the window unacknowledged, so a few batches are
-/// queued at most; a guest that sends more, or a batch larger than the window, ends the stream
-/// with an error (for this container only). Acknowledge each batch once it is written.
+/// one marked end. CRX may not send more than the window unacknowledged (and one entry past it),
+/// so this holds that much at most: a guest that sends more, an entry longer than a CRI line can
+/// be, or more batches than that allows, ends the stream with an error (for this container only).
+/// Acknowledge each batch once it is written.
 /// </summary>
 public sealed class CrxLogFollower : IAsyncDisposable
 {
     private const int QueuedBatches = 64;
+
+    /// <summary>The longest entry taken: CRX cuts lines at 16 KiB, and its drop notice is short.</summary>
+    private const int MaxEntryBytes = 64 * 1024;
+
+    private readonly Lock _gate = new();
+    private readonly Queue<(ulong Last, long Bytes)> _unacknowledged = new();
+    private long _outstanding;
 
     private readonly CrxClient _client;
     private readonly Channel<LogBatch> _batches = Channel.CreateBounded<LogBatch>(new BoundedChannelOptions(QueuedBatches) { SingleReader = true, SingleWriter = true });
@@ -34,8 +42,18 @@ public sealed class CrxLogFollower : IAsyncDisposable
     public ChannelReader<LogBatch> Batches => _batches.Reader;
 
     /// <summary>Tells CRX that every entry up to <paramref name="sequence"/> is written.</summary>
-    public Task AcknowledgeAsync(ulong sequence, CancellationToken cancellationToken) =>
-        _client.CallAsync(new Request { AckLog = new AckLog { ContainerId = ContainerId, Sequence = sequence } }, cancellationToken);
+    public Task AcknowledgeAsync(ulong sequence, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            while (_unacknowledged.TryPeek(out var batch) && batch.Last <= sequence)
+            {
+                _outstanding -= _unacknowledged.Dequeue().Bytes;
+            }
+        }
+
+        return _client.CallAsync(new Request { AckLog = new AckLog { ContainerId = ContainerId, Sequence = sequence } }, cancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -46,9 +64,24 @@ public sealed class CrxLogFollower : IAsyncDisposable
     internal void OnBatch(LogBatch batch)
     {
         var bytes = batch.Entries.Sum(e => (long)e.Content.Length);
-        if (batch.Entries.Count > 1 && bytes > WindowBytes)
+        long outstanding;
+        lock (_gate)
         {
-            Fail($"CRX sent a log batch of {bytes} bytes, beyond the window of {WindowBytes}");
+            _outstanding += bytes;
+            outstanding = _outstanding;
+            if (batch.Entries.Count > 0)
+            {
+                _unacknowledged.Enqueue((batch.Entries[^1].Sequence, bytes));
+            }
+        }
+
+        if (batch.Entries.Any(e => e.Content.Length > MaxEntryBytes))
+        {
+            Fail($"CRX sent a log entry longer than {MaxEntryBytes} bytes");
+        }
+        else if (outstanding > WindowBytes + MaxEntryBytes)
+        {
+            Fail($"CRX sent {outstanding} bytes of log not acknowledged yet, beyond the window of {WindowBytes}");
         }
         else if (!_batches.Writer.TryWrite(batch))
         {

@@ -69,6 +69,35 @@ public sealed class HostileGuestProtocolTests
     }
 
     [Fact]
+    public async Task A_guest_that_sends_log_past_the_window_without_acknowledgements_loses_that_log_stream()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        var guest = new ScriptedGuest(pair.Guest);
+        await using var client = await CrxClient.ConnectAsync(pair.Host, "test", CancellationToken.None);
+        const uint Window = 256 * 1024;
+        await using var log = await client.FollowLogAsync("c", Window, CancellationToken.None);
+
+        // Entries of 60 KiB, never waiting for an acknowledgement; the host acknowledges nothing.
+        var line = ByteString.CopyFrom(new byte[60 * 1024]);
+        for (ulong i = 1; i <= 8; i++)
+        {
+            await guest.SendAsync(new Frame { Id = guest.Execs[0], Log = new LogBatch { Entries = { new LogEntry { Sequence = i, TimeUnixNanos = (long)i, Stream = StreamKind.Stdout, Content = line } } } });
+        }
+
+        long held = 0;
+        var error = await Assert.ThrowsAsync<CrxCallException>(async () =>
+        {
+            await foreach (var batch in log.Batches.ReadAllAsync(new CancellationTokenSource(Patience).Token))
+            {
+                held += batch.Entries.Sum(e => e.Content.Length);
+            }
+        });
+
+        Assert.Contains("not acknowledged", error.Message, StringComparison.Ordinal);
+        Assert.True(held <= Window + (64 * 1024), $"{held} bytes of log held");
+    }
+
+    [Fact]
     public async Task Stdin_goes_no_further_than_the_guests_window_until_it_credits_what_it_took()
     {
         using var pair = await SocketPair.CreateAsync();
@@ -307,6 +336,15 @@ public sealed class HostileGuestProtocolTests
                     lock (_gate)
                     {
                         _detached.Add(detach.StreamId);
+                    }
+
+                    await SendAsync(new Frame { Id = frame.Id, Response = new Response() });
+                }
+                else if (frame.Request?.FollowLog is not null && AnswerCalls)
+                {
+                    lock (_gate)
+                    {
+                        _execs.Add(frame.Id);
                     }
 
                     await SendAsync(new Frame { Id = frame.Id, Response = new Response() });
