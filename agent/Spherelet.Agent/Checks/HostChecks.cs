@@ -16,8 +16,8 @@ public static class HostChecks
         [
             new KvmCheck(),
             new LibvirtCheck(libvirt),
-            new LibvirtCgroupsCheck(),
-            new LibvirtConsoleLogCheck(),
+            QemuConfCheck.CgroupsLeftToSpherelet(),
+            QemuConfCheck.ConsoleThroughVirtlogd(),
             FileCheck.Executable("qemu", HealthArea.Runtime, options.QemuPath, "QemuMissing", "install QEMU: apt-get install qemu-system-x86"),
             FileCheck.Artifact("guest-kernel", HealthArea.Runtime, options.Guest.KernelPath, "GuestKernelMissing", GuestFix),
             FileCheck.Artifact("guest-initramfs", HealthArea.Runtime, options.Guest.InitramfsPath, "GuestInitramfsMissing", GuestFix),

@@ -37,7 +37,7 @@ public sealed class HostCheckTests : IDisposable
         var file = Path.Combine(_dir, "qemu.conf");
         await File.WriteAllTextAsync(file, qemuConf);
 
-        var result = await new LibvirtCgroupsCheck(file).RunAsync(CancellationToken.None);
+        var result = await QemuConfCheck.CgroupsLeftToSpherelet(file).RunAsync(CancellationToken.None);
 
         Assert.Equal(outcome, result.Outcome);
     }
@@ -51,7 +51,7 @@ public sealed class HostCheckTests : IDisposable
         var file = Path.Combine(_dir, "qemu.conf");
         await File.WriteAllTextAsync(file, qemuConf);
 
-        var result = await new LibvirtConsoleLogCheck(file).RunAsync(CancellationToken.None);
+        var result = await QemuConfCheck.ConsoleThroughVirtlogd(file).RunAsync(CancellationToken.None);
 
         Assert.Equal(outcome, result.Outcome);
     }
