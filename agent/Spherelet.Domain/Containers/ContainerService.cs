@@ -264,11 +264,21 @@ public sealed partial class ContainerService : IAsyncDisposable
 
     /// <summary>
     /// Sends the container's stop signal, then SIGKILL once <paramref name="timeout"/> has passed
-    /// (at once when it is zero), and records the exit. Stopping a container that is not running does nothing.
+    /// (at once when it is zero), and records the exit. Stopping a container that is not running,
+    /// or one that does not exist, does nothing (CRI: StopContainer is idempotent).
     /// </summary>
     public async Task StopAsync(string idOrPrefix, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var id = Get(idOrPrefix).Id;
+        string id;
+        try
+        {
+            id = Get(idOrPrefix).Id;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return;
+        }
+
         await WithContainerAsync(id, container => StopLockedAsync(container, timeout, cancellationToken));
     }
 
@@ -289,10 +299,22 @@ public sealed partial class ContainerService : IAsyncDisposable
         _operations.TryRemove(id, out _);
     }
 
-    /// <summary>Stops a pod: its running containers are killed (their exits recorded), then its VM is stopped.</summary>
+    /// <summary>
+    /// Stops a pod: its running containers are killed (their exits recorded), then its VM is
+    /// stopped. Stopping an unknown pod succeeds.
+    /// </summary>
     public async Task StopPodAsync(string sandboxIdOrPrefix, CancellationToken cancellationToken)
     {
-        var sandbox = _sandboxes.Get(sandboxIdOrPrefix);
+        PodSandbox sandbox;
+        try
+        {
+            sandbox = _sandboxes.Get(sandboxIdOrPrefix);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return;
+        }
+
         await StopContainersOfAsync(sandbox, cancellationToken);
         await _sandboxes.StopAsync(sandbox.Id, cancellationToken);
     }

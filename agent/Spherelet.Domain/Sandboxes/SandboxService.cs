@@ -217,12 +217,23 @@ public sealed partial class SandboxService
         }
     }
 
-    /// <summary>Stops the pod's VM (the guest is asked to power off first). Stopping a stopped sandbox does nothing.</summary>
-    /// <exception cref="ObjectNotFoundException">No such sandbox.</exception>
+    /// <summary>
+    /// Stops the pod's VM (the guest is asked to power off first). Stopping a stopped sandbox, or
+    /// one that does not exist, does nothing (CRI: StopPodSandbox is idempotent).
+    /// </summary>
     public async Task StopAsync(string idOrPrefix, CancellationToken cancellationToken)
     {
         _readiness.EnsureReady();
-        var id = _store.Get(idOrPrefix).Id;
+        string id;
+        try
+        {
+            id = _store.Get(idOrPrefix).Id;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return;
+        }
+
         var gate = _operations.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
         try

@@ -17,17 +17,6 @@ public static class OciSpecBuilder
     public const string OciVersion = "1.0.2";
 
 
-    public static readonly IReadOnlyList<string> DefaultMaskedPaths =
-    [
-        "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
-    ];
-
-    public static readonly IReadOnlyList<string> DefaultReadonlyPaths =
-    [
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-    ];
-
     /// <exception cref="InvalidRequestException">The request cannot be honoured (no command, unknown user, host namespaces, ...).</exception>
     public static JsonObject Build(OciSpecInput input)
     {
@@ -106,8 +95,10 @@ public static class OciSpecBuilder
 
         if (!privileged)
         {
-            linux["maskedPaths"] = Strings(security.MaskedPaths.Count > 0 ? security.MaskedPaths : DefaultMaskedPaths);
-            linux["readonlyPaths"] = Strings(security.ReadonlyPaths.Count > 0 ? security.ReadonlyPaths : DefaultReadonlyPaths);
+            // Exactly what the client sends: the kubelet sends the default lists for procMount
+            // Default and empty ones for Unmasked (CRI cannot tell an empty list from none).
+            linux["maskedPaths"] = Strings(security.MaskedPaths);
+            linux["readonlyPaths"] = Strings(security.ReadonlyPaths);
         }
 
         if (SeccompProfiles.For(SeccompProfiles.Effective(security), privileged, capabilities, input.LocalhostSeccompProfile) is { } seccomp)

@@ -172,6 +172,13 @@ internal sealed class ContainerManager : IDisposable
             _ = WatchAsync(process, null);
             return new ProcessStarted { Pid = process.Pid };
         }
+        catch (CrxRequestException e) when (ExecFailure.FromCrun(e.Message) is { } failure)
+        {
+            var process = await FailedExecAsync(requestId, record.Id, request.ExecId, stdio, failure.ExitCode, failure.Stderr);
+            record.Execs[request.ExecId] = process;
+            CrxLog.Info($"exec could not run container={record.Id} exec={request.ExecId} code={failure.ExitCode} reason={failure.Stderr.Trim()}");
+            return new ProcessStarted { Pid = 0 };
+        }
         catch
         {
             record.Execs.TryRemove(request.ExecId, out _);
@@ -183,6 +190,41 @@ internal sealed class ContainerManager : IDisposable
         }
     }
 
+    /// <summary>An exec whose command could not be run: it has exited with <paramref name="exitCode"/>, <paramref name="message"/> its only output (stderr, or the terminal).</summary>
+    private async Task<GuestProcess> FailedExecAsync(ulong requestId, string containerId, string execId, Stdio stdio, int exitCode, string message)
+    {
+        var process = new GuestProcess(containerId, execId, stdio.StdinOnce, null, _send);
+        if (stdio.Attach && process.Attach(requestId))
+        {
+            _byStream[requestId] = process;
+        }
+
+        using var stdout = Pipe.Create();
+        using var stderr = Pipe.Create();
+        var text = stdio.Tty ? message.Replace("\n", "\r\n", StringComparison.Ordinal) : message;
+        using (var writer = (stdio.Tty ? stdout : stderr).TakeWriter())
+        {
+            await writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text));
+        }
+
+        stdout.CloseWrite();
+        stderr.CloseWrite();
+        process.StartPumps(stdout.TakeReader(), stderr.TakeReader());
+        process.StartedAt = UnixNanos();
+        process.ExitedAtMonotonic = System.Diagnostics.Stopwatch.GetTimestamp();
+        _ = CompleteFailedAsync(process, exitCode);
+        return process;
+    }
+
+    private async Task CompleteFailedAsync(GuestProcess process, int exitCode)
+    {
+        await process.CompleteAsync(new ProcessExit { ExitCode = exitCode, StartedAt = process.StartedAt, FinishedAt = UnixNanos() });
+        foreach (var stream in process.Streams)
+        {
+            _byStream.TryRemove(stream, out _);
+        }
+    }
+
     public void Signal(SignalProcess request)
     {
         var process = FindProcess(request.ContainerId, request.ExecId);
@@ -191,9 +233,45 @@ internal sealed class ContainerManager : IDisposable
             throw Invalid($"signal {request.Signal} is not a signal number");
         }
 
-        if (!process.HasExited && process.Pid > 0 && Sys.kill(process.Pid, request.Signal) != 0)
+        if (process.HasExited || process.Pid <= 0)
+        {
+            return;
+        }
+
+        var handledBefore = ProcessSignals.Disposition(process.Pid, request.Signal);
+        if (Sys.kill(process.Pid, request.Signal) != 0)
         {
             CrxLog.Warn($"kill {process.Pid} {request.Signal}: {Sys.LastError()}");
+            return;
+        }
+
+        // A container's first process is its PID namespace's init: the kernel drops a signal
+        // it has not set a handler for yet (a stop that comes right after the start, while it
+        // is still starting). Send it again once the process handles it.
+        if (request.ExecId.Length == 0 && handledBefore == SignalDisposition.Default)
+        {
+            _ = SignalWhenHandledAsync(process, request.Signal);
+        }
+    }
+
+    /// <summary>How long a dropped stop signal is retried while the process starts up.</summary>
+    private static readonly TimeSpan SignalRetryWindow = TimeSpan.FromSeconds(30);
+
+    private static async Task SignalWhenHandledAsync(GuestProcess process, int signal)
+    {
+        var until = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(SignalRetryWindow.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        while (!process.HasExited && System.Diagnostics.Stopwatch.GetTimestamp() < until)
+        {
+            await Task.WhenAny(process.Exit, Task.Delay(TimeSpan.FromMilliseconds(100)));
+            switch (ProcessSignals.Disposition(process.Pid, signal))
+            {
+                case SignalDisposition.Handled when !process.HasExited:
+                    CrxLog.Info($"signal {signal} sent again to pid {process.Pid}: it handles it now");
+                    Sys.kill(process.Pid, signal);
+                    return;
+                case SignalDisposition.Ignored or SignalDisposition.Gone:
+                    return;
+            }
         }
     }
 

@@ -443,6 +443,18 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stopping_a_container_or_pod_that_does_not_exist_succeeds_and_changes_nothing()
+    {
+        var id = await RunningAsync();
+
+        await _containers.StopAsync("feedfacefeedface", TimeSpan.Zero, CancellationToken.None);
+        await _containers.StopPodAsync("feedfacefeedface", CancellationToken.None);
+
+        Assert.Empty(_guests.Signals);
+        Assert.Equal(ContainerState.Running, _containers.Get(id).State);
+    }
+
+    [Fact]
     public async Task Remove_kills_deletes_and_forgets_and_is_idempotent()
     {
         var id = await RunningAsync();

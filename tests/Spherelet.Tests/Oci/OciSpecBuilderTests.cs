@@ -52,9 +52,20 @@ public sealed class OciSpecBuilderTests
                 NoNewPrivs = true,
                 NamespaceOptions = new NamespaceOption { Pid = NamespaceMode.Container, Ipc = NamespaceMode.Pod, Network = NamespaceMode.Pod },
                 Seccomp = new SecurityProfile { ProfileType = SecurityProfile.Types.ProfileType.RuntimeDefault },
+                // What the kubelet sends for procMount Default.
+                MaskedPaths = { KubeletDefaultMaskedPaths },
+                ReadonlyPaths = { KubeletDefaultReadonlyPaths },
             },
         },
     };
+
+    private static readonly string[] KubeletDefaultMaskedPaths =
+    [
+        "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    ];
+
+    private static readonly string[] KubeletDefaultReadonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
     private static ContainerConfig Privileged() => new()
     {
@@ -101,6 +112,22 @@ public sealed class OciSpecBuilderTests
         var container = new ContainerConfig { Command = { command }, Args = { args } };
 
         Assert.Equal(expected, string.Join(' ', OciSpecBuilder.Arguments(container, Image)));
+    }
+
+    [Fact]
+    public void Masked_and_readonly_paths_are_exactly_the_ones_sent_and_none_when_the_lists_are_empty()
+    {
+        var unmasked = Typical();
+        unmasked.Linux.SecurityContext.MaskedPaths.Clear(); // procMount: Unmasked
+        unmasked.Linux.SecurityContext.ReadonlyPaths.Clear();
+
+        var masked = OciSpecBuilder.Build(Input(Typical()))["linux"]!;
+        var none = OciSpecBuilder.Build(Input(unmasked))["linux"]!;
+
+        Assert.Equal(KubeletDefaultMaskedPaths, masked["maskedPaths"]!.AsArray().Select(p => (string)p!));
+        Assert.Equal(KubeletDefaultReadonlyPaths, masked["readonlyPaths"]!.AsArray().Select(p => (string)p!));
+        Assert.Empty(none["maskedPaths"]!.AsArray());
+        Assert.Empty(none["readonlyPaths"]!.AsArray());
     }
 
     [Fact]
