@@ -66,13 +66,30 @@ public sealed partial class RuntimeServiceAdapter
                 Group = group,
                 LocalhostSeccompProfile = seccomp,
                 // Propagation from the host reaches the pod share through the host-side bind; inside the VM each mount is private.
-                Mounts = spec.Mounts.Select(m => new OciMount(m.ContainerPath, m.GuestPath, m.ReadOnly)).ToList(),
+                Mounts = spec.Mounts.SelectMany(GuestMounts).ToList(),
                 BlockDeviceSerials = spec.Disks.ToDictionary(d => d.Key, d => d.Value.Serial, StringComparer.Ordinal),
                 PodHugepages2MB = spec.PodHugepages2MB,
             })),
         };
         var id = await _containers.CreateAsync(command, context.CancellationToken);
         return new CreateContainerResponse { ContainerId = id };
+    }
+
+    /// <summary>
+    /// A host path mount as the VM mounts it: its top, then each mount found under the host path,
+    /// bound over its place (writable unless the mount is recursively read-only; the host-side bind
+    /// keeps a read-only mount read-only either way). With HostToContainer propagation the VM has
+    /// one 9p mount for all of it and cannot tell the mounts apart: the host-side bind then enforces
+    /// a plain read-only on its top alone, and the VM mounts it writable.
+    /// </summary>
+    private static IEnumerable<OciMount> GuestMounts(ContainerMount mount)
+    {
+        var topReadOnly = mount.RecursiveReadOnly || (mount.ReadOnly && mount.Propagation != Spherelet.Domain.Containers.MountPropagation.HostToContainer);
+        yield return new OciMount(mount.ContainerPath, mount.GuestPath, topReadOnly);
+        foreach (var sub in mount.Submounts)
+        {
+            yield return new OciMount($"{mount.ContainerPath.TrimEnd('/')}/{sub.PathInVolume}", sub.GuestPath, mount.RecursiveReadOnly);
+        }
     }
 
     /// <summary>The JSON of a Localhost seccomp profile, read from the node; null for other profile types.</summary>

@@ -46,7 +46,9 @@ public static class StatusMapping
             });
         }
 
-        var response = new StatusResponse { Status = status };
+        // SupplementalGroupsPolicy: Merge and Strict are both honoured (ImageUsers), and the
+        // effective groups are in ContainerStatus.user.
+        var response = new StatusResponse { Status = status, Features = new RuntimeFeatures { SupplementalGroupsPolicy = true } };
         foreach (var handler in runtimeHandlers.Prepend(string.Empty).Distinct(StringComparer.Ordinal))
         {
             // Recursive read-only mounts: the host bind in the pod share is made read-only with

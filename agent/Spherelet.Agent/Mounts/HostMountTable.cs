@@ -16,6 +16,18 @@ internal static unsafe class HostMountTable
         return below.Where(m => !below.Any(other => other != m && m.StartsWith(other + "/", StringComparison.Ordinal))).ToList();
     }
 
+    /// <summary>Every mount point strictly below <paramref name="directory"/>, each once, parents before what is mounted under them.</summary>
+    public static IReadOnlyList<string> AllBelow(string directory)
+    {
+        var root = Path.GetFullPath(directory).TrimEnd('/') + "/";
+        return MountPoints()
+            .Where(m => m.StartsWith(root, StringComparison.Ordinal) && m.Length > root.Length)
+            .Distinct(StringComparer.Ordinal)
+            .OrderBy(m => m.Count(c => c == '/'))
+            .ThenBy(m => m, StringComparer.Ordinal)
+            .ToList();
+    }
+
     /// <summary>Detaches the mount at <paramref name="mountPoint"/> with everything under it, not following a link at its last component.</summary>
     public static void Detach(string mountPoint)
     {

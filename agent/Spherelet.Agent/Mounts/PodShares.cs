@@ -55,7 +55,7 @@ public sealed partial class PodShares : IPodShares
         return Task.CompletedTask;
     }
 
-    public Task<string> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken)
+    public Task<VolumeBind> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken)
     {
         ValidateName(containerId, "container id");
         ArgumentOutOfRangeException.ThrowIfNegative(index);
@@ -79,17 +79,80 @@ public sealed partial class PodShares : IPodShares
 
         // nosuid,nodev on every mount of the volume; read-only on its top, or on all of it.
         var flags = MountNative.AttrNoSuid | MountNative.AttrNoDev;
-        Bind(
-            sandboxId,
-            source,
-            hostPath,
-            relative,
-            access == BindAccess.ReadOnly ? MountNative.AttrReadOnly : 0,
-            recursiveSet: flags | (access == BindAccess.RecursiveReadOnly ? MountNative.AttrReadOnly : 0),
-            followHost ? MountNative.PropagationSlave : MountNative.PropagationPrivate,
-            recursive: true);
-        return Task.FromResult(relative);
+        var topSet = access == BindAccess.ReadOnly ? MountNative.AttrReadOnly : 0;
+        var everywhere = flags | (access == BindAccess.RecursiveReadOnly ? MountNative.AttrReadOnly : 0);
+        if (followHost)
+        {
+            // Mounts the host makes under the path later must appear: one recursive bind, a slave of the host's.
+            Bind(sandboxId, source, hostPath, relative, topSet, everywhere, MountNative.PropagationSlave, recursive: true);
+            return Task.FromResult(new VolumeBind(relative, []));
+        }
+
+        // The top alone, and each mount under it on its own, away from the host path's directories:
+        // a copy of a mount that sits on one of them would keep the host from removing it.
+        Bind(sandboxId, source, hostPath, relative, topSet, everywhere, MountNative.PropagationPrivate, recursive: false);
+        var submounts = BindSubmounts(sandboxId, containerId, name, source, hostPath, everywhere);
+        return Task.FromResult(new VolumeBind(relative, submounts));
     }
+
+    /// <summary>
+    /// Binds each mount below the host path <paramref name="source"/> is open on at
+    /// <c>volumes/CONTAINER/NAME.sub/K</c>, parents first, with <paramref name="set"/>.
+    /// </summary>
+    private List<VolumeSubmount> BindSubmounts(string sandboxId, string containerId, string name, SafeFileHandle source, string hostPath, ulong set)
+    {
+        var submounts = new List<VolumeSubmount>();
+        if (!FileTree.IsDirectory(source))
+        {
+            return submounts;
+        }
+
+        var resolved = FileTree.PathOf(source);
+        var directory = name + SubmountsSuffix;
+        foreach (var mountPoint in HostMountTable.AllBelow(resolved))
+        {
+            var pathInVolume = mountPoint[(resolved.TrimEnd('/').Length + 1)..];
+            // Opened beneath the host path, never through a link: what is bound is below it.
+            var (sub, errno) = MountNative.OpenAt2(source, pathInVolume, MountNative.OPath | MountNative.ONoFollow, MountNative.ResolveBeneathNoLinks);
+            if (sub is null)
+            {
+                if (errno == LibC.ENOENT)
+                {
+                    continue; // unmounted meanwhile
+                }
+
+                throw new IOException($"opening the mount {mountPoint} under the host path {hostPath} failed: errno {errno}");
+            }
+
+            using (sub)
+            {
+                var index = submounts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var relative = $"{SandboxLayout.VolumesDirectoryName}/{containerId}/{directory}/{index}";
+                using (var tree = OpenAgentDirectory(_layout.Tree(sandboxId)))
+                using (var volumes = MakeDirectory(tree, SandboxLayout.VolumesDirectoryName))
+                using (var container = MakeDirectory(volumes, containerId))
+                using (var parent = MakeDirectory(container, directory))
+                {
+                    if (FileTree.IsDirectory(sub))
+                    {
+                        MakeDirectory(parent, index).Dispose();
+                    }
+                    else
+                    {
+                        MakeFile(parent, index);
+                    }
+                }
+
+                Bind(sandboxId, sub, mountPoint, relative, 0, set, MountNative.PropagationPrivate, recursive: false);
+                submounts.Add(new VolumeSubmount(pathInVolume, relative));
+            }
+        }
+
+        return submounts;
+    }
+
+    /// <summary>The directory beside a volume's mount point holding the mounts found under its host path.</summary>
+    private const string SubmountsSuffix = ".sub";
 
     public Task UnbindVolumesAsync(string sandboxId, string containerId)
     {
@@ -111,7 +174,14 @@ public sealed partial class PodShares : IPodShares
         {
             foreach (var name in Names(inShare))
             {
-                DetachAll(inShare, name, $"{relative}/{name}");
+                if (name.EndsWith(SubmountsSuffix, StringComparison.Ordinal))
+                {
+                    DetachChildren(inShare, name, $"{relative}/{name}");
+                }
+                else
+                {
+                    DetachAll(inShare, name, $"{relative}/{name}");
+                }
             }
         }
 
@@ -264,6 +334,29 @@ public sealed partial class PodShares : IPodShares
     }
 
     /// <summary>Detaches every mount stacked at <paramref name="name"/> below <paramref name="parent"/>, each with all mounts under it; nothing mounted is fine.</summary>
+    /// <summary>Detaches what is mounted on each entry of the directory <paramref name="name"/> (not a mount itself).</summary>
+    private static void DetachChildren(SafeFileHandle parent, string name, string what)
+    {
+        var (directory, errno) = MountNative.OpenAt2(parent, name, MountNative.OPath | MountNative.ODirectory | MountNative.ONoFollow, MountNative.ResolveStrict);
+        if (directory is null)
+        {
+            if (errno == LibC.ENOENT)
+            {
+                return;
+            }
+
+            throw new IOException($"opening {what} failed: errno {errno}");
+        }
+
+        using (directory)
+        {
+            foreach (var child in Names(directory))
+            {
+                DetachAll(directory, child, $"{what}/{child}");
+            }
+        }
+    }
+
     private static void DetachAll(SafeFileHandle parent, string name, string what)
     {
         for (var i = 0; i < 64; i++)

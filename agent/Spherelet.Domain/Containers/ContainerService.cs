@@ -711,8 +711,11 @@ public sealed partial class ContainerService : IAsyncDisposable
         {
             var request = requests[i];
             var access = !request.ReadOnly ? BindAccess.ReadWrite : request.RecursiveReadOnly ? BindAccess.RecursiveReadOnly : BindAccess.ReadOnly;
-            var inShare = await _shares.BindVolumeAsync(sandboxId, containerId, i, request.HostPath, access, request.Propagation == MountPropagation.HostToContainer, cancellationToken);
-            mounts.Add(new ContainerMount(request.ContainerPath, request.HostPath, request.ReadOnly, request.Propagation, GuestLayout.InShare(inShare), request.RecursiveReadOnly));
+            var bind = await _shares.BindVolumeAsync(sandboxId, containerId, i, request.HostPath, access, request.Propagation == MountPropagation.HostToContainer, cancellationToken);
+            mounts.Add(new ContainerMount(request.ContainerPath, request.HostPath, request.ReadOnly, request.Propagation, GuestLayout.InShare(bind.InShare), request.RecursiveReadOnly)
+            {
+                Submounts = bind.Submounts.Select(s => new ContainerSubmount(s.PathInVolume, GuestLayout.InShare(s.InShare))).ToList(),
+            });
         }
 
         return mounts;

@@ -20,9 +20,10 @@ public interface IPodShares
     /// Binds <paramref name="hostPath"/> (a directory or a file, resolved as the host resolves it) at
     /// <c>volumes/CONTAINER/INDEX</c> in the share, <c>nosuid,nodev</c>, writable or read-only as
     /// <paramref name="access"/> says; with <paramref name="followHost"/>, mounts the host makes under
-    /// it later appear in it too. Returns the path in the share.
+    /// it later appear in it too (the bind then carries the mounts under it); otherwise the mounts
+    /// under it now are bound one by one (<see cref="VolumeBind.Submounts"/>).
     /// </summary>
-    Task<string> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken);
+    Task<VolumeBind> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken);
 
     /// <summary>Detaches a container's volumes from the share and removes their mount points; none is fine.</summary>
     Task UnbindVolumesAsync(string sandboxId, string containerId);

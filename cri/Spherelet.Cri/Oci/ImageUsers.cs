@@ -56,11 +56,13 @@ public static class ImageUsers
     /// <summary>
     /// The process user: run_as_user, else run_as_username, else the image's USER
     /// ("uid", "name", "uid:gid", "name:group"); the group from run_as_group, the USER's group
-    /// part, or the user's passwd entry; supplemental groups from the request and /etc/group.
+    /// part, or the user's passwd entry; supplemental groups: the process's group, those of the
+    /// request and (unless <paramref name="strict"/>, CRI's SupplementalGroupsPolicy Strict) the
+    /// user's groups in the image's /etc/group.
     /// </summary>
     /// <exception cref="InvalidRequestException">A named user or group is not in the image; run_as_group without a user.</exception>
     public static (long Uid, long Gid, IReadOnlyList<long> AdditionalGids) Resolve(
-        string passwd, string group, long? runAsUser, string runAsUsername, long? runAsGroup, IEnumerable<long> supplemental, string imageUser)
+        string passwd, string group, long? runAsUser, string runAsUsername, long? runAsGroup, IEnumerable<long> supplemental, string imageUser, bool strict = false)
     {
         if (runAsGroup is not null && runAsUser is null && string.IsNullOrEmpty(runAsUsername))
         {
@@ -113,7 +115,7 @@ public static class ImageUsers
         }
 
         var additional = new SortedSet<long>(supplemental) { gid };
-        if (entry is { Name: var name })
+        if (!strict && entry is { Name: var name })
         {
             additional.UnionWith(GroupsOf(group, name));
         }

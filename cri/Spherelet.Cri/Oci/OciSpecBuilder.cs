@@ -29,11 +29,6 @@ public static class OciSpecBuilder
         var ambient = LinuxCapabilities.Ambient(security.Capabilities?.AddAmbientCapabilities ?? []);
         var capabilities = LinuxCapabilities.Compute(privileged, security.Capabilities?.AddCapabilities ?? [], security.Capabilities?.DropCapabilities ?? [])
             .Concat(ambient).Distinct(StringComparer.Ordinal).ToList();
-        if (security.SupplementalGroupsPolicy == SupplementalGroupsPolicy.Strict)
-        {
-            throw new InvalidRequestException("supplementalGroupsPolicy Strict is not supported yet (this runtime announces no supplemental_groups_policy feature): use Merge");
-        }
-
         var (uid, gid, additionalGids) = ImageUsers.Resolve(
             input.Passwd,
             input.Group,
@@ -41,7 +36,8 @@ public static class OciSpecBuilder
             security.RunAsUsername,
             security.RunAsGroup?.Value,
             security.SupplementalGroups,
-            input.Image.User);
+            input.Image.User,
+            strict: security.SupplementalGroupsPolicy == SupplementalGroupsPolicy.Strict);
 
         var process = new JsonObject
         {

@@ -171,7 +171,7 @@ public sealed class ContainerConfigTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
-    public async Task A_recursive_read_only_mount_makes_the_mounts_under_the_host_path_read_only_too_where_a_plain_read_only_one_does_not()
+    public async Task A_recursive_read_only_mount_makes_the_mounts_under_the_host_path_read_only_too_where_a_plain_read_only_one_leaves_them_writable()
     {
         var host = HostDirectory("host-rro");
         var sub = Directory.CreateDirectory(Path.Combine(host, "sub")).FullName;
@@ -181,7 +181,7 @@ public sealed class ContainerConfigTests : IClassFixture<ContainerPod>
             await File.WriteAllTextAsync(Path.Combine(sub, "under.txt"), "under a mount\n");
             var recursive = _pod.Container("mount-rro", "sh", "-c", "cat /mnt/rro/sub/under.txt && touch /mnt/rro/sub/refused");
             recursive.Mounts.Add(new Mount { ContainerPath = "/mnt/rro", HostPath = host, Readonly = true, RecursiveReadOnly = true });
-            var plain = _pod.Container("mount-ro-top", "true");
+            var plain = _pod.Container("mount-ro-top", "sh", "-c", "touch /mnt/ro/sub/written && ! touch /mnt/ro/refused-top");
             plain.Mounts.Add(new Mount { ContainerPath = "/mnt/ro", HostPath = host, Readonly = true });
 
             var id = await _pod.CreateAsync(recursive);
@@ -190,11 +190,16 @@ public sealed class ContainerConfigTests : IClassFixture<ContainerPod>
             await _pod.StartAsync(id);
             var exit = await _pod.WaitUntilExitedAsync(id);
             var log = await _pod.WaitForLogAsync(recursive, l => l.Any(r => r.Stream == "stderr"));
+            await _pod.StartAsync(plainId);
+            var plainExit = await _pod.WaitUntilExitedAsync(plainId);
 
-            // On the host, the bind in the pod share is read-only down to the mount under it for
-            // the recursive one, and at its top only for the plain one.
-            Assert.Equal("ro", SubmountAccess($"/share/volumes/{id}/0/sub"));
-            Assert.Equal("rw", SubmountAccess($"/share/volumes/{plainId}/0/sub"));
+            // On the host, the mount under the host path is bound on its own beside the volume:
+            // read-only for the recursive one, writable for the plain one (whose top is read-only).
+            Assert.Equal("ro", SubmountAccess($"/share/volumes/{id}/0.sub/0"));
+            Assert.Equal("rw", SubmountAccess($"/share/volumes/{plainId}/0.sub/0"));
+            Assert.Equal(0, plainExit.ExitCode);
+            Assert.True(File.Exists(Path.Combine(sub, "written")), "the plain read-only mount's submount is writable");
+            Assert.False(File.Exists(Path.Combine(host, "refused-top")), "a write went through the read-only top");
             var mount = Assert.Single(status.Mounts);
             Assert.True(mount.Readonly && mount.RecursiveReadOnly, "ContainerStatus reports the mount as recursively read-only");
             Assert.NotEqual(0, exit.ExitCode);
@@ -203,7 +208,7 @@ public sealed class ContainerConfigTests : IClassFixture<ContainerPod>
             Assert.False(File.Exists(Path.Combine(sub, "refused")), "a write went through the read-only mount");
             await _pod.RemoveAsync(id);
             await _pod.RemoveAsync(plainId);
-            Assert.Null(SubmountAccessOrNull($"/share/volumes/{id}/0/sub"));
+            Assert.Null(SubmountAccessOrNull($"/share/volumes/{id}/0.sub/0"));
         }
         finally
         {

@@ -36,6 +36,24 @@ public sealed class ContainerExecStopAndStatsTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
+    public async Task ExecSync_of_a_missing_command_exits_127_and_of_a_file_that_is_not_executable_126_with_the_reason_on_stderr()
+    {
+        var id = await _pod.RunAsync(_pod.Container("exec-missing", "sleep", "1000"));
+
+        var missing = await _pod.ExecAsync(id, 30, "no-such-command", "arg");
+        var notExecutable = await _pod.ExecAsync(id, 30, "/etc/passwd");
+        var stillWorks = await _pod.ExecAsync(id, 30, "true");
+
+        Assert.Equal(127, missing.ExitCode);
+        Assert.Contains("no-such-command", missing.Stderr.ToStringUtf8(), StringComparison.Ordinal);
+        Assert.Contains("not found", missing.Stderr.ToStringUtf8(), StringComparison.Ordinal);
+        Assert.Equal(126, notExecutable.ExitCode);
+        Assert.Contains("Permission denied", notExecutable.Stderr.ToStringUtf8(), StringComparison.Ordinal);
+        Assert.Equal(0, stillWorks.ExitCode);
+        await _pod.RemoveAsync(id);
+    }
+
+    [Fact]
     public async Task ExecSync_past_its_timeout_is_deadline_exceeded_and_its_process_is_killed()
     {
         var id = await _pod.RunAsync(_pod.Container("exec-timeout", "sleep", "1000"));
@@ -86,6 +104,24 @@ public sealed class ContainerExecStopAndStatsTests : IClassFixture<ContainerPod>
         Assert.Equal("Completed", status.Reason);
         Assert.Contains("got TERM", stdout);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"the stop took {clock.Elapsed}: the process was not sent SIGTERM");
+        await _pod.RemoveAsync(id);
+    }
+
+    [Fact]
+    public async Task StopContainer_right_after_StartContainer_reaches_a_first_process_that_sets_its_sigterm_handler_late()
+    {
+        // The container's init has no handler for its first two seconds: the kernel drops a SIGTERM
+        // sent then. The stop comes at once, as critest's does after StartContainer.
+        var config = _pod.Container("late-trap", "sh", "-c", "sleep 2; trap 'echo got TERM; exit 0' TERM; while true; do sleep 0.2; done");
+        var id = await _pod.RunAsync(config);
+
+        var clock = Stopwatch.StartNew();
+        await _pod.Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = id, Timeout = 60 });
+        clock.Stop();
+        var status = await _pod.StatusAsync(id);
+
+        Assert.Equal((ContainerState.ContainerExited, 0, "Completed"), (status.State, status.ExitCode, status.Reason));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(50), $"the stop took {clock.Elapsed}: SIGTERM never reached the process");
         await _pod.RemoveAsync(id);
     }
 

@@ -58,8 +58,8 @@ public sealed class PodSharesTests : IDisposable
         var config = Path.Combine(_host, "app.conf");
         File.WriteAllText(config, "setting");
 
-        var rw = await _shares.BindVolumeAsync(Pod, Container, 0, data, BindAccess.ReadWrite, followHost: false, CancellationToken.None);
-        var ro = await _shares.BindVolumeAsync(Pod, Container, 1, config, BindAccess.ReadOnly, followHost: false, CancellationToken.None);
+        var rw = (await _shares.BindVolumeAsync(Pod, Container, 0, data, BindAccess.ReadWrite, followHost: false, CancellationToken.None)).InShare;
+        var ro = (await _shares.BindVolumeAsync(Pod, Container, 1, config, BindAccess.ReadOnly, followHost: false, CancellationToken.None)).InShare;
 
         Assert.Equal($"volumes/{Container}/0", rw);
         var share = _layout.Share(Pod);
@@ -80,7 +80,7 @@ public sealed class PodSharesTests : IDisposable
         var data = Directory.CreateDirectory(Path.Combine(_host, "data")).FullName;
         var secret = Directory.CreateDirectory(Path.Combine(_host, "secret")).FullName;
         File.WriteAllText(Path.Combine(secret, "key"), "host only");
-        var inShare = await _shares.BindVolumeAsync(Pod, Container, 0, data, BindAccess.ReadWrite, followHost: false, CancellationToken.None);
+        var inShare = (await _shares.BindVolumeAsync(Pod, Container, 0, data, BindAccess.ReadWrite, followHost: false, CancellationToken.None)).InShare;
 
         // What a hostile pod can do in its writable volume: links to host paths, directories full of them.
         var volume = Path.Combine(_layout.Share(Pod), inShare);
@@ -94,6 +94,46 @@ public sealed class PodSharesTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_layout.Share(Pod), "volumes", Container)));
         Assert.DoesNotContain(HostMountTable.MountPoints(), m => m.Contains(Container, StringComparison.Ordinal));
         await _shares.UnbindVolumesAsync(Pod, Container); // again: nothing to do
+    }
+
+    [Theory]
+    [InlineData(BindAccess.ReadOnly)]
+    [InlineData(BindAccess.RecursiveReadOnly)]
+    public async Task A_mount_under_a_read_only_host_path_is_bound_on_its_own_and_the_host_can_unmount_and_remove_it_while_bound(BindAccess access)
+    {
+        await _shares.CreateAsync(Pod, CancellationToken.None);
+        var volume = Directory.CreateDirectory(Path.Combine(_host, "volume")).FullName;
+        var tmpfs = Directory.CreateDirectory(Path.Combine(volume, "tmpfs")).FullName;
+        Mount("-t", "tmpfs", "none", tmpfs);
+
+        var bind = await _shares.BindVolumeAsync(Pod, Container, 0, volume, access, followHost: false, CancellationToken.None);
+
+        var share = _layout.Share(Pod);
+        var sub = Assert.Single(bind.Submounts);
+        Assert.Equal("tmpfs", sub.PathInVolume);
+        Assert.Equal($"volumes/{Container}/0.sub/0", sub.InShare);
+        Assert.Contains(Errno(() => File.WriteAllText(Path.Combine(share, bind.InShare, "top"), "x")), Refusals);
+        if (access == BindAccess.ReadOnly)
+        {
+            // Non-recursive: the mount under the read-only path stays writable.
+            File.WriteAllText(Path.Combine(share, sub.InShare, "file"), "written");
+            Assert.Equal("written", File.ReadAllText(Path.Combine(tmpfs, "file")));
+            Assert.Equal(["nosuid", "nodev"], Options(Path.Combine(share, sub.InShare)).Intersect(["ro", "nosuid", "nodev"]));
+        }
+        else
+        {
+            Assert.Contains(Errno(() => File.WriteAllText(Path.Combine(share, sub.InShare, "file"), "x")), Refusals);
+            Assert.Equal(["ro", "nosuid", "nodev"], Options(Path.Combine(share, sub.InShare)).Intersect(["ro", "nosuid", "nodev"]));
+        }
+
+        // What critest's clean-up does while the container still runs: no copy of the tmpfs sits on the
+        // host path's directory, so it can be unmounted and the directory removed.
+        Mount("-l", tmpfs);
+        Directory.Delete(volume, recursive: true);
+
+        await _shares.UnbindVolumesAsync(Pod, Container);
+        Assert.DoesNotContain(HostMountTable.MountPoints(), m => m.Contains(Container, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(_layout.Tree(Pod), "volumes", Container)));
     }
 
     [Fact]
@@ -150,6 +190,15 @@ public sealed class PodSharesTests : IDisposable
     }
 
     /// <summary>The mount options (field 6 of /proc/self/mountinfo) of the mount at <paramref name="mountPoint"/>, the topmost one.</summary>
+    /// <summary>mount(8) with <paramref name="arguments"/>, or umount(8) for <c>-l PATH</c>.</summary>
+    private static void Mount(params string[] arguments)
+    {
+        var program = arguments[0] == "-l" ? "umount" : "mount";
+        using var process = System.Diagnostics.Process.Start(program, arguments);
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+    }
+
     private static string[] Options(string mountPoint) =>
         File.ReadLines("/proc/self/mountinfo")
             .Select(line => line.Split(' '))

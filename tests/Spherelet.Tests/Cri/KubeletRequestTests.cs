@@ -289,13 +289,18 @@ public sealed class KubeletRequestTests
     }
 
     [Fact]
-    public void The_strict_supplemental_groups_policy_is_refused_until_supported()
+    public void A_kubelet_container_with_the_strict_supplemental_groups_policy_gets_its_own_group_and_the_requested_ones()
     {
         var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
         var request = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
         request.Config.Linux.SecurityContext.SupplementalGroupsPolicy = SupplementalGroupsPolicy.Strict;
+        request.Config.Linux.SecurityContext.SupplementalGroups.Add(4321);
 
-        Assert.Contains("Strict", Assert.Throws<InvalidRequestException>(() => Build(request)).Message, StringComparison.Ordinal);
+        var user = Build(request)["process"]!["user"]!;
+        var groups = user["additionalGids"]!.AsArray().Select(g => (long)g!).ToArray();
+
+        Assert.Contains((long)user["gid"]!, groups);
+        Assert.Contains(4321L, groups);
     }
 
     [Fact]

@@ -72,4 +72,12 @@ public sealed class StatusMappingTests
         Assert.Equal(["", "default", "large"], handlers.Select(h => h.Name));
         Assert.All(handlers, h => Assert.True(h.Features.RecursiveReadOnlyMounts && !h.Features.UserNamespaces));
     }
+
+    [Fact]
+    public void Status_announces_the_supplemental_groups_policy_feature()
+    {
+        var response = StatusMapping.ToStatusResponse(new HostHealthReport([], DateTimeOffset.UnixEpoch), NodeNetworkConfig.Empty, verbose: false, ["default"]);
+
+        Assert.True(response.Features.SupplementalGroupsPolicy);
+    }
 }

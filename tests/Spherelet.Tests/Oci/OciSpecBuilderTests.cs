@@ -161,6 +161,18 @@ public sealed class OciSpecBuilderTests
         Assert.Equal(groups, string.Join(',', additional));
     }
 
+    [Theory]
+    [InlineData(false, "10,29,1002,4000")]
+    [InlineData(true, "1002,4000")]
+    public void Merge_adds_the_user_s_groups_in_the_image_to_the_requested_ones_and_strict_does_not(bool strict, string groups)
+    {
+        // app (1001, group 1002) is in wheel (10) and audio (29) in the image's /etc/group.
+        var (_, gid, additional) = ImageUsers.Resolve(Passwd, Group, 1001, "", null, [4000], "", strict);
+
+        Assert.Equal(1002, gid);
+        Assert.Equal(groups, string.Join(',', additional));
+    }
+
     [Fact]
     public void A_user_or_group_the_image_does_not_know_is_invalid()
     {

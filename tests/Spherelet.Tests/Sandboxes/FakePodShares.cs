@@ -35,7 +35,7 @@ internal sealed class FakePodShares : IPodShares
         return Task.CompletedTask;
     }
 
-    public Task<string> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken)
+    public Task<VolumeBind> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken)
     {
         var inShare = $"{SandboxLayout.VolumesDirectoryName}/{containerId}/{index}";
         var key = Key(sandboxId, inShare);
@@ -55,7 +55,7 @@ internal sealed class FakePodShares : IPodShares
             FollowHost.Add(key);
         }
 
-        return Task.FromResult(inShare);
+        return Task.FromResult(new VolumeBind(inShare, []));
     }
 
     public Task UnbindVolumesAsync(string sandboxId, string containerId)
