@@ -115,7 +115,7 @@ public static class DaemonHost
                 h.Value.KernelPath.Length > 0 ? h.Value.KernelPath : options.Guest.KernelPath,
                 h.Value.InitramfsPath.Length > 0 ? h.Value.InitramfsPath : options.Guest.InitramfsPath,
                 h.Value.MaxVirtualCpus > 0 ? h.Value.MaxVirtualCpus : Environment.ProcessorCount,
-                h.Value.MaxMemoryMiB,
+                h.Value.MaxMemoryMiB > 0 ? h.Value.MaxMemoryMiB : HostMemory.TotalMiB(),
                 h.Value.BlockDeviceSlots,
                 h.Value.HugepagesMaxMiB)),
             options.DefaultRuntimeHandler));

@@ -12,9 +12,9 @@ public sealed class RuntimeHandlerOptions
     public int MaxVirtualCpus { get; set; }
 
     /// <summary>
-    /// How much memory a pod VM may be grown to while it runs (its balloon holds the rest); 0 or
-    /// less than what it starts with: no memory growth. Off by default: the guest touches all of
-    /// its maximum at boot, so each pod VM costs about that much host memory more.
+    /// How much memory a pod VM may be grown to while it runs (virtio-mem: plugged as containers
+    /// need it, nothing up front); 0: the host's memory. No larger than what the VM starts with
+    /// (<see cref="MemoryMiB"/>): no memory growth.
     /// </summary>
     public int MaxMemoryMiB { get; set; }
 

@@ -95,7 +95,7 @@ public static class SphereletOptionsValidator
 
             if (handler.MaxMemoryMiB is < 0 or > 1024 * 1024)
             {
-                errors.Add($"{key}:MaxMemoryMiB: {handler.MaxMemoryMiB} must be 0 to 1048576");
+                errors.Add($"{key}:MaxMemoryMiB: {handler.MaxMemoryMiB} must be 0 (the host's memory) to 1048576");
             }
 
             if (handler.KernelPath.Length > 0)

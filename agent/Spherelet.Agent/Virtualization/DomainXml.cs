@@ -31,14 +31,15 @@ public static class DomainXml
             new XElement("uuid", spec.Uuid.ToString("D", CultureInfo.InvariantCulture)),
             new XElement("title", $"pod {spec.Owner.Namespace}/{spec.Owner.Name}"),
             new XElement("metadata", Metadata(spec.Owner, spec.Cgroup, agentInstance)),
-            // Hugepage memory is plugged while the VM runs (virtio-mem), beyond its ordinary memory.
-            Hugepages(spec, host)
-                ? new XElement("maxMemory", new XAttribute("slots", 1), new XAttribute("unit", "MiB"), Math.Max(spec.MaxMemoryMiB, spec.MemoryMiB) + spec.HugepagesMaxMiB)
+            // Memory beyond what the VM boots with is plugged while it runs (virtio-mem): ordinary
+            // memory up to the maximum, and hugepage memory. The VM boots with its current size only,
+            // so memory it may grow to costs nothing until it is plugged.
+            HotPluggable(spec, host)
+                ? new XElement("maxMemory", new XAttribute("slots", 1), new XAttribute("unit", "MiB"), spec.MemoryMiB + GrowthMiB(spec) + HugepagesMiB(spec, host))
                 : null,
-            // The VM can grow while it runs: memory up to the maximum (the balloon holds what is
-            // not current), vCPUs up to the maximum (hot-plugged).
-            new XElement("memory", new XAttribute("unit", "MiB"), Math.Max(spec.MaxMemoryMiB, spec.MemoryMiB)),
+            new XElement("memory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
             new XElement("currentMemory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
+            // vCPUs can grow up to the maximum (hot-plugged).
             spec.MaxVirtualCpus > spec.VirtualCpus
                 ? new XElement("vcpu", new XAttribute("placement", "static"), new XAttribute("current", spec.VirtualCpus), spec.MaxVirtualCpus)
                 : new XElement("vcpu", new XAttribute("placement", "static"), spec.VirtualCpus),
@@ -53,15 +54,15 @@ public static class DomainXml
                 "cpu",
                 new XAttribute("mode", host.DomainType == "kvm" ? "host-passthrough" : "maximum"),
                 new XAttribute("check", "none"),
-                // Memory devices need a NUMA node to go to: one node with every vCPU and the VM's memory.
-                Hugepages(spec, host)
+                // Memory devices need a NUMA node to go to: one node with every vCPU and the VM's boot memory.
+                HotPluggable(spec, host)
                     ? new XElement(
                         "numa",
                         new XElement(
                             "cell",
                             new XAttribute("id", 0),
                             new XAttribute("cpus", $"0-{Math.Max(spec.MaxVirtualCpus, spec.VirtualCpus) - 1}"),
-                            new XAttribute("memory", Math.Max(spec.MaxMemoryMiB, spec.MemoryMiB)),
+                            new XAttribute("memory", spec.MemoryMiB),
                             new XAttribute("unit", "MiB")))
                     : null),
             new XElement("clock", new XAttribute("offset", "utc")),
@@ -96,6 +97,17 @@ public static class DomainXml
                     new XAttribute("model", "virtio"),
                     new XElement("backend", new XAttribute("model", "random"), "/dev/urandom")),
                 Nic(spec.Nic),
+                GrowthMiB(spec) > 0
+                    ? new XElement(
+                        "memory",
+                        new XAttribute("model", "virtio-mem"),
+                        new XElement(
+                            "target",
+                            new XElement("size", new XAttribute("unit", "MiB"), GrowthMiB(spec)),
+                            new XElement("node", 0),
+                            new XElement("block", new XAttribute("unit", "KiB"), GrowthBlockKiB),
+                            new XElement("requested", new XAttribute("unit", "MiB"), 0)))
+                    : null,
                 Hugepages(spec, host)
                     ? new XElement(
                         "memory",
@@ -126,12 +138,28 @@ public static class DomainXml
         return domain.ToString() + "\n";
     }
 
-    /// <summary>The PCI devices the domain has besides hot-plugged disks: the 9p share, the virtio-serial controller, rng, NIC, balloon and hugepage memory.</summary>
+    /// <summary>The PCI devices the domain has besides hot-plugged disks: the 9p share, the virtio-serial controller, rng, NIC, balloon, growth and hugepage memory.</summary>
     public static int PciDevices(VmSpec spec, DomainHostFacts host)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return 1 + 1 + 1 + (spec.Nic is null ? 0 : 1) + 1 + (Hugepages(spec, host) ? 1 : 0);
+        return 1 + 1 + 1 + (spec.Nic is null ? 0 : 1) + 1 + (GrowthMiB(spec) > 0 ? 1 : 0) + (Hugepages(spec, host) ? 1 : 0);
     }
+
+    /// <summary>The block size of the growth memory device: what the guest plugs at a time.</summary>
+    public const int GrowthBlockKiB = 2048;
+
+    /// <summary>How much ordinary memory the VM can be given while it runs (a whole number of blocks); 0: none.</summary>
+    public static int GrowthMiB(VmSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var growth = Math.Max(0, spec.MaxMemoryMiB - spec.MemoryMiB);
+        var block = GrowthBlockKiB / 1024;
+        return (growth + block - 1) / block * block;
+    }
+
+    private static int HugepagesMiB(VmSpec spec, DomainHostFacts host) => Hugepages(spec, host) ? spec.HugepagesMaxMiB : 0;
+
+    private static bool HotPluggable(VmSpec spec, DomainHostFacts host) => GrowthMiB(spec) > 0 || Hugepages(spec, host);
 
     /// <summary>The VM gets hugepage memory to plug: it may have some and the host has 2 MiB hugepages.</summary>
     public static bool Hugepages(VmSpec spec, DomainHostFacts host)

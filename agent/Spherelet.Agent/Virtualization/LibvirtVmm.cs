@@ -155,13 +155,53 @@ public sealed class LibvirtVmm : IVmm
                 domain.SetVirtualCpus(virtualCpus);
             }
 
-            if ((ulong)memoryMiB * 1024 > info.MemoryKiB)
+            var xml = XDocument.Parse(domain.GetXml()).Root!;
+            if (GrowthDevice(xml) is { } growth)
             {
+                // Plugged by the guest's virtio-mem driver as it gets to it; the VM's size is what was requested.
+                var target = growth.Element("target")!;
+                var boot = BootMemoryKiB(xml);
+                var wanted = (memoryMiB * 1024L) - boot;
+                var block = KiB(target.Element("block"));
+                wanted = block > 0 ? (wanted + block - 1) / block * block : wanted;
+                if (wanted > KiB(target.Element("requested")))
+                {
+                    if (wanted > KiB(target.Element("size")))
+                    {
+                        throw new PreconditionFailedException(
+                            $"pod VM {vmName} can grow by {KiB(target.Element("size")) / 1024} MiB, not {wanted / 1024} MiB (RuntimeHandlers:NAME:MaxMemoryMiB)");
+                    }
+
+                    target.Element("current")?.Remove();
+                    target.Element("requested")!.ReplaceWith(new XElement("requested", new XAttribute("unit", "KiB"), wanted));
+                    domain.UpdateDevice(growth.ToString());
+                }
+            }
+            else if ((ulong)memoryMiB * 1024 > info.MemoryKiB)
+            {
+                // A VM defined before memory growth by virtio-mem: its balloon holds what it may grow to.
                 domain.SetMemory(memoryMiB * 1024L);
             }
 
             return 0;
         }, cancellationToken);
+
+    /// <summary>The virtio-mem device of ordinary memory the VM grows with (the hugepage one has a page size).</summary>
+    private static XElement? GrowthDevice(XElement domain) =>
+        domain.Element("devices")!.Elements("memory")
+            .FirstOrDefault(m => (string?)m.Attribute("model") == "virtio-mem" && m.Element("source")?.Element("pagesize") is null);
+
+    /// <summary>The memory the VM booted with: its NUMA node's.</summary>
+    private static long BootMemoryKiB(XElement domain)
+    {
+        var cell = domain.Element("cpu")?.Element("numa")?.Element("cell");
+        if (cell is null)
+        {
+            return KiB(domain.Element("currentMemory"));
+        }
+
+        return KiB(new XElement("size", new XAttribute("unit", (string?)cell.Attribute("unit") ?? "KiB"), (string?)cell.Attribute("memory") ?? "0"));
+    }
 
     public Task AttachDiskAsync(string vmName, VmDisk disk, CancellationToken cancellationToken) =>
         Call(vmName, $"attach {disk?.HostPath} to", connection =>
@@ -213,7 +253,8 @@ public sealed class LibvirtVmm : IVmm
     }
 
     private static XElement? HugepageDevice(LibvirtDomain domain) =>
-        XDocument.Parse(domain.GetXml()).Root!.Element("devices")!.Elements("memory").FirstOrDefault(m => (string?)m.Attribute("model") == "virtio-mem");
+        XDocument.Parse(domain.GetXml()).Root!.Element("devices")!.Elements("memory")
+            .FirstOrDefault(m => (string?)m.Attribute("model") == "virtio-mem" && m.Element("source")?.Element("pagesize") is not null);
 
     private Task<int> RequestHugepagesAsync(string vmName, int mebibytes, CancellationToken cancellationToken) =>
         Call(vmName, "give hugepage memory to", connection =>

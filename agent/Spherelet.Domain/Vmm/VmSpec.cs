@@ -17,7 +17,7 @@ public sealed record VmSpec
     /// <summary>How many vCPUs the VM can grow to while it runs (hot-plug); at least <see cref="VirtualCpus"/>.</summary>
     public int MaxVirtualCpus { get; init; }
 
-    /// <summary>How much memory the VM can grow to while it runs (its balloon holds the rest); at least <see cref="MemoryMiB"/>.</summary>
+    /// <summary>How much memory the VM can grow to while it runs (plugged as it grows); at least <see cref="MemoryMiB"/> for any growth.</summary>
     public int MaxMemoryMiB { get; init; }
 
     public required string KernelPath { get; init; }

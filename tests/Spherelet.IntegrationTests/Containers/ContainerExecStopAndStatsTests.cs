@@ -195,8 +195,10 @@ public sealed class ContainerExecStopAndStatsTests : IClassFixture<ContainerPod>
         {
             var before = await VmSizeAsync();
 
+            var totalBefore = await GuestMemTotalMiBAsync(id);
+
             // More CPU than the VM has vCPUs, and a memory limit that with the handler's profile (256 MiB)
-            // needs 64 MiB more than the VM has (within the maximum of 1024 MiB the fixture configures).
+            // needs 64 MiB more than the VM has (memory growth is on by default, up to the host's memory).
             var cores = before.Cpus + 1;
             await _pod.Runtime.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest
             {
@@ -204,20 +206,21 @@ public sealed class ContainerExecStopAndStatsTests : IClassFixture<ContainerPod>
                 Linux = new LinuxContainerResources { CpuQuota = cores * 100_000, CpuPeriod = 100_000, MemoryLimitInBytes = (before.MemoryMiB - 256 + 64) * MiB },
             });
 
-            // The balloon gives the memory back as the guest lets go of it: libvirt reports what the guest has.
+            // The guest's virtio-mem driver plugs the memory as it gets to it: the guest's own MemTotal shows it.
             var after = await VmSizeAsync();
+            var totalAfter = await GuestMemTotalMiBAsync(id);
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (after.MemoryMiB < before.MemoryMiB + 64 && DateTime.UtcNow < deadline)
+            while (totalAfter < totalBefore + 60 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(500);
-                after = await VmSizeAsync();
+                totalAfter = await GuestMemTotalMiBAsync(id);
             }
 
             var online = (await _pod.ExecAsync(id, 30, "cat", "/sys/devices/system/cpu/online")).Stdout.ToStringUtf8().Trim();
             var cpuMax = (await _pod.ExecAsync(id, 30, "cat", "/sys/fs/cgroup/cpu.max")).Stdout.ToStringUtf8().Trim();
 
             Assert.True(after.Cpus >= cores, $"vCPUs {before.Cpus} -> {after.Cpus}, wanted {cores}");
-            Assert.True(after.MemoryMiB >= before.MemoryMiB + 64, $"memory {before.MemoryMiB} -> {after.MemoryMiB} MiB");
+            Assert.True(totalAfter >= totalBefore + 60, $"the guest's MemTotal {totalBefore} -> {totalAfter} MiB (64 MiB plugged)");
             Assert.Equal($"0-{after.Cpus - 1}", online); // the hot-plugged vCPUs are online in the VM
             Assert.Equal($"{cores * 100_000} 100000", cpuMax);
         }
@@ -226,6 +229,14 @@ public sealed class ContainerExecStopAndStatsTests : IClassFixture<ContainerPod>
             // Its limits count towards the pod VM's size for as long as it lives.
             await _pod.RemoveAsync(id);
         }
+    }
+
+    /// <summary>MemTotal of the pod VM's kernel, in MiB.</summary>
+    private async Task<long> GuestMemTotalMiBAsync(string containerId)
+    {
+        var meminfo = (await _pod.ExecAsync(containerId, 30, "cat", "/proc/meminfo")).Stdout.ToStringUtf8();
+        var line = meminfo.Split('\n').First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+        return long.Parse(line["MemTotal:".Length..].Replace("kB", string.Empty, StringComparison.Ordinal).Trim(), System.Globalization.CultureInfo.InvariantCulture) / 1024;
     }
 
     /// <summary>The pod VM's vCPUs and memory as libvirt reports them (PodSandboxStatus verbose).</summary>

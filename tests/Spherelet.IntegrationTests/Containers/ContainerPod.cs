@@ -103,8 +103,6 @@ public sealed class ContainerPod : IAsyncLifetime
         }
 
         var environment = SandboxDaemon.Environment();
-        // Room for the pod VM to grow (memory growth is off by default): the handler's name is a dictionary key, so its case counts.
-        environment["SPHERELET__RUNTIMEHANDLERS__default__MAXMEMORYMIB"] = "1024";
         // Streaming URLs expire soon, so a test can see one refused for its age.
         environment["SPHERELET__STREAMING__TOKENLIFETIMESECONDS"] = "5";
         _daemon = DaemonProcess.Start(Dir, environment);

@@ -57,13 +57,21 @@ public sealed class DomainXmlTests
     }
 
     [Fact]
-    public void A_vm_that_can_grow_boots_with_its_current_size_below_a_larger_maximum()
+    public void A_vm_that_can_grow_boots_with_its_current_size_and_a_virtio_mem_device_for_the_rest()
     {
         var xml = System.Xml.Linq.XElement.Parse(DomainXml.Build(
             Spec with { MaxVirtualCpus = 4, MaxMemoryMiB = 1024 }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64"), "00112233aabbccdd"));
 
-        Assert.Equal("1024", xml.Element("memory")!.Value);
+        // It boots with its current memory; the rest is a virtio-mem device with nothing plugged yet.
+        var growth = Assert.Single(xml.Element("devices")!.Elements("memory"));
+        Assert.Equal(Spec.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("memory")!.Value);
         Assert.Equal(Spec.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("currentMemory")!.Value);
+        Assert.Equal("1024", xml.Element("maxMemory")!.Value);
+        Assert.Equal(Spec.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("cpu")!.Element("numa")!.Element("cell")!.Attribute("memory")!.Value);
+        Assert.Equal("virtio-mem", growth.Attribute("model")!.Value);
+        Assert.Null(growth.Element("source"));
+        Assert.Equal((1024 - Spec.MemoryMiB).ToString(System.Globalization.CultureInfo.InvariantCulture), growth.Element("target")!.Element("size")!.Value);
+        Assert.Equal("0", growth.Element("target")!.Element("requested")!.Value);
         Assert.Equal("4", xml.Element("vcpu")!.Value);
         Assert.Equal(Spec.VirtualCpus.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("vcpu")!.Attribute("current")!.Value);
     }
