@@ -42,7 +42,7 @@ public static class SandboxMapping
                 namespaces?.Network == NamespaceMode.Node,
                 namespaces?.Pid == NamespaceMode.Node,
                 namespaces?.Ipc == NamespaceMode.Node,
-                namespaces?.UsernsOptions is { Mode: NamespaceMode.Pod }),
+                Oci.UserNamespaces.Validate(namespaces?.UsernsOptions)),
             SelinuxLabel = SelinuxLabel(security?.SelinuxOptions),
         };
     }

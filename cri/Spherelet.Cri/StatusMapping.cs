@@ -53,8 +53,9 @@ public static class StatusMapping
         {
             // Recursive read-only mounts: the host bind in the pod share is made read-only with
             // every mount under it (mount_setattr), and the guest sees it as one read-only mount.
-            // User namespaces are the guest kernel's to give, and not offered yet.
-            response.RuntimeHandlers.Add(new RuntimeHandler { Name = handler, Features = new RuntimeHandlerFeatures { RecursiveReadOnlyMounts = true } });
+            // User namespaces: each container of a pod with hostUsers: false runs in a user
+            // namespace with the pod's mappings, made by crun in the pod VM.
+            response.RuntimeHandlers.Add(new RuntimeHandler { Name = handler, Features = new RuntimeHandlerFeatures { RecursiveReadOnlyMounts = true, UserNamespaces = true } });
         }
         if (verbose)
         {

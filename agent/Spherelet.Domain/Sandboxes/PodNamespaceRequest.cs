@@ -2,7 +2,8 @@ namespace Spherelet.Domain.Sandboxes;
 
 /// <summary>
 /// The namespaces a pod asked for beyond its own: the host's network, PID or IPC namespace
-/// (hostNetwork, hostPID, hostIPC) or a user namespace of its own (hostUsers: false).
+/// (hostNetwork, hostPID, hostIPC) or a user namespace of its own (hostUsers: false, its
+/// mappings checked by the CRI layer and given to each container in the VM).
 /// </summary>
 public sealed record PodNamespaceRequest(bool HostNetwork, bool HostPid, bool HostIpc, bool UserNamespace)
 {

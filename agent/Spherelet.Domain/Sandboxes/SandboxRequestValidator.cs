@@ -139,11 +139,6 @@ public static class SandboxRequestValidator
             throw new InvalidRequestException(
                 $"the host's {string.Join(", ", host)} namespace is not available: each pod runs in its own VM");
         }
-
-        if (namespaces.UserNamespace)
-        {
-            throw new InvalidRequestException("pod user namespaces (hostUsers: false) are not supported by this runtime handler");
-        }
     }
 
     private static void ValidateDns(DnsSettings dns)

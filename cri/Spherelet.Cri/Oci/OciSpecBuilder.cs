@@ -78,6 +78,7 @@ public static class OciSpecBuilder
             ["cgroupsPath"] = input.CgroupsPath,
             ["resources"] = Resources(resources, privileged),
         };
+        UserNamespaces.Apply(linux, input.Sandbox.Linux?.SecurityContext?.NamespaceOptions?.UsernsOptions, security.NamespaceOptions?.UsernsOptions);
         if (deviceNodes.Count > 0)
         {
             linux["devices"] = deviceNodes;

@@ -109,15 +109,42 @@ public sealed class KubeletRequestTests
     }
 
     [Fact]
-    public void A_pod_user_namespace_and_an_selinux_label_are_refused_at_RunPodSandbox()
+    public void A_pod_user_namespace_without_mappings_and_an_selinux_label_are_refused_at_RunPodSandbox()
     {
         var request = KubeletRequests.RunPodSandbox(KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv"));
         request.Config.Linux.SecurityContext.NamespaceOptions.UsernsOptions = new UserNamespace { Mode = NamespaceMode.Pod };
-        Assert.Contains("user namespaces", Assert.Throws<InvalidRequestException>(() => SandboxRequestValidator.Validate(SandboxMapping.ToCommand(request))).Message, StringComparison.Ordinal);
+        Assert.Contains("exactly one mapping", Assert.Throws<InvalidRequestException>(() => SandboxRequestValidator.Validate(SandboxMapping.ToCommand(request))).Message, StringComparison.Ordinal);
 
         request = KubeletRequests.RunPodSandbox(KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv"));
         request.Config.Linux.SecurityContext.SelinuxOptions = new SELinuxOption { Type = "spc_t", Level = "s0:c1,c2" };
         Assert.Contains("spc_t:s0:c1,c2", Assert.Throws<InvalidRequestException>(() => SandboxRequestValidator.Validate(SandboxMapping.ToCommand(request))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_hostUsers_false_pod_is_accepted_and_each_container_runs_in_a_user_namespace_with_the_pod_s_mappings()
+    {
+        // What the kubelet sends for hostUsers: false: one 65536-id range per pod, the same for uids and gids.
+        var userns = new UserNamespace { Mode = NamespaceMode.Pod };
+        userns.Uids.Add(new IDMapping { ContainerId = 0, HostId = 65536 * 7, Length = 65536 });
+        userns.Gids.Add(new IDMapping { ContainerId = 0, HostId = 65536 * 7, Length = 65536 });
+        var pod = KubeletPods.BurstableWeb(Image, "/var/lib/kubelet", "/var/log/pods", "/srv");
+        var run = KubeletRequests.RunPodSandbox(pod);
+        run.Config.Linux.SecurityContext.NamespaceOptions.UsernsOptions = userns;
+        var create = KubeletRequests.CreateContainer(pod, pod.Containers[0], "sandbox", ImageId);
+        create.SandboxConfig = run.Config;
+        create.Config.Linux.SecurityContext.NamespaceOptions.UsernsOptions = userns.Clone();
+
+        var command = SandboxMapping.ToCommand(run);
+        SandboxRequestValidator.Validate(command);
+        var linux = Build(create)["linux"]!;
+
+        Assert.True(command.Namespaces.UserNamespace);
+        Assert.Contains(linux["namespaces"]!.AsArray(), n => (string?)n!["type"] == "user");
+        foreach (var mappings in new[] { "uidMappings", "gidMappings" })
+        {
+            var mapping = Assert.Single(linux[mappings]!.AsArray())!;
+            Assert.Equal("""{"containerID":0,"hostID":458752,"size":65536}""", mapping.ToJsonString());
+        }
     }
 
     [Fact]

@@ -63,14 +63,14 @@ public sealed class StatusMappingTests
     }
 
     [Fact]
-    public void Status_lists_each_runtime_handler_and_the_default_one_by_its_empty_name_each_with_recursive_read_only_mounts_and_no_user_namespaces()
+    public void Status_lists_each_runtime_handler_and_the_default_one_by_its_empty_name_each_with_recursive_read_only_mounts_and_user_namespaces()
     {
         var report = new HostHealthReport([], DateTimeOffset.UnixEpoch);
 
         var handlers = StatusMapping.ToStatusResponse(report, NodeNetworkConfig.Empty, verbose: false, ["default", "large"]).RuntimeHandlers;
 
         Assert.Equal(["", "default", "large"], handlers.Select(h => h.Name));
-        Assert.All(handlers, h => Assert.True(h.Features.RecursiveReadOnlyMounts && !h.Features.UserNamespaces));
+        Assert.All(handlers, h => Assert.True(h.Features.RecursiveReadOnlyMounts && h.Features.UserNamespaces));
     }
 
     [Fact]
