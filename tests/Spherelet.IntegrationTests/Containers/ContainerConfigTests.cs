@@ -85,6 +85,65 @@ public sealed class ContainerConfigTests : IClassFixture<ContainerPod>
         Assert.Contains($"{ContainerTestImage.ExtraGid}", stdout[3].Split(' '));
     }
 
+    [Theory]
+    [InlineData(SupplementalGroupsPolicy.Merge, "1234 4321 5555")]
+    [InlineData(SupplementalGroupsPolicy.Strict, "1234 5555")]
+    public async Task Merge_adds_the_image_s_groups_of_the_user_and_Strict_only_the_requested_ones_as_ContainerStatus_reports(SupplementalGroupsPolicy policy, string expected)
+    {
+        // app (1234) is a member of extra (4321) in the image's /etc/group.
+        var config = _pod.Container($"groups-{policy.ToString().ToLowerInvariant()}", "sh", "-c", "id -G; sleep 1000");
+        config.Linux = new LinuxContainerConfig
+        {
+            SecurityContext = new LinuxContainerSecurityContext
+            {
+                RunAsUser = new Int64Value { Value = ContainerTestImage.AppUid },
+                SupplementalGroups = { 5555 },
+                SupplementalGroupsPolicy = policy,
+            },
+        };
+
+        var id = await _pod.RunAsync(config);
+        var stdout = await _pod.StdoutAsync(config, expected);
+        var exec = await _pod.ExecAsync(id, 30, "id", "-G");
+        var user = (await _pod.StatusAsync(id)).User.Linux;
+
+        Assert.Equal(expected, stdout[0]);
+        Assert.Equal(expected + "\n", exec.Stdout.ToStringUtf8());
+        Assert.Equal((ContainerTestImage.AppUid, ContainerTestImage.AppGid), (user.Uid, user.Gid));
+        Assert.Equal(expected, string.Join(' ', user.SupplementalGroups.Order()));
+        await _pod.RemoveAsync(id);
+    }
+
+    [Fact]
+    public async Task A_pod_with_its_own_user_namespace_runs_its_containers_with_the_pod_s_mappings()
+    {
+        // What critest's UserNamespaces spec asks: mode POD, 0 -> 1000 for 100000 ids.
+        var userns = new UserNamespace { Mode = NamespaceMode.Pod };
+        userns.Uids.Add(new IDMapping { ContainerId = 0, HostId = 1000, Length = 100000 });
+        userns.Gids.Add(new IDMapping { ContainerId = 0, HostId = 1000, Length = 100000 });
+        var podConfig = Sandboxes.SandboxDaemon.Pod("userns");
+        podConfig.LogDirectory = Path.Combine(_pod.Dir.Path, "userns-logs");
+        podConfig.Linux = new LinuxPodSandboxConfig { SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = new NamespaceOption { UsernsOptions = userns } } };
+        var podId = (await _pod.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = podConfig })).PodSandboxId;
+        try
+        {
+            var config = _pod.Container("userns", "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /tmp/mine && stat -c %u /tmp/mine");
+            config.Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { NamespaceOptions = new NamespaceOption { UsernsOptions = userns } } };
+            var id = (await _pod.Runtime.CreateContainerAsync(new CreateContainerRequest { PodSandboxId = podId, Config = config, SandboxConfig = podConfig })).ContainerId;
+            await _pod.StartAsync(id);
+            var exit = await _pod.WaitUntilExitedAsync(id);
+            var log = await ContainerPod.LogAsync(Path.Combine(podConfig.LogDirectory, config.LogPath));
+            var lines = log.Where(l => l.Stream == "stdout").Select(l => System.Text.RegularExpressions.Regex.Replace(l.Message.Trim(), @"\s+", " ")).ToList();
+
+            Assert.Equal(0, exit.ExitCode);
+            Assert.Equal(["0 1000 100000", "0 1000 100000", "0", "0"], lines);
+        }
+        finally
+        {
+            await _pod.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = podId });
+        }
+    }
+
     [Fact]
     public async Task SupplementalGroups_are_added_to_the_process_groups()
     {
