@@ -108,7 +108,7 @@ public static class OciSpecBuilder
             ["ociVersion"] = OciVersion,
             ["process"] = process,
             ["root"] = new JsonObject { ["path"] = input.RootfsPath, ["readonly"] = security.ReadonlyRootfs },
-            ["mounts"] = Mounts(input, privileged),
+            ["mounts"] = UserNamespaces.AdaptMounts(Mounts(input, privileged), linux),
             ["linux"] = linux,
         };
         if (container.Annotations.Keys.FirstOrDefault(k => k.StartsWith(SpecAnnotations.Prefix, StringComparison.Ordinal)) is { } reserved)

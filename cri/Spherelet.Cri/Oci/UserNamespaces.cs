@@ -14,6 +14,8 @@ public static class UserNamespaces
     /// <summary>The largest id a mapping may reach (ids are 32-bit; 2^32-1 is the invalid id).</summary>
     public const long IdLimit = uint.MaxValue;
 
+    private static readonly string[] BindOptions = ["rbind", "rprivate"];
+
     /// <summary>True when the pod asks for a user namespace of its own (mode POD, valid mappings); false for NODE or none.</summary>
     /// <exception cref="InvalidRequestException">Mode CONTAINER or TARGET, mappings with NODE, or mappings a user namespace cannot have.</exception>
     public static bool Validate(UserNamespace? options)
@@ -58,6 +60,53 @@ public static class UserNamespaces
         ((JsonArray)linux["namespaces"]!).Add(new JsonObject { ["type"] = "user" });
         linux["uidMappings"] = Mappings(pod!.Uids);
         linux["gidMappings"] = Mappings(pod.Gids);
+    }
+
+    /// <summary>
+    /// In a user namespace a container cannot mount a new proc, mqueue or sysfs for namespaces
+    /// the VM's own user namespace owns: the pod's PID namespace (PID mode POD), its IPC namespace
+    /// (IPC mode POD) and its network (always the VM's). It gets the VM's own, bound: the same
+    /// processes, queues and devices a new mount would show, as the shared namespace means.
+    /// Without a user namespace the mounts are left as they are.
+    /// </summary>
+    public static JsonArray AdaptMounts(JsonArray mounts, JsonObject linux)
+    {
+        ArgumentNullException.ThrowIfNull(mounts);
+        ArgumentNullException.ThrowIfNull(linux);
+        var namespaces = ((JsonArray)linux["namespaces"]!).Select(n => (string?)n!["type"]).ToHashSet(StringComparer.Ordinal);
+        if (!namespaces.Contains("user"))
+        {
+            return mounts;
+        }
+
+        for (var i = 0; i < mounts.Count; i++)
+        {
+            var mount = mounts[i]!.AsObject();
+            var type = (string?)mount["type"];
+            var shared = type switch
+            {
+                "proc" => !namespaces.Contains("pid"),
+                "mqueue" => !namespaces.Contains("ipc"),
+                "sysfs" => !namespaces.Contains("network"),
+                _ => false,
+            };
+            if (!shared)
+            {
+                continue;
+            }
+
+            var destination = (string)mount["destination"]!;
+            var options = mount["options"]!.AsArray().Select(o => (string)o!).Where(o => o is "nosuid" or "noexec" or "nodev" or "ro");
+            mounts[i] = new JsonObject
+            {
+                ["destination"] = destination,
+                ["type"] = "bind",
+                ["source"] = destination,
+                ["options"] = new JsonArray(BindOptions.Concat(options).Select(o => (JsonNode)o).ToArray()),
+            };
+        }
+
+        return mounts;
     }
 
     private static UserNamespace Normalized(UserNamespace? options) => options ?? new UserNamespace { Mode = NamespaceMode.Node };

@@ -12,6 +12,8 @@ internal static class GuestInit
         ("devtmpfs", "/dev", "devtmpfs", Sys.MS_NOSUID, "mode=0755"),
         ("devpts", "/dev/pts", "devpts", Sys.MS_NOSUID | Sys.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"),
         ("shm", "/dev/shm", "tmpfs", Sys.MS_NOSUID | Sys.MS_NODEV, "mode=1777"),
+        // The pod's POSIX message queues: what containers in a user namespace are given (they cannot mount the VM's IPC namespace's).
+        ("mqueue", "/dev/mqueue", "mqueue", Sys.MS_NOSUID | Sys.MS_NODEV | Sys.MS_NOEXEC, null),
         ("cgroup2", "/sys/fs/cgroup", "cgroup2", Sys.MS_NOSUID | Sys.MS_NODEV | Sys.MS_NOEXEC | Sys.MS_RELATIME, null),
         ("run", "/run", "tmpfs", Sys.MS_NOSUID | Sys.MS_NODEV, "mode=0755"),
         ("tmp", "/tmp", "tmpfs", Sys.MS_NOSUID | Sys.MS_NODEV, "mode=1777"),

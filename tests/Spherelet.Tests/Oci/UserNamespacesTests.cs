@@ -95,4 +95,41 @@ public sealed class UserNamespacesTests
         Assert.Throws<InvalidRequestException>(() => UserNamespaces.Apply(Linux(), Pod((0, 1000, 100000)), Pod((0, 5000, 100000))));
         Assert.Throws<InvalidRequestException>(() => UserNamespaces.Apply(Linux(), null, Pod((0, 5000, 100000))));
     }
+
+    [Fact]
+    public void In_a_user_namespace_the_pods_shared_proc_mqueue_and_sysfs_are_bound_from_the_VM_and_a_new_PID_namespace_gets_its_own_proc()
+    {
+        var container = new ContainerConfig
+        {
+            Metadata = new ContainerMetadata { Name = "c" },
+            Command = { "sh" },
+            Linux = new LinuxContainerConfig { SecurityContext = new LinuxContainerSecurityContext { NamespaceOptions = new NamespaceOption { Pid = NamespaceMode.Container, Ipc = NamespaceMode.Pod, UsernsOptions = Pod((0, 1000, 100000)) } } },
+        };
+        var sandbox = new PodSandboxConfig
+        {
+            Metadata = new PodSandboxMetadata { Name = "p", Namespace = "n", Uid = "u" },
+            Linux = new LinuxPodSandboxConfig { SecurityContext = new LinuxSandboxSecurityContext { NamespaceOptions = new NamespaceOption { UsernsOptions = Pod((0, 1000, 100000)) } } },
+        };
+
+        var spec = OciSpecBuilder.Build(new OciSpecInput
+        {
+            ContainerId = "c0ffee",
+            Container = container,
+            Sandbox = sandbox,
+            Image = new Spherelet.Images.Store.ImageConfigInfo(),
+            RootfsPath = "/run/crx/rootfs/c0ffee",
+            SandboxFilesDirectory = "/run/crx/sandbox",
+            CgroupsPath = "/spherelet/c0ffee",
+            Passwd = "root:x:0:0::/:/bin/sh\n",
+            Group = "root:x:0:\n",
+            Mounts = [],
+        });
+        var mounts = spec["mounts"]!.AsArray().ToDictionary(m => (string)m!["destination"]!, m => m!);
+
+        Assert.Equal("proc", (string?)mounts["/proc"]["type"]); // its own PID namespace: a new proc
+        Assert.Equal(("bind", "/dev/mqueue"), ((string?)mounts["/dev/mqueue"]["type"], (string?)mounts["/dev/mqueue"]["source"]));
+        Assert.Equal(("bind", "/sys"), ((string?)mounts["/sys"]["type"], (string?)mounts["/sys"]["source"]));
+        Assert.Contains("ro", mounts["/sys"]["options"]!.AsArray().Select(o => (string?)o));
+        Assert.Equal("cgroup2", (string?)mounts["/sys/fs/cgroup"]["type"]);
+    }
 }
