@@ -71,6 +71,11 @@ internal sealed class ContainerManager : IDisposable
             var bundleExisted = Directory.Exists(request.Bundle);
             try
             {
+                if (rootfs is not null && InUserNamespace(specObject))
+                {
+                    MountPoints.Prepare(rootPath!, specObject);
+                }
+
                 Directory.CreateDirectory(request.Bundle);
                 await File.WriteAllTextAsync(Path.Combine(request.Bundle, "config.json"), spec);
             }
@@ -225,6 +230,9 @@ internal sealed class ContainerManager : IDisposable
         }
     }
 
+    private static bool InUserNamespace(JsonObject spec) =>
+        spec["linux"]?["namespaces"] is JsonArray namespaces && namespaces.Any(n => (string?)n?["type"] == "user");
+
     public void Signal(SignalProcess request)
     {
         var process = FindProcess(request.ContainerId, request.ExecId);
@@ -371,7 +379,26 @@ internal sealed class ContainerManager : IDisposable
         record.Main.Log?.Spool.Complete();
         _containers.TryRemove(record.Id, out _);
         File.Delete(Path.Combine(record.Bundle, "config.json"));
+        ForgetFiles(record);
         CrxLog.Info($"container removed id={record.Id}");
+    }
+
+    /// <summary>The container's pid files and its bundle directory, empty by now (never recursively: a rootfs left mounted stays).</summary>
+    private void ForgetFiles(ContainerRecord record)
+    {
+        foreach (var pidFile in Directory.EnumerateFiles(Path.Combine(_stateDirectory, "pids"), record.Id + ".*"))
+        {
+            File.Delete(pidFile);
+        }
+
+        try
+        {
+            Directory.Delete(record.Bundle, recursive: false);
+        }
+        catch (IOException e)
+        {
+            CrxLog.Warn($"container {record.Id}: {record.Bundle} is left: {e.Message}");
+        }
     }
 
     /// <summary>The log spool of a container's main process.</summary>

@@ -34,6 +34,17 @@ internal static unsafe partial class Sys
     public const int MSG_CMSG_CLOEXEC = 0x40000000;
     public const uint TIOCSWINSZ = 0x5414;
     public const int EIO = 5;
+    public const int ENOENT = 2;
+    public const int EEXIST = 17;
+    public const int O_WRONLY = 1;
+    public const int O_CREAT = 0x40;
+    public const int O_EXCL = 0x80;
+    public const int O_DIRECTORY = 0x10000;
+    public const int O_NOFOLLOW = 0x20000;
+    public const int O_PATH = 0x200000;
+    public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
+    public const ulong RESOLVE_IN_ROOT = 0x10;
+    private const nint SYS_openat2 = 437;
 
     [LibraryImport(LibC, SetLastError = true)]
     public static partial nint recvmsg(nint socket, MsgHdr* message, int flags);
@@ -81,6 +92,26 @@ internal static unsafe partial class Sys
 
     [LibraryImport(LibC, SetLastError = true)]
     public static partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int openat(int dirfd, string path, int flags, int mode);
+
+    [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkdirat(int dirfd, string path, int mode);
+
+    [LibraryImport(LibC, EntryPoint = "syscall", SetLastError = true)]
+    private static partial nint SyscallOpenat2(nint number, int dirfd, byte* path, OpenHow* how, nuint size);
+
+    /// <summary>openat2(2): <paramref name="path"/> resolved below <paramref name="dirfd"/> as <paramref name="resolve"/> says.</summary>
+    public static int openat2(int dirfd, string path, int flags, ulong resolve)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        var how = new OpenHow { Flags = (ulong)(flags | O_CLOEXEC), Resolve = resolve };
+        fixed (byte* p = bytes)
+        {
+            return (int)SyscallOpenat2(SYS_openat2, dirfd, p, &how, (nuint)sizeof(OpenHow));
+        }
+    }
 
     [LibraryImport(LibC, SetLastError = true)]
     public static partial nint write(int fd, byte* buffer, nint count);
