@@ -13,8 +13,10 @@ namespace Spherelet.Benchmarks;
 /// CreateContainer + StartContainer until StartContainer returns and until the container's
 /// first CRI log line reaches the host, next to a plain QEMU boot of the same kernel and
 /// initramfs to CRX ready, runs interleaved; N such pods started at once; and the host memory
-/// a pod with one idle container costs (PSS of its QEMU plus its share of the agent's); and how
-/// fast a container's output reaches its log file on the host (<see cref="LogThroughput"/>).
+/// a pod with one idle container costs (PSS of its QEMU plus its share of the agent's), side by
+/// side with pods of a handler that cannot grow memory (what the virtio-mem room up to the host's
+/// memory costs up front); and how fast a container's output reaches its log file on the host
+/// (<see cref="LogThroughput"/>).
 /// </summary>
 internal static class ContainersBenchmark
 {
@@ -26,11 +28,23 @@ internal static class ContainersBenchmark
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>A runtime handler like the default one whose VMs cannot grow memory.</summary>
+    private const string NoGrowthHandler = "nogrowth";
+
+    private static readonly Dictionary<string, string> Environment = new()
+    {
+        [$"SPHERELET__RUNTIMEHANDLERS__{NoGrowthHandler}__MAXMEMORYMIB"] = "256",
+        ["SPHERELET__RUNTIMEHANDLERS__default__MEMORYMIB"] = "256",
+    };
+
+    /// <summary>How many pods of each handler the memory comparison starts, interleaved.</summary>
+    private const int MemoryPodsPerHandler = 2;
+
     /// <summary>How much each of the three log throughput runs writes.</summary>
     private const int LogMib = 16;
 
     public static Task RunAsync(ContainersBenchOptions options, TextWriter output) =>
-        PodVmSession.RunAsync(options.Daemon, options.Kernel, options.Initramfs, "sph-bench-ctr-", null, PushBusyboxAsync, null, async session =>
+        PodVmSession.RunAsync(options.Daemon, options.Kernel, options.Initramfs, "sph-bench-ctr-", Environment, PushBusyboxAsync, null, async session =>
         {
             var (runtime, spec) = (session.Runtime, session.Image);
 
@@ -71,12 +85,35 @@ internal static class ContainersBenchmark
                 await RemoveAsync(runtime, pod);
             }
 
-            Report(output, options, sequential, qemuMs, parallel, parallelMs, qemuPss, agentPss, perPod, logMibPerSecond);
+            // The same idle pod with and without room to grow memory, started alternately, side by side.
+            var room = new Dictionary<string, List<double>> { ["default"] = [], [NoGrowthHandler] = [] };
+            var roomPods = new List<ContainerStartTiming>();
+            for (var i = 0; i < MemoryPodsPerHandler; i++)
+            {
+                foreach (var handler in room.Keys)
+                {
+                    roomPods.Add(await StartPodAsync(runtime, spec, logs, $"room-{handler}-{i}", handler));
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            for (var i = 0; i < roomPods.Count; i++)
+            {
+                room[i % 2 == 0 ? "default" : NoGrowthHandler].Add(await PodMemory.QemuPssMibAsync(roomPods[i].PodId));
+            }
+
+            foreach (var pod in roomPods)
+            {
+                await RemoveAsync(runtime, pod);
+            }
+
+            Report(output, options, sequential, qemuMs, parallel, parallelMs, qemuPss, agentPss, perPod, logMibPerSecond, room["default"], room[NoGrowthHandler]);
         });
 
     private static void Report(
         TextWriter output, ContainersBenchOptions options, List<ContainerStartTiming> sequential, List<double> qemuMs,
-        ContainerStartTiming[] parallel, double parallelMs, List<double> qemuPss, double agentPss, double perPod, List<double> logMibPerSecond)
+        ContainerStartTiming[] parallel, double parallelMs, List<double> qemuPss, double agentPss, double perPod, List<double> logMibPerSecond,
+        List<double> withRoom, List<double> withoutRoom)
     {
         var returnedMs = sequential.Select(p => p.StartReturnedMs).ToList();
         var logLineMs = sequential.Select(p => p.FirstLogLineMs).ToList();
@@ -102,13 +139,16 @@ internal static class ContainersBenchmark
         output.WriteLine($"| {"QEMU PSS per pod, idle container (MiB)",-51} | {Stats.F(Stats.Median(qemuPss)),10} |            | {Stats.F(qemuPss.Min()),10} |");
         Single(output, "agent PSS (MiB), shared by the pods", Stats.F(agentPss));
         Single(output, "host memory per pod, idle container (MiB)", Stats.F(perPod));
+        output.WriteLine($"| {"QEMU PSS, idle pod, memory room to the host's (MiB)",-51} | {Stats.F(Stats.Median(withRoom)),10} |            | {Stats.F(withRoom.Min()),10} |");
+        output.WriteLine($"| {"QEMU PSS, idle pod, no memory growth (MiB)",-51} | {Stats.F(Stats.Median(withoutRoom)),10} |            | {Stats.F(withoutRoom.Min()),10} |");
         output.WriteLine($"| {$"log throughput, {LogMib} MiB container -> host file (MiB/s)",-51} | {Stats.F(Stats.Median(logMibPerSecond), "0.0"),10} |            | {Stats.F(logMibPerSecond.Min(), "0.0"),10} |");
         output.WriteLine();
         output.WriteLine(
             $"result: start_ratio={Stats.F(ratio, "0.00")} start_ms={Stats.F(start)} start_p90_ms={Stats.F(Stats.Percentile(logLineMs, 90))} " +
             $"start_returned_ms={Stats.F(Stats.Median(returnedMs))} plain_qemu_ms={Stats.F(qemu)} " +
             $"parallel_ms={Stats.F(parallelMs)} parallel_pod_ms={Stats.F(Stats.Median(parallelPodMs))} pss_mib_per_pod={Stats.F(perPod)} " +
-            $"log_mib_s={Stats.F(Stats.Median(logMibPerSecond), "0.0")}");
+            $"log_mib_s={Stats.F(Stats.Median(logMibPerSecond), "0.0")} " +
+            $"growth_room_pss_mib={Stats.F(Stats.Median(withRoom))} no_growth_pss_mib={Stats.F(Stats.Median(withoutRoom))}");
     }
 
     private static void Row(TextWriter output, string name, List<double> values) =>
@@ -134,7 +174,7 @@ internal static class ContainersBenchmark
     }
 
     /// <summary>A pod with one container, started the way the kubelet does, and timed.</summary>
-    private static async Task<ContainerStartTiming> StartPodAsync(RuntimeService.RuntimeServiceClient runtime, ImageSpec image, string logRoot, string name)
+    private static async Task<ContainerStartTiming> StartPodAsync(RuntimeService.RuntimeServiceClient runtime, ImageSpec image, string logRoot, string name, string runtimeHandler = "")
     {
         var config = PodCalls.Config(name);
         config.LogDirectory = Path.Combine(logRoot, $"{config.Metadata.Namespace}_{name}_{config.Metadata.Uid}");
@@ -144,7 +184,7 @@ internal static class ContainersBenchmark
         var logLine = CriLogWatch.FirstLineAsync(Path.Combine(config.LogDirectory, LogPath), "stdout", "started", watch, StartTimeout, stop.Token);
         try
         {
-            var podId = await PodCalls.RunAsync(runtime, config);
+            var podId = await PodCalls.RunAsync(runtime, config, runtimeHandler);
             var sandboxReady = watch.Elapsed.TotalMilliseconds;
             var created = await runtime.CreateContainerAsync(new CreateContainerRequest
             {

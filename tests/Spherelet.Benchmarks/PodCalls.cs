@@ -13,8 +13,8 @@ internal static class PodCalls
         Hostname = name,
     };
 
-    public static async Task<string> RunAsync(RuntimeService.RuntimeServiceClient client, PodSandboxConfig config) =>
-        (await client.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config })).PodSandboxId;
+    public static async Task<string> RunAsync(RuntimeService.RuntimeServiceClient client, PodSandboxConfig config, string runtimeHandler = "") =>
+        (await client.RunPodSandboxAsync(new RunPodSandboxRequest { Config = config, RuntimeHandler = runtimeHandler })).PodSandboxId;
 
     public static async Task RemoveAsync(RuntimeService.RuntimeServiceClient client, string id)
     {

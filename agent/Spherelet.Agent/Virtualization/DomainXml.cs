@@ -35,7 +35,7 @@ public static class DomainXml
             // memory up to the maximum, and hugepage memory. The VM boots with its current size only,
             // so memory it may grow to costs nothing until it is plugged.
             HotPluggable(spec, host)
-                ? new XElement("maxMemory", new XAttribute("slots", 1), new XAttribute("unit", "MiB"), spec.MemoryMiB + GrowthMiB(spec) + HugepagesMiB(spec, host))
+                ? new XElement("maxMemory", new XAttribute("slots", MemoryDevices(spec, host)), new XAttribute("unit", "MiB"), spec.MemoryMiB + GrowthMiB(spec) + HugepagesMiB(spec, host))
                 : null,
             new XElement("memory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
             new XElement("currentMemory", new XAttribute("unit", "MiB"), spec.MemoryMiB),
@@ -159,7 +159,10 @@ public static class DomainXml
 
     private static int HugepagesMiB(VmSpec spec, DomainHostFacts host) => Hugepages(spec, host) ? spec.HugepagesMaxMiB : 0;
 
-    private static bool HotPluggable(VmSpec spec, DomainHostFacts host) => GrowthMiB(spec) > 0 || Hugepages(spec, host);
+    private static bool HotPluggable(VmSpec spec, DomainHostFacts host) => MemoryDevices(spec, host) > 0;
+
+    /// <summary>The virtio-mem devices (each takes one of libvirt's memory slots): growth and hugepage memory.</summary>
+    private static int MemoryDevices(VmSpec spec, DomainHostFacts host) => (GrowthMiB(spec) > 0 ? 1 : 0) + (Hugepages(spec, host) ? 1 : 0);
 
     /// <summary>The VM gets hugepage memory to plug: it may have some and the host has 2 MiB hugepages.</summary>
     public static bool Hugepages(VmSpec spec, DomainHostFacts host)

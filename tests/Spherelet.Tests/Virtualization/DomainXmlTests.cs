@@ -77,6 +77,19 @@ public sealed class DomainXmlTests
     }
 
     [Fact]
+    public void A_vm_that_can_grow_and_take_hugepages_has_a_memory_slot_for_each_virtio_mem_device()
+    {
+        var xml = System.Xml.Linq.XElement.Parse(DomainXml.Build(
+            Spec with { MaxMemoryMiB = 1024, HugepagesMaxMiB = 64 }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64", Hugepages: true), "00112233aabbccdd"));
+
+        var devices = xml.Element("devices")!.Elements("memory").ToList();
+        Assert.Equal(2, devices.Count);
+        Assert.Equal("2", xml.Element("maxMemory")!.Attribute("slots")!.Value);
+        Assert.Equal("1088", xml.Element("maxMemory")!.Value);
+        Assert.Single(devices, d => d.Element("source")?.Element("pagesize") is not null);
+    }
+
+    [Fact]
     public void A_pod_on_the_network_gets_a_virtio_nic_on_an_ovs_port_in_its_segments_vlan_with_the_networks_mtu()
     {
         var nic = new Spherelet.Domain.Vmm.VmNic("br-spherelet", "sphp0123456789a", "02:53:50:00:00:07", 101, Guid.Parse("00112233-4455-6677-8899-aabbccddeeff"), 1400);
