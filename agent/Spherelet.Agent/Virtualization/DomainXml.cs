@@ -148,13 +148,19 @@ public static class DomainXml
     /// <summary>The block size of the growth memory device: what the guest plugs at a time.</summary>
     public const int GrowthBlockKiB = 2048;
 
-    /// <summary>How much ordinary memory the VM can be given while it runs (a whole number of blocks); 0: none.</summary>
+    /// <summary>
+    /// The guest kernel's memory block (x86-64): a virtio-mem device's region must start and end on
+    /// one, or the guest cannot use the block it straddles (and a device placed after it, such as
+    /// the hugepage memory, none of its own).
+    /// </summary>
+    public const int GuestMemoryBlockMiB = 128;
+
+    /// <summary>How much ordinary memory the VM can be given while it runs (whole guest memory blocks); 0: none.</summary>
     public static int GrowthMiB(VmSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var growth = Math.Max(0, spec.MaxMemoryMiB - spec.MemoryMiB);
-        var block = GrowthBlockKiB / 1024;
-        return (growth + block - 1) / block * block;
+        return (growth + GuestMemoryBlockMiB - 1) / GuestMemoryBlockMiB * GuestMemoryBlockMiB;
     }
 
     private static int HugepagesMiB(VmSpec spec, DomainHostFacts host) => Hugepages(spec, host) ? spec.HugepagesMaxMiB : 0;

@@ -729,8 +729,13 @@ public sealed partial class SandboxService
         }
     }
 
+    /// <summary>
+    /// The guest kernel's command line. <c>swiotlb=noforce</c>: memory that can be plugged lies
+    /// above 4 GiB, which would make the kernel set 64 MiB aside for DMA bounce buffers no virtio
+    /// device of a pod VM uses (measured: 66 MiB less MemTotal in a 256 MiB VM).
+    /// </summary>
     private string KernelCommandLine() =>
-        $"console=ttyS0 panic=-1 quiet random.trust_cpu=on memhp_default_state=online_movable spherelet.share={ShareTag} spherelet.channel={_options.ChannelName}"
+        $"console=ttyS0 panic=-1 quiet random.trust_cpu=on memhp_default_state=online_movable swiotlb=noforce spherelet.share={ShareTag} spherelet.channel={_options.ChannelName}"
         + (_options.ExtraKernelArguments.Length > 0 ? " " + _options.ExtraKernelArguments : string.Empty);
 
     private const string ShareTag = "pod";

@@ -66,11 +66,12 @@ public sealed class DomainXmlTests
         var growth = Assert.Single(xml.Element("devices")!.Elements("memory"));
         Assert.Equal(Spec.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("memory")!.Value);
         Assert.Equal(Spec.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("currentMemory")!.Value);
-        Assert.Equal("1024", xml.Element("maxMemory")!.Value);
+        Assert.Equal("1024", xml.Element("maxMemory")!.Value); // 384 + 640
         Assert.Equal(Spec.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("cpu")!.Element("numa")!.Element("cell")!.Attribute("memory")!.Value);
         Assert.Equal("virtio-mem", growth.Attribute("model")!.Value);
         Assert.Null(growth.Element("source"));
-        Assert.Equal((1024 - Spec.MemoryMiB).ToString(System.Globalization.CultureInfo.InvariantCulture), growth.Element("target")!.Element("size")!.Value);
+        // 1024 - 384 = 640 MiB: five whole 128 MiB guest memory blocks.
+        Assert.Equal("640", growth.Element("target")!.Element("size")!.Value);
         Assert.Equal("0", growth.Element("target")!.Element("requested")!.Value);
         Assert.Equal("4", xml.Element("vcpu")!.Value);
         Assert.Equal(Spec.VirtualCpus.ToString(System.Globalization.CultureInfo.InvariantCulture), xml.Element("vcpu")!.Attribute("current")!.Value);
@@ -80,12 +81,14 @@ public sealed class DomainXmlTests
     public void A_vm_that_can_grow_and_take_hugepages_has_a_memory_slot_for_each_virtio_mem_device()
     {
         var xml = System.Xml.Linq.XElement.Parse(DomainXml.Build(
-            Spec with { MaxMemoryMiB = 1024, HugepagesMaxMiB = 64 }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64", Hugepages: true), "00112233aabbccdd"));
+            Spec with { MaxMemoryMiB = 1000, HugepagesMaxMiB = 128 }, new DomainHostFacts("qemu", "/usr/bin/qemu-system-x86_64", Hugepages: true), "00112233aabbccdd"));
 
         var devices = xml.Element("devices")!.Elements("memory").ToList();
         Assert.Equal(2, devices.Count);
         Assert.Equal("2", xml.Element("maxMemory")!.Attribute("slots")!.Value);
-        Assert.Equal("1088", xml.Element("maxMemory")!.Value);
+        // 1000 - 384 = 616 MiB of growth rounded up to 640 (whole 128 MiB guest blocks), so the hugepage memory after it starts on a block.
+        Assert.Equal("1152", xml.Element("maxMemory")!.Value);
+        Assert.Equal("640", devices.Single(d => d.Element("source") is null).Element("target")!.Element("size")!.Value);
         Assert.Single(devices, d => d.Element("source")?.Element("pagesize") is not null);
     }
 
