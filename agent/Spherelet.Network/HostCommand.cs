@@ -9,7 +9,13 @@ public static class HostCommand
 {
     /// <returns>The command's standard output.</returns>
     /// <exception cref="NetworkOperationFailedException">It could not be run, or exited non-zero.</exception>
-    public static async Task<string> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public static Task<string> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        RunAsync(program, arguments, null, cancellationToken);
+
+    /// <param name="standardInput">What the command reads on its standard input; null: nothing.</param>
+    /// <returns>The command's standard output.</returns>
+    /// <exception cref="NetworkOperationFailedException">It could not be run, or exited non-zero.</exception>
+    public static async Task<string> RunAsync(string program, IReadOnlyList<string> arguments, string? standardInput, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         var stdout = new StringBuilder();
@@ -18,6 +24,7 @@ public static class HostCommand
         {
             var result = await CliWrap.Cli.Wrap(program)
                 .WithArguments(arguments)
+                .WithStandardInputPipe(standardInput is null ? PipeSource.Null : PipeSource.FromString(standardInput))
                 .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
                 .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
                 .WithValidation(CommandResultValidation.None)

@@ -12,6 +12,10 @@ internal static partial class Ofctl
     public static Task<string> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         HostCommand.RunAsync("ovs-ofctl", arguments, cancellationToken);
 
+    /// <summary>Adds <paramref name="flows"/> in one ovs-ofctl run (<c>add-flows TARGET -</c>, one flow a line), in order.</summary>
+    public static Task AddFlowsAsync(string target, IEnumerable<string> flows, CancellationToken cancellationToken) =>
+        HostCommand.RunAsync("ovs-ofctl", ["add-flows", target, "-"], string.Join('\n', flows) + "\n", cancellationToken);
+
     /// <summary>The upper half of this agent's cookies: the first eight hex digits of its instance.</summary>
     public static ulong InstanceBits(string instance)
     {

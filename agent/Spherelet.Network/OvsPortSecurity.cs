@@ -77,11 +77,14 @@ public sealed partial class OvsPortSecurity
     /// The bridge's own flows: table 0 passes what is not a secured pod's to <see cref="NextTable"/>,
     /// which switches as usual. Adding them again changes nothing.
     /// </summary>
-    public async Task EnsureBaseAsync(string bridge, CancellationToken cancellationToken)
-    {
-        await OfctlAsync(["add-flow", Target(bridge), $"table=0,priority=0,actions=resubmit(,{NextTable})"], cancellationToken);
-        await OfctlAsync(["add-flow", Target(bridge), $"table={NextTable},priority=0,actions=NORMAL"], cancellationToken);
-    }
+    public Task EnsureBaseAsync(string bridge, CancellationToken cancellationToken) =>
+        Ofctl.AddFlowsAsync(Target(bridge), BaseFlows, cancellationToken);
+
+    private static readonly string[] BaseFlows =
+    [
+        $"table=0,priority=0,actions=resubmit(,{NextTable})",
+        $"table={NextTable},priority=0,actions=NORMAL",
+    ];
 
     /// <summary>
     /// Secures the pod's port: its flows for the port's current OpenFlow number, then any flows of
@@ -91,11 +94,8 @@ public sealed partial class OvsPortSecurity
     public async Task SecureAsync(string bridge, string portName, string mac, IPAddress address, IPAddress? addressV6, CancellationToken cancellationToken)
     {
         var ofport = await OfportAsync(portName, cancellationToken);
-        await EnsureBaseAsync(bridge, cancellationToken);
-        foreach (var flow in Flows(ofport, mac, address, addressV6))
-        {
-            await OfctlAsync(["add-flow", Target(bridge), flow], cancellationToken);
-        }
+        // The bridge's own flows and the pod's, in one ovs-ofctl run.
+        await Ofctl.AddFlowsAsync(Target(bridge), BaseFlows.Concat(Flows(ofport, mac, address, addressV6)), cancellationToken);
 
         var cookie = Cookie(mac).ToString("x", CultureInfo.InvariantCulture);
         var dump = await OfctlAsync(["--no-names", "dump-flows", Target(bridge), $"table=0,cookie=0x{cookie}/-1"], cancellationToken);
