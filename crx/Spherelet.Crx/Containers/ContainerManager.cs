@@ -217,13 +217,14 @@ internal sealed class ContainerManager : IDisposable
         process.StartPumps(stdout.TakeReader(), stderr.TakeReader());
         process.StartedAt = UnixNanos();
         process.ExitedAtMonotonic = System.Diagnostics.Stopwatch.GetTimestamp();
-        _ = CompleteFailedAsync(process, exitCode);
+        _ = CompleteAsync(process, new ProcessExit { ExitCode = exitCode, StartedAt = process.StartedAt, FinishedAt = UnixNanos() });
         return process;
     }
 
-    private async Task CompleteFailedAsync(GuestProcess process, int exitCode)
+    /// <summary>Records the process's exit (its attached streams are told) and forgets its streams.</summary>
+    private async Task CompleteAsync(GuestProcess process, ProcessExit exit)
     {
-        await process.CompleteAsync(new ProcessExit { ExitCode = exitCode, StartedAt = process.StartedAt, FinishedAt = UnixNanos() });
+        await process.CompleteAsync(exit);
         foreach (var stream in process.Streams)
         {
             _byStream.TryRemove(stream, out _);
@@ -267,8 +268,8 @@ internal sealed class ContainerManager : IDisposable
 
     private static async Task SignalWhenHandledAsync(GuestProcess process, int signal)
     {
-        var until = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(SignalRetryWindow.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-        while (!process.HasExited && System.Diagnostics.Stopwatch.GetTimestamp() < until)
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (!process.HasExited && System.Diagnostics.Stopwatch.GetElapsedTime(started) < SignalRetryWindow)
         {
             await Task.WhenAny(process.Exit, Task.Delay(TimeSpan.FromMilliseconds(100)));
             switch (ProcessSignals.Disposition(process.Pid, signal))
@@ -342,7 +343,6 @@ internal sealed class ContainerManager : IDisposable
         }
     }
 
-    /// <summary>stdin bytes from the host for the process attached on <paramref name="streamId"/>.</summary>
     /// <summary>Stdin from the host on an attached stream, queued for the process.</summary>
     public void OnStdin(ulong streamId, StreamData data)
     {
@@ -566,12 +566,7 @@ internal sealed class ContainerManager : IDisposable
             FinishedAt = UnixNanos(),
             OomKilled = container is not null && signal == Sys.SIGKILL && CgroupReader.OomKills(container.CgroupPath) > 0,
         };
-        await process.CompleteAsync(exit);
-        foreach (var stream in process.Streams)
-        {
-            _byStream.TryRemove(stream, out _);
-        }
-
+        await CompleteAsync(process, exit);
         CrxLog.Info($"process exited container={process.ContainerId} exec={process.ExecId} pid={process.Pid} code={code} signal={signal}");
     }
 

@@ -56,7 +56,7 @@ internal static class MountPoints
         }
 
         var slash = relative.LastIndexOf('/');
-        var parent = slash < 0 ? Sys.openat2(root, ".", Sys.O_PATH | Sys.O_DIRECTORY, Sys.RESOLVE_IN_ROOT) : Directory(root, relative[..slash]);
+        var parent = Directory(root, slash < 0 ? string.Empty : relative[..slash]);
         if (parent < 0)
         {
             CrxLog.Warn($"mount point /{relative}: its directory cannot be made: {Sys.LastError()}");
