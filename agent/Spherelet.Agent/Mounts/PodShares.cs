@@ -63,18 +63,9 @@ public sealed partial class PodShares : IPodShares
         var relative = $"{SandboxLayout.VolumesDirectoryName}/{containerId}/{name}";
         // What is bound is what was checked: the host path as the host resolves it, opened once.
         using var source = OpenHostPath(hostPath);
-        using (var tree = OpenAgentDirectory(_layout.Tree(sandboxId)))
-        using (var volumes = MakeDirectory(tree, SandboxLayout.VolumesDirectoryName))
-        using (var container = MakeDirectory(volumes, containerId))
+        using (var container = MakeContainerVolumes(sandboxId, containerId))
         {
-            if (FileTree.IsDirectory(source))
-            {
-                MakeDirectory(container, name).Dispose();
-            }
-            else
-            {
-                MakeFile(container, name);
-            }
+            MakeMountPoint(container, name, source);
         }
 
         // nosuid,nodev on every mount of the volume; read-only on its top, or on all of it.
@@ -108,8 +99,16 @@ public sealed partial class PodShares : IPodShares
         }
 
         var resolved = FileTree.PathOf(source);
+        var mountPoints = HostMountTable.AllBelow(resolved);
+        if (mountPoints.Count == 0)
+        {
+            return submounts;
+        }
+
         var directory = name + SubmountsSuffix;
-        foreach (var mountPoint in HostMountTable.AllBelow(resolved))
+        using var container = MakeContainerVolumes(sandboxId, containerId);
+        using var parent = MakeDirectory(container, directory);
+        foreach (var mountPoint in mountPoints)
         {
             var pathInVolume = mountPoint[(resolved.TrimEnd('/').Length + 1)..];
             // Opened beneath the host path, never through a link: what is bound is below it.
@@ -128,21 +127,7 @@ public sealed partial class PodShares : IPodShares
             {
                 var index = submounts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var relative = $"{SandboxLayout.VolumesDirectoryName}/{containerId}/{directory}/{index}";
-                using (var tree = OpenAgentDirectory(_layout.Tree(sandboxId)))
-                using (var volumes = MakeDirectory(tree, SandboxLayout.VolumesDirectoryName))
-                using (var container = MakeDirectory(volumes, containerId))
-                using (var parent = MakeDirectory(container, directory))
-                {
-                    if (FileTree.IsDirectory(sub))
-                    {
-                        MakeDirectory(parent, index).Dispose();
-                    }
-                    else
-                    {
-                        MakeFile(parent, index);
-                    }
-                }
-
+                MakeMountPoint(parent, index, sub);
                 Bind(sandboxId, sub, mountPoint, relative, 0, set, MountNative.PropagationPrivate, recursive: false);
                 submounts.Add(new VolumeSubmount(pathInVolume, relative));
             }
@@ -333,7 +318,6 @@ public sealed partial class PodShares : IPodShares
         }
     }
 
-    /// <summary>Detaches every mount stacked at <paramref name="name"/> below <paramref name="parent"/>, each with all mounts under it; nothing mounted is fine.</summary>
     /// <summary>Detaches what is mounted on each entry of the directory <paramref name="name"/> (not a mount itself).</summary>
     private static void DetachChildren(SafeFileHandle parent, string name, string what)
     {
@@ -357,6 +341,7 @@ public sealed partial class PodShares : IPodShares
         }
     }
 
+    /// <summary>Detaches every mount stacked at <paramref name="name"/> below <paramref name="parent"/>, each with all mounts under it; nothing mounted is fine.</summary>
     private static void DetachAll(SafeFileHandle parent, string name, string what)
     {
         for (var i = 0; i < 64; i++)
@@ -427,6 +412,27 @@ public sealed partial class PodShares : IPodShares
     {
         FileTree.MakeDirectory(parent, name, DirectoryMode);
         return OpenBeneath(parent, name) ?? throw new IOException($"{name} vanished after it was made");
+    }
+
+    /// <summary><c>volumes/CONTAINER</c> in the pod's tree, made where missing, opened.</summary>
+    private SafeFileHandle MakeContainerVolumes(string sandboxId, string containerId)
+    {
+        using var tree = OpenAgentDirectory(_layout.Tree(sandboxId));
+        using var volumes = MakeDirectory(tree, SandboxLayout.VolumesDirectoryName);
+        return MakeDirectory(volumes, containerId);
+    }
+
+    /// <summary>A mount point for what <paramref name="source"/> is open on: a directory for a directory, else a file.</summary>
+    private static void MakeMountPoint(SafeFileHandle parent, string name, SafeFileHandle source)
+    {
+        if (FileTree.IsDirectory(source))
+        {
+            MakeDirectory(parent, name).Dispose();
+        }
+        else
+        {
+            MakeFile(parent, name);
+        }
     }
 
     private static void MakeFile(SafeFileHandle parent, string name)
