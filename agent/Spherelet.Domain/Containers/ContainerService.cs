@@ -160,10 +160,6 @@ public sealed partial class ContainerService : IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes a mount's missing host path as a directory (mode 0755, with missing parents), as
-    /// containerd does; what was made is removed again (if still empty) when a later step fails.
-    /// </summary>
-    /// <summary>
     /// Refuses host paths in the pods' directories before anything is made or bound: there the host
     /// would make directories in, and bind from, trees another pod's guest can write. (The pod shares
     /// refuse, too, a host path that leads there through a link.)
@@ -182,6 +178,10 @@ public sealed partial class ContainerService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Makes a mount's missing host path as a directory (mode 0755, with missing parents), as
+    /// containerd does; what was made is removed again (if still empty) when a later step fails.
+    /// </summary>
     private void CreateMissingHostPaths(IReadOnlyList<MountRequest> mounts, RollbackSteps undo)
     {
         foreach (var mount in mounts)
@@ -269,12 +269,8 @@ public sealed partial class ContainerService : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(string idOrPrefix, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        string id;
-        try
-        {
-            id = Get(idOrPrefix).Id;
-        }
-        catch (ObjectNotFoundException)
+        EnsureReady();
+        if (_store.FindByIdOrPrefix(idOrPrefix) is not { Id: var id })
         {
             return;
         }
@@ -285,12 +281,8 @@ public sealed partial class ContainerService : IAsyncDisposable
     /// <summary>Kills a running container, deletes it in the VM, unbinds its mounts and forgets it. Removing an unknown container succeeds.</summary>
     public async Task RemoveAsync(string idOrPrefix, CancellationToken cancellationToken)
     {
-        string id;
-        try
-        {
-            id = Get(idOrPrefix).Id;
-        }
-        catch (ObjectNotFoundException)
+        EnsureReady();
+        if (_store.FindByIdOrPrefix(idOrPrefix) is not { Id: var id })
         {
             return;
         }

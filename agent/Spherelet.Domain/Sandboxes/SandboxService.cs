@@ -224,12 +224,7 @@ public sealed partial class SandboxService
     public async Task StopAsync(string idOrPrefix, CancellationToken cancellationToken)
     {
         _readiness.EnsureReady();
-        string id;
-        try
-        {
-            id = _store.Get(idOrPrefix).Id;
-        }
-        catch (ObjectNotFoundException)
+        if (_store.FindByIdOrPrefix(idOrPrefix) is not { Id: var id })
         {
             return;
         }
@@ -253,12 +248,7 @@ public sealed partial class SandboxService
     public async Task RemoveAsync(string idOrPrefix, CancellationToken cancellationToken)
     {
         _readiness.EnsureReady();
-        string id;
-        try
-        {
-            id = _store.Get(idOrPrefix).Id;
-        }
-        catch (ObjectNotFoundException)
+        if (_store.FindByIdOrPrefix(idOrPrefix) is not { Id: var id })
         {
             return;
         }

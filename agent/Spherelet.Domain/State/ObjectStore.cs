@@ -60,7 +60,12 @@ public class ObjectStore<T>
     /// <summary>Finds an object by full id or unique id prefix.</summary>
     /// <exception cref="ObjectNotFoundException">None.</exception>
     /// <exception cref="InvalidRequestException">An empty id, or a prefix that is not unique.</exception>
-    public T Get(string idOrPrefix)
+    public T Get(string idOrPrefix) =>
+        FindByIdOrPrefix(idOrPrefix) ?? throw new ObjectNotFoundException($"{_kind} {idOrPrefix} does not exist");
+
+    /// <summary>Finds an object by full id or unique id prefix; null when there is none (what idempotent Stop and Remove want).</summary>
+    /// <exception cref="InvalidRequestException">An empty id, or a prefix that is not unique.</exception>
+    public T? FindByIdOrPrefix(string idOrPrefix)
     {
         if (string.IsNullOrEmpty(idOrPrefix))
         {
@@ -76,7 +81,7 @@ public class ObjectStore<T>
         return matches.Count switch
         {
             1 => matches[0].Value,
-            0 => throw new ObjectNotFoundException($"{_kind} {idOrPrefix} does not exist"),
+            0 => null,
             _ => throw new InvalidRequestException($"{_kind} id prefix {idOrPrefix} is not unique"),
         };
     }
