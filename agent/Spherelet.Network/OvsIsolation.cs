@@ -92,5 +92,4 @@ public sealed partial class OvsIsolation
 
     private static Task<string> OfctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         Ofctl.RunAsync(arguments, cancellationToken);
-
 }

@@ -167,7 +167,6 @@ public sealed partial class OvsPortSecurity
     private static Task<string> OfctlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         Ofctl.RunAsync(arguments, cancellationToken);
 
-
     [GeneratedRegex("in_port=\"?(?<port>[0-9]+)")]
     private static partial Regex InPort();
 }
