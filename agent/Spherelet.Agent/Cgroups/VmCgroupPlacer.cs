@@ -17,7 +17,7 @@ namespace Spherelet.Agent.Cgroups;
 /// libvirt must leave cgroups alone (qemu.conf <c>cgroup_controllers = [ ]</c>, set by scripts/setup):
 /// it would otherwise move hot-plugged vCPU threads into cgroups of its own.
 /// </summary>
-public sealed partial class VmCgroupPlacer
+public sealed partial class VmCgroupPlacer : IVmCgroups
 {
     private readonly ILogger<VmCgroupPlacer> _logger;
     private readonly string _mountinfoPath;

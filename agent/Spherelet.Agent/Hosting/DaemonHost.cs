@@ -31,6 +31,7 @@ using Spherelet.Images;
 using Spherelet.Streaming;
 using Spherelet.Images.Registry;
 using Spherelet.Images.Unpacking;
+using Spherelet.Microvm;
 using Spherelet.Network;
 
 namespace Spherelet.Agent.Hosting;
@@ -112,12 +113,14 @@ public static class DaemonHost
                 h.Key,
                 h.Value.VirtualCpus,
                 h.Value.MemoryMiB,
-                h.Value.KernelPath.Length > 0 ? h.Value.KernelPath : options.Guest.KernelPath,
+                h.Value.KernelPath.Length > 0 ? h.Value.KernelPath
+                    : h.Value.Vmm == MicrovmVmm.BackendName ? options.Guest.PvhKernelPath : options.Guest.KernelPath,
                 h.Value.InitramfsPath.Length > 0 ? h.Value.InitramfsPath : options.Guest.InitramfsPath,
                 h.Value.MaxVirtualCpus > 0 ? h.Value.MaxVirtualCpus : Environment.ProcessorCount,
                 h.Value.MaxMemoryMiB > 0 ? h.Value.MaxMemoryMiB : HostMemory.TotalMiB(),
                 h.Value.BlockDeviceSlots,
-                h.Value.HugepagesMaxMiB)),
+                h.Value.HugepagesMaxMiB,
+                h.Value.Vmm)),
             options.DefaultRuntimeHandler));
         services.AddSingleton<RuntimeReadiness>();
         services.AddSingleton(new SandboxServiceOptions
@@ -130,7 +133,28 @@ public static class DaemonHost
         services.AddSingleton(DomainHostFacts.Detect(options.QemuPath));
         services.AddSingleton(AgentInstance.LoadOrCreate(options.Root));
         services.AddSingleton<Cgroups.VmCgroupPlacer>();
-        services.AddSingleton<IVmm, LibvirtVmm>();
+        services.AddSingleton<IVmCgroups>(sp => sp.GetRequiredService<Cgroups.VmCgroupPlacer>());
+        services.AddSingleton<LibvirtVmm>();
+        services.AddSingleton(sp => new MicrovmVmm(
+            new MicrovmSettings
+            {
+                QemuPath = options.QemuPath,
+                StateDirectory = Path.Combine(options.State, "microvm"),
+                AgentInstance = sp.GetRequiredService<AgentInstance>().Id,
+                FirstId = options.Microvm.FirstId,
+                MaxVms = options.Microvm.MaxVms,
+                Accelerator = HostVirtualization.KvmUsable ? "kvm" : "tcg",
+                TscKhz = HostTsc.Khz(),
+            },
+            sp.GetRequiredService<IVmCgroups>(),
+            sp.GetRequiredService<ILogger<MicrovmVmm>>()));
+        // The backends the runtime handlers name, and libvirt always (sandboxes checkpointed before backends were chosen are its).
+        services.AddSingleton(sp => new VmmRegistry(
+            options.RuntimeHandlers.Values.Select(h => h.Vmm).Append(RuntimeHandler.LibvirtVmm).Distinct(StringComparer.Ordinal).Select(name => name switch
+            {
+                MicrovmVmm.BackendName => (IVmm)sp.GetRequiredService<MicrovmVmm>(),
+                _ => sp.GetRequiredService<LibvirtVmm>(),
+            })));
         services.AddSingleton<SandboxService>();
         services.AddSingleton<IGuestContainers, GuestContainers>();
         services.AddSingleton<IContainerCheckpointStore, FileContainerCheckpointStore>();

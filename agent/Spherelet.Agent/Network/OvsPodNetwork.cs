@@ -131,6 +131,12 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             ChecksumOffload: _settings.Datapath != "netdev");
     }
 
+    public Task PlugPortAsync(string sandboxId, PodNetworkAttachment attachment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return _switch.PlugPortAsync(attachment.Bridge, attachment.PortName, attachment.Vlan, attachment.Mac, attachment.InterfaceId, cancellationToken);
+    }
+
     public async Task SecurePortAsync(string sandboxId, PodNetworkAttachment attachment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(attachment);

@@ -3,8 +3,11 @@ namespace Spherelet.Agent.Options;
 /// <summary>The pod VM's guest artifacts, as <c>scripts/setup</c> installs them.</summary>
 public sealed class GuestOptions
 {
-    /// <summary>The guest kernel booted directly by QEMU.</summary>
+    /// <summary>The guest kernel libvirt's q35 pod VMs boot directly (a bzImage).</summary>
     public string KernelPath { get; set; } = "/usr/local/lib/spherelet/guest/vmlinuz";
+
+    /// <summary>The same kernel as an uncompressed ELF with a PVH entry, booted by the microvm backend's pod VMs.</summary>
+    public string PvhKernelPath { get; set; } = "/usr/local/lib/spherelet/guest/vmlinux";
 
     /// <summary>The initramfs holding the CRX init and crun.</summary>
     public string InitramfsPath { get; set; } = "/usr/local/lib/spherelet/guest/initramfs.img";

@@ -32,7 +32,13 @@ public sealed class RuntimeHandlerOptions
     /// </summary>
     public int HugepagesMaxMiB { get; set; }
 
-    /// <summary>Empty: Guest:KernelPath.</summary>
+    /// <summary>
+    /// The VMM backend that runs the handler's pod VMs: <c>libvirt</c> (q35 domains, seen by virsh,
+    /// growable while they run) or <c>microvm</c> (QEMU run directly as a confined microvm: the fastest start).
+    /// </summary>
+    public string Vmm { get; set; } = "libvirt";
+
+    /// <summary>Empty: Guest:KernelPath (libvirt) or Guest:PvhKernelPath (microvm).</summary>
     public string KernelPath { get; set; } = string.Empty;
 
     /// <summary>Empty: Guest:InitramfsPath.</summary>

@@ -40,6 +40,8 @@ public sealed class SphereletOptions
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2227:Collection properties should be read only", Justification = "bound from configuration")]
     public Dictionary<string, RuntimeHandlerOptions> RuntimeHandlers { get; set; } = new(StringComparer.Ordinal) { ["default"] = new() };
 
+    public MicrovmOptions Microvm { get; set; } = new();
+
     public ImagesOptions Images { get; set; } = new();
 
     public OvsOptions Ovs { get; set; } = new();

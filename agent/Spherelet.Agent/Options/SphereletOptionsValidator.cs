@@ -45,6 +45,7 @@ public static class SphereletOptionsValidator
 
         AbsolutePath(errors, "QemuPath", options.QemuPath);
         AbsolutePath(errors, "Guest:KernelPath", options.Guest.KernelPath);
+        AbsolutePath(errors, "Guest:PvhKernelPath", options.Guest.PvhKernelPath);
         AbsolutePath(errors, "Guest:InitramfsPath", options.Guest.InitramfsPath);
         AbsolutePath(errors, "Guest:CrunPath", options.Guest.CrunPath);
         PositiveSeconds(errors, "Guest:ConnectTimeoutSeconds", options.Guest.ConnectTimeoutSeconds);
@@ -58,6 +59,11 @@ public static class SphereletOptionsValidator
         if (!options.RuntimeHandlers.ContainsKey(options.DefaultRuntimeHandler))
         {
             errors.Add($"DefaultRuntimeHandler: '{options.DefaultRuntimeHandler}' is not one of the RuntimeHandlers ({string.Join(", ", options.RuntimeHandlers.Keys)})");
+        }
+
+        if (options.Microvm.MaxVms < 1 || (ulong)options.Microvm.FirstId + ((ulong)options.Microvm.MaxVms * 65536) > uint.MaxValue)
+        {
+            errors.Add($"Microvm:FirstId, MaxVms: {options.Microvm.MaxVms} VMs of 65536 ids each from {options.Microvm.FirstId} do not fit below 2^32 (or MaxVms is below 1)");
         }
 
         foreach (var (name, handler) in options.RuntimeHandlers)
@@ -96,6 +102,11 @@ public static class SphereletOptionsValidator
             if (handler.MaxMemoryMiB is < 0 or > 1024 * 1024)
             {
                 errors.Add($"{key}:MaxMemoryMiB: {handler.MaxMemoryMiB} must be 0 (the host's memory) to 1048576");
+            }
+
+            if (handler.Vmm is not ("libvirt" or "microvm"))
+            {
+                errors.Add($"{key}:Vmm: '{handler.Vmm}' must be libvirt or microvm");
             }
 
             if (handler.KernelPath.Length > 0)

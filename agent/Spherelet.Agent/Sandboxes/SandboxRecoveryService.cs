@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Spherelet.Agent.Virtualization;
 using Spherelet.Domain.Containers;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Sandboxes;
@@ -9,34 +8,37 @@ using Spherelet.Domain.Vmm;
 namespace Spherelet.Agent.Sandboxes;
 
 /// <summary>
-/// At start: watches for VMs that stop, then recovers the sandboxes (reload, reconcile with
-/// libvirt, reconnect to guests) and their containers (reload, watch the running ones). Until recovery has finished, sandbox and container RPCs
-/// answer Unavailable; it is retried while libvirtd cannot be reached.
+/// At start: watches every VMM backend for VMs that stop, then recovers the sandboxes (reload,
+/// reconcile with each backend, reconnect to guests) and their containers (reload, watch the
+/// running ones). Until recovery has finished, sandbox and container RPCs answer Unavailable; it is
+/// retried while a backend cannot serve (libvirtd unreachable).
 /// </summary>
 public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
 {
     private readonly SandboxService _sandboxes;
     private readonly ContainerService _containers;
-    private readonly IVmm _vmm;
-    private readonly LibvirtConnector _libvirt;
+    private readonly VmmRegistry _vmms;
     private readonly ILogger<SandboxRecoveryService> _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private IDisposable? _watch;
+    private readonly List<IDisposable> _watches = [];
     private Task _recovery = Task.CompletedTask;
 
-    public SandboxRecoveryService(SandboxService sandboxes, ContainerService containers, IVmm vmm, LibvirtConnector libvirt, ILogger<SandboxRecoveryService> logger)
+    public SandboxRecoveryService(SandboxService sandboxes, ContainerService containers, VmmRegistry vmms, ILogger<SandboxRecoveryService> logger)
     {
         _sandboxes = sandboxes;
         _containers = containers;
-        _vmm = vmm;
-        _libvirt = libvirt;
+        _vmms = vmms;
         _logger = logger;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _watch = _vmm.WatchStops(stopped => _ = OnStoppedAsync(stopped));
-        _libvirt.Reconnected += OnReconnected;
+        foreach (var vmm in _vmms.All)
+        {
+            _watches.Add(vmm.WatchStops(stopped => _ = OnStoppedAsync(stopped)));
+            _watches.Add(vmm.WatchReconnects(OnReconnected));
+        }
+
         _recovery = Task.Run(RecoverAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -44,8 +46,7 @@ public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        _libvirt.Reconnected -= OnReconnected;
-        _watch?.Dispose();
+        DisposeWatches();
         try
         {
             await _recovery.WaitAsync(cancellationToken);
@@ -57,8 +58,18 @@ public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
 
     public void Dispose()
     {
-        _watch?.Dispose();
+        DisposeWatches();
         _stopping.Dispose();
+    }
+
+    private void DisposeWatches()
+    {
+        foreach (var watch in _watches)
+        {
+            watch.Dispose();
+        }
+
+        _watches.Clear();
     }
 
     private async Task RecoverAsync()
@@ -67,7 +78,11 @@ public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
         {
             try
             {
-                await _libvirt.ConnectAsync(_stopping.Token);
+                foreach (var vmm in _vmms.All)
+                {
+                    await vmm.OpenAsync(_stopping.Token);
+                }
+
                 await _sandboxes.RecoverAsync(_stopping.Token, _containers.RecoverAsync);
                 return;
             }
@@ -75,7 +90,7 @@ public sealed partial class SandboxRecoveryService : IHostedService, IDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is SphereletException or Libvirt.LibvirtException or IOException)
+            catch (Exception e) when (e is SphereletException or IOException)
             {
                 LogRecoveryRetry(attempt, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);

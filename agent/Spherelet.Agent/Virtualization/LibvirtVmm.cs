@@ -19,9 +19,9 @@ public sealed class LibvirtVmm : IVmm
     private readonly LibvirtConnector _libvirt;
     private readonly DomainHostFacts _host;
     private readonly string _instance;
-    private readonly VmCgroupPlacer _cgroups;
+    private readonly IVmCgroups _cgroups;
 
-    public LibvirtVmm(LibvirtConnector libvirt, DomainHostFacts host, AgentInstance instance, VmCgroupPlacer cgroups)
+    public LibvirtVmm(LibvirtConnector libvirt, DomainHostFacts host, AgentInstance instance, IVmCgroups cgroups)
     {
         ArgumentNullException.ThrowIfNull(instance);
         _libvirt = libvirt;
@@ -33,7 +33,19 @@ public sealed class LibvirtVmm : IVmm
     /// <summary>Where the system libvirtd keeps each running QEMU's pid file (<c>NAME.pid</c>).</summary>
     public static string QemuRunDirectory { get; set; } = "/run/libvirt/qemu";
 
-    public string Name => "libvirt";
+    public string Name => RuntimeHandler.LibvirtVmm;
+
+    /// <summary>libvirt adds the tap to the bridge itself (an OVS virtualport in the domain).</summary>
+    public bool PlugsNic => true;
+
+    public Task OpenAsync(CancellationToken cancellationToken) => Call("*", "connect for", connection => 0, cancellationToken);
+
+    public IDisposable WatchReconnects(Action handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _libvirt.Reconnected += handler;
+        return new Unsubscriber(() => _libvirt.Reconnected -= handler);
+    }
 
     public async Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
     {

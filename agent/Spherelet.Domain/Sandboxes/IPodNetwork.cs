@@ -13,6 +13,13 @@ public interface IPodNetwork
     Task<PodNetworkAttachment?> AttachAsync(string sandboxId, PodSandboxMetadata metadata, IReadOnlyList<PortMapping> ports, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Puts the pod VM's tap (made by the VMM backend, named <see cref="PodNetworkAttachment.PortName"/>)
+    /// on the switch as a port of its segment's VLAN, named for the pod; a port already there stays.
+    /// For backends that do not plug the NIC themselves; called before <see cref="SecurePortAsync"/>.
+    /// </summary>
+    Task PlugPortAsync(string sandboxId, PodNetworkAttachment attachment, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Lets the pod's switch port send only from the pod's own MAC and addresses (ARP and neighbour
     /// discovery included); everything else it sends is dropped. Called once the VM's NIC is on the
     /// switch and before the VM runs.

@@ -27,6 +27,9 @@ public sealed record PodSandbox
 
     public required string VmName { get; init; }
 
+    /// <summary>The VMM backend that runs the VM (its handler's when it started; libvirt for sandboxes checkpointed before backends were chosen).</summary>
+    public string Vmm { get; init; } = Sandboxes.RuntimeHandler.LibvirtVmm;
+
     public required Guid VmUuid { get; init; }
 
     public required int VirtualCpus { get; init; }

@@ -14,7 +14,7 @@ namespace Spherelet.Domain.Sandboxes;
 /// </summary>
 public sealed partial class SandboxService
 {
-    private readonly IVmm _vmm;
+    private readonly VmmRegistry _vmms;
     private readonly IPodGuests _guests;
     private readonly IPodShares _shares;
     private readonly IPodNetwork _network;
@@ -31,7 +31,7 @@ public sealed partial class SandboxService
     private readonly ConcurrentDictionary<string, bool> _stopping = new(StringComparer.Ordinal);
 
     public SandboxService(
-        IVmm vmm,
+        VmmRegistry vmms,
         IPodGuests guests,
         IPodShares shares,
         IPodNetwork network,
@@ -43,7 +43,7 @@ public sealed partial class SandboxService
         TimeProvider time,
         ILogger<SandboxService> logger)
     {
-        _vmm = vmm;
+        _vmms = vmms;
         _guests = guests;
         _shares = shares;
         _network = network;
@@ -57,8 +57,6 @@ public sealed partial class SandboxService
         _time = time;
         _logger = logger;
     }
-
-    public string VmmName => _vmm.Name;
 
     public RuntimeHandlerCatalog Handlers => _handlers;
 
@@ -107,6 +105,7 @@ public sealed partial class SandboxService
         var metadata = SandboxRequestValidator.Validate(command);
         SandboxRequestValidator.ValidateCgroupParent(command.CgroupParent, _options.CgroupDriver);
         var handler = _handlers.Resolve(command.RuntimeHandler);
+        var vmm = _vmms.Get(handler.Vmm);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var key = metadata.ReservationKey;
         _names.Reserve(key, id);
@@ -157,9 +156,9 @@ public sealed partial class SandboxService
                 HugepagesMaxMiB = handler.HugepagesMaxMiB,
                 Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId, network.Mtu, network.ChecksumOffload),
             };
-            await _vmm.StartAsync(spec, network is null ? null : ct => _network.SecurePortAsync(id, network, ct), cancellationToken);
-            undo.Push("vm", () => _vmm.DeleteAsync(vmName, CancellationToken.None));
-            LogVmStarted(id, vmName, cpus, memory, handler.Name);
+            await vmm.StartAsync(spec, network is null ? null : ct => PrepareNicAsync(vmm, id, network, ct), cancellationToken);
+            undo.Push("vm", () => vmm.DeleteAsync(vmName, CancellationToken.None));
+            LogVmStarted(id, vmName, cpus, memory, handler.Name, vmm.Name);
 
             var guest = await _guests.ConnectAsync(id, socket, cancellationToken);
             undo.Push("guest channel", () => _guests.CloseAsync(id));
@@ -180,6 +179,7 @@ public sealed partial class SandboxService
                 CreatedAt = UnixNanos(),
                 State = SandboxState.Ready,
                 VmName = vmName,
+                Vmm = vmm.Name,
                 VmUuid = spec.Uuid,
                 VirtualCpus = cpus,
                 MemoryMiB = memory,
@@ -263,7 +263,7 @@ public sealed partial class SandboxService
             }
 
             await StopLockedAsync(sandbox, "removed", cancellationToken);
-            await _vmm.DeleteAsync(sandbox.VmName, cancellationToken);
+            await _vmms.Get(sandbox.Vmm).DeleteAsync(sandbox.VmName, cancellationToken);
             await _network.DetachAsync(id, cancellationToken);
             await _store.RemoveAsync(id, cancellationToken);
             await DeleteDirectoryAsync(_layout.VmDirectory(sandbox.VmName));
@@ -284,8 +284,8 @@ public sealed partial class SandboxService
     {
         _readiness.EnsureReady();
         var sandbox = _store.Get(idOrPrefix);
-        var vm = await _vmm.InspectAsync(sandbox.VmName, cancellationToken);
-        return new SandboxStatus(sandbox, vm, _vmm.Name);
+        var vm = _vmms.Contains(sandbox.Vmm) ? await _vmms.Get(sandbox.Vmm).InspectAsync(sandbox.VmName, cancellationToken) : null;
+        return new SandboxStatus(sandbox, vm, sandbox.Vmm);
     }
 
     public IReadOnlyList<PodSandbox> List(SandboxFilter filter)
@@ -323,7 +323,7 @@ public sealed partial class SandboxService
                     $"pod sandbox {id}: runtime handler '{sandbox.RuntimeHandler}' gives its VMs no hugepages (set RuntimeHandlers:{sandbox.RuntimeHandler}:HugepagesMaxMiB, or run the pod with a RuntimeClass whose handler does)");
             }
 
-            await _vmm.GrowHugepagesAsync(sandbox.VmName, mebibytes, cancellationToken);
+            await _vmms.Get(sandbox.Vmm).GrowHugepagesAsync(sandbox.VmName, mebibytes, cancellationToken);
             var grown = await _store.UpdateAsync(id, s => s with { HugepagesMiB = mebibytes }, CancellationToken.None);
             LogHugepagesGrown(id, sandbox.VmName, sandbox.HugepagesMiB, mebibytes);
             return grown;
@@ -372,7 +372,7 @@ public sealed partial class SandboxService
 
             var target = Enumerable.Range(0, 24).Select(n => "vd" + (char)('b' + n)).First(t => sandbox.Disks.All(d => d.Disk.Target != t));
             var disk = new VmDisk(hostPath, "sph" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), target, readOnly);
-            await _vmm.AttachDiskAsync(sandbox.VmName, disk, cancellationToken);
+            await _vmms.Get(sandbox.Vmm).AttachDiskAsync(sandbox.VmName, disk, cancellationToken);
             await _store.UpdateAsync(id, s => s with { Disks = [.. s.Disks, new PodDisk(disk, [containerId])] }, CancellationToken.None);
             LogDiskAttached(id, sandbox.VmName, hostPath, disk.Serial, readOnly);
             return disk;
@@ -398,7 +398,7 @@ public sealed partial class SandboxService
             var users = held.Users.Where(u => u != containerId).ToList();
             if (users.Count == 0 && sandbox.State == SandboxState.Ready)
             {
-                await _vmm.DetachDiskAsync(sandbox.VmName, held.Disk, cancellationToken);
+                await _vmms.Get(sandbox.Vmm).DetachDiskAsync(sandbox.VmName, held.Disk, cancellationToken);
                 LogDiskDetached(id, sandbox.VmName, hostPath, held.Disk.Serial);
             }
 
@@ -450,7 +450,7 @@ public sealed partial class SandboxService
             }
 
             var pinned = cgroup with { CpusetCpus = cpuset.Cpus, CpusetMems = cpuset.Mems };
-            await _vmm.UpdateCgroupAsync(sandbox.VmName, pinned, cancellationToken);
+            await _vmms.Get(sandbox.Vmm).UpdateCgroupAsync(sandbox.VmName, pinned, cancellationToken);
             var updated = await _store.UpdateAsync(id, s => s with { Cgroup = pinned }, CancellationToken.None);
             LogVmPinned(id, sandbox.VmName, cpuset.Cpus, cpuset.Mems);
             return updated;
@@ -493,7 +493,7 @@ public sealed partial class SandboxService
                     $"pod sandbox {id} would need {cpus} vCPUs and {memory} MiB, beyond its VM's maximum of {Math.Max(sandbox.MaxVirtualCpus, sandbox.VirtualCpus)} vCPUs and {Math.Max(sandbox.MaxMemoryMiB, sandbox.MemoryMiB)} MiB (RuntimeHandlers:{sandbox.RuntimeHandler}:MaxVirtualCpus, MaxMemoryMiB)");
             }
 
-            await _vmm.ResizeAsync(sandbox.VmName, cpus, memory, cancellationToken);
+            await _vmms.Get(sandbox.Vmm).ResizeAsync(sandbox.VmName, cpus, memory, cancellationToken);
             var grown = await _store.UpdateAsync(id, s => s with { VirtualCpus = cpus, MemoryMiB = memory }, CancellationToken.None);
             LogVmGrown(id, sandbox.VmName, sandbox.VirtualCpus, cpus, sandbox.MemoryMiB, memory);
             return grown;
@@ -532,7 +532,7 @@ public sealed partial class SandboxService
                 continue;
             }
 
-            var vm = await _vmm.InspectAsync(sandbox.VmName, cancellationToken);
+            var vm = _vmms.Contains(sandbox.Vmm) ? await _vmms.Get(sandbox.Vmm).InspectAsync(sandbox.VmName, cancellationToken) : null;
             if (vm is not { State: VmState.Running or VmState.Paused })
             {
                 await _guests.CloseAsync(sandbox.Id);
@@ -569,13 +569,25 @@ public sealed partial class SandboxService
             }
         }
 
-        var vms = await _vmm.ListAsync(cancellationToken);
-        var ownedVms = sandboxes.Select(s => s.VmName).ToHashSet(StringComparer.Ordinal);
-        foreach (var leftover in vms.Where(vm => !ownedVms.Contains(vm.Name)))
+        // A VM is the sandbox's only when the backend the sandbox names runs it; any other is a leftover.
+        var vms = new List<VmStatus>();
+        foreach (var vmm in _vmms.All)
         {
-            LogLeftoverVm(leftover.Name, leftover.Owner?.SandboxId ?? string.Empty);
-            await _vmm.DeleteAsync(leftover.Name, cancellationToken);
+            var owned = sandboxes.Where(s => s.Vmm == vmm.Name).Select(s => s.VmName).ToHashSet(StringComparer.Ordinal);
+            foreach (var vm in await vmm.ListAsync(cancellationToken))
+            {
+                if (owned.Contains(vm.Name))
+                {
+                    vms.Add(vm);
+                    continue;
+                }
+
+                LogLeftoverVm(vm.Name, vm.Owner?.SandboxId ?? string.Empty, vmm.Name);
+                await vmm.DeleteAsync(vm.Name, cancellationToken);
+            }
         }
+
+        var ownedVms = sandboxes.Select(s => s.VmName).ToHashSet(StringComparer.Ordinal);
 
         // A pod directory with a checkpoint this agent cannot read is left for the operator.
         await RemoveUnownedAsync(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)), _shares.RemoveAsync);
@@ -585,6 +597,12 @@ public sealed partial class SandboxService
         var reconnected = 0;
         await Task.WhenAll(sandboxes.Where(s => s.State == SandboxState.Ready).Select(async sandbox =>
         {
+            if (!_vmms.Contains(sandbox.Vmm))
+            {
+                await MarkNotReadyAsync(sandbox.Id, $"no runtime handler runs VMM backend '{sandbox.Vmm}' any more");
+                return;
+            }
+
             var vm = vms.FirstOrDefault(v => v.Name == sandbox.VmName);
             if (vm is not { State: VmState.Running })
             {
@@ -618,11 +636,12 @@ public sealed partial class SandboxService
         _stopping[sandbox.Id] = true;
         try
         {
-            var vm = await _vmm.InspectAsync(sandbox.VmName, cancellationToken);
-            if (vm is { State: VmState.Running or VmState.Paused })
+            var vmm = _vmms.Contains(sandbox.Vmm) ? _vmms.Get(sandbox.Vmm) : null;
+            var vm = vmm is null ? null : await vmm.InspectAsync(sandbox.VmName, cancellationToken);
+            if (vmm is not null && vm is { State: VmState.Running or VmState.Paused })
             {
-                await ShutdownGuestAsync(sandbox, cancellationToken);
-                await _vmm.StopAsync(sandbox.VmName, cancellationToken);
+                await ShutdownGuestAsync(sandbox, vmm, cancellationToken);
+                await vmm.StopAsync(sandbox.VmName, cancellationToken);
             }
 
             await _guests.CloseAsync(sandbox.Id);
@@ -643,14 +662,14 @@ public sealed partial class SandboxService
     }
 
     /// <summary>Asks CRX to power the VM off and waits up to the grace period for the VM to stop.</summary>
-    private async Task ShutdownGuestAsync(PodSandbox sandbox, CancellationToken cancellationToken)
+    private async Task ShutdownGuestAsync(PodSandbox sandbox, IVmm vmm, CancellationToken cancellationToken)
     {
         using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         grace.CancelAfter(_options.ShutdownGrace);
         try
         {
             await _guests.ShutdownAsync(sandbox.Id, _layout.ChannelSocket(sandbox.VmName), grace.Token);
-            while (await _vmm.InspectAsync(sandbox.VmName, grace.Token) is { State: VmState.Running or VmState.Paused })
+            while (await vmm.InspectAsync(sandbox.VmName, grace.Token) is { State: VmState.Running or VmState.Paused })
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), grace.Token);
             }
@@ -685,6 +704,7 @@ public sealed partial class SandboxService
                     State = SandboxState.NotReady,
                     StateReason = reason,
                     VmName = vmName,
+                    Vmm = handler.Vmm,
                     VmUuid = Guid.Empty,
                     VirtualCpus = 0,
                     MemoryMiB = 0,
@@ -717,6 +737,17 @@ public sealed partial class SandboxService
                 await remove(name);
             }
         }
+    }
+
+    /// <summary>Before the VM runs: its tap goes on the switch (unless the backend put it there) and is closed to forged frames.</summary>
+    private async Task PrepareNicAsync(IVmm vmm, string sandboxId, PodNetworkAttachment network, CancellationToken cancellationToken)
+    {
+        if (!vmm.PlugsNic)
+        {
+            await _network.PlugPortAsync(sandboxId, network, cancellationToken);
+        }
+
+        await _network.SecurePortAsync(sandboxId, network, cancellationToken);
     }
 
     /// <summary>
@@ -770,8 +801,8 @@ public sealed partial class SandboxService
 
     private long UnixNanos() => (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "vm started sandbox={SandboxId} vm={VmName} vcpus={VirtualCpus} memory_mib={MemoryMiB} handler={Handler}")]
-    private partial void LogVmStarted(string sandboxId, string vmName, int virtualCpus, int memoryMiB, string handler);
+    [LoggerMessage(Level = LogLevel.Information, Message = "vm started sandbox={SandboxId} vm={VmName} vcpus={VirtualCpus} memory_mib={MemoryMiB} handler={Handler} vmm={Vmm}")]
+    private partial void LogVmStarted(string sandboxId, string vmName, int virtualCpus, int memoryMiB, string handler, string vmm);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sandbox ready sandbox={SandboxId} pod={Namespace}/{Name} vm={VmName} run_ms={RunMs} guest_boot_to_ready_ms={BootToReadyMs}")]
     private partial void LogSandboxReady(string sandboxId, string @namespace, string name, string vmName, long runMs, ulong bootToReadyMs);
@@ -803,8 +834,8 @@ public sealed partial class SandboxService
     [LoggerMessage(Level = LogLevel.Warning, Message = "checkpoint problem: {Problem}")]
     private partial void LogCheckpointProblem(string problem);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "leftover vm destroyed vm={VmName} sandbox={SandboxId}")]
-    private partial void LogLeftoverVm(string vmName, string sandboxId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "leftover vm destroyed vm={VmName} sandbox={SandboxId} vmm={Vmm}")]
+    private partial void LogLeftoverVm(string vmName, string sandboxId, string vmm);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "leftover files removed path={Path}")]
     private partial void LogLeftoverFiles(string path);

@@ -2,18 +2,36 @@ namespace Spherelet.Domain.Vmm;
 
 /// <summary>
 /// A VMM backend: starts, stops and deletes pod VMs and tells when one stops on its own.
-/// Small on purpose (the first backend is libvirt; a direct-QEMU microvm backend comes later).
+/// Small on purpose: libvirt's q35 domains and QEMU run directly as a confined microvm are two
+/// rooms behind it (<see cref="VmmRegistry"/>), and a warm pool would be a third.
 /// Every method is idempotent where its name allows: stopping a stopped VM or deleting a
 /// deleted one succeeds.
 /// </summary>
 public interface IVmm
 {
-    /// <summary>The backend's name, for logs and verbose status ("libvirt").</summary>
+    /// <summary>The backend's name: what runtime handlers choose it by, recorded in every sandbox it runs ("libvirt", "microvm").</summary>
     string Name { get; }
 
     /// <summary>
+    /// Whether the backend puts the VM's NIC on the switch itself (libvirt's OVS virtualport); when
+    /// false, the network room plugs the tap the backend made before the VM runs.
+    /// </summary>
+    bool PlugsNic { get; }
+
+    /// <summary>Waits until the backend can serve (libvirt: connected to libvirtd); recovery retries while it throws.</summary>
+    Task OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> whenever the backend was unreachable for a while and is back
+    /// (stop events may have been lost meanwhile).
+    /// </summary>
+    IDisposable WatchReconnects(Action handler);
+
+    /// <summary>
     /// Creates and boots a VM; <paramref name="beforeRun"/>, when given, runs once the VM exists
-    /// (its NIC on the switch) and before it runs its first instruction. On failure nothing of it is left.
+    /// (its NIC's tap made, and on the switch when <see cref="PlugsNic"/>) and before it runs its
+    /// first instruction. The backend adds its own kernel arguments to <see cref="VmSpec.KernelCommandLine"/>.
+    /// On failure nothing of it is left.
     /// </summary>
     /// <exception cref="Errors.ObjectAlreadyExistsException">A VM of that name exists.</exception>
     Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken);

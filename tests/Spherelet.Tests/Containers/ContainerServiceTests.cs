@@ -50,7 +50,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         var readiness = new RuntimeReadiness();
         var sandboxes = new SandboxService(
-            _vmm,
+            new Spherelet.Domain.Vmm.VmmRegistry([_vmm]),
             _podGuests,
             _shares,
             _network,
@@ -721,7 +721,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         var readiness = new RuntimeReadiness();
         var sandboxes = new SandboxService(
-            _vmm, _podGuests, _shares, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
+            new Spherelet.Domain.Vmm.VmmRegistry([_vmm]), _podGuests, _shares, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")), readiness, new SandboxServiceOptions { ChannelName = "c" },
             TimeProvider.System, NullLogger<SandboxService>.Instance);
         var containers = new ContainerService(sandboxes, _guests, _shares, _devices, new Spherelet.Agent.Containers.HostLogFiles(), _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);

@@ -26,6 +26,14 @@ internal sealed class FakePodNetwork : IPodNetwork
 
     public ConcurrentDictionary<string, PodNetworkAttachment> Secured { get; } = new(StringComparer.Ordinal);
 
+    public ConcurrentDictionary<string, PodNetworkAttachment> Plugged { get; } = new(StringComparer.Ordinal);
+
+    public Task PlugPortAsync(string sandboxId, PodNetworkAttachment attachment, CancellationToken cancellationToken)
+    {
+        Plugged[sandboxId] = attachment;
+        return Task.CompletedTask;
+    }
+
     public Task SecurePortAsync(string sandboxId, PodNetworkAttachment attachment, CancellationToken cancellationToken)
     {
         Secured[sandboxId] = attachment;

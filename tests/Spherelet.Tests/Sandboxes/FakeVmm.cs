@@ -5,13 +5,41 @@ using Spherelet.Domain.Vmm;
 namespace Spherelet.Tests.Sandboxes;
 
 /// <summary>An in-memory VMM for the sandbox service's unit tests (the real one is tested against libvirtd).</summary>
-internal sealed class FakeVmm : IVmm
+/// <param name="name">The backend's name: libvirt by default, the backend runtime handlers name unless they choose one.</param>
+/// <param name="plugsNic">Whether it puts the NIC on the switch itself (as libvirt does) or leaves it to the network room.</param>
+internal sealed class FakeVmm(string name = "libvirt", bool plugsNic = true) : IVmm
 {
     private readonly List<Action<VmStopped>> _watchers = [];
+    private readonly List<Action> _reconnectWatchers = [];
 
     public ConcurrentDictionary<string, (VmSpec? Spec, VmStatus Status)> Vms { get; } = new(StringComparer.Ordinal);
 
-    public string Name => "fake";
+    public string Name => name;
+
+    public bool PlugsNic => plugsNic;
+
+    public int Opened { get; private set; }
+
+    public Task OpenAsync(CancellationToken cancellationToken)
+    {
+        Opened++;
+        return Task.CompletedTask;
+    }
+
+    public IDisposable WatchReconnects(Action handler)
+    {
+        _reconnectWatchers.Add(handler);
+        return new Unsubscriber(() => _reconnectWatchers.Remove(handler));
+    }
+
+    /// <summary>As if the backend had been unreachable and is back.</summary>
+    public void RaiseReconnected()
+    {
+        foreach (var watcher in _reconnectWatchers.ToList())
+        {
+            watcher();
+        }
+    }
 
     public Exception? FailStart { get; set; }
 

@@ -10,6 +10,7 @@ public sealed class SandboxServiceTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("sph-sbx-").FullName;
     private readonly FakeVmm _vmm = new();
+    private readonly FakeVmm _microvm = new("microvm", plugsNic: false);
     private readonly FakeGuests _guests = new();
     private readonly FakePodNetwork _network = new();
     private readonly MemoryCheckpointStore _checkpoints = new();
@@ -29,13 +30,18 @@ public sealed class SandboxServiceTests : IDisposable
     private SandboxLayout Layout => new(Path.Combine(_root, "lib"), Path.Combine(_root, "run"));
 
     private SandboxService NewService() => new(
-        _vmm,
+        new VmmRegistry([_vmm, _microvm]),
         _guests,
         _shares,
         _network,
         _checkpoints,
         new RuntimeHandlerCatalog(
-            [new RuntimeHandler("default", 1, 256, "/k", "/i"), new RuntimeHandler("big", 4, 1024, "/k", "/i")], "default"),
+            [
+                new RuntimeHandler("default", 1, 256, "/k", "/i"),
+                new RuntimeHandler("big", 4, 1024, "/k", "/i"),
+                new RuntimeHandler("fast", 1, 256, "/pvh", "/i", Vmm: "microvm"),
+            ],
+            "default"),
         Layout,
         _readiness,
         new SandboxServiceOptions { ChannelName = "io.spherelet.crx.0" },
@@ -108,6 +114,54 @@ public sealed class SandboxServiceTests : IDisposable
 
         await service.RemoveAsync(id, CancellationToken.None);
         Assert.Empty(_network.Attached);
+    }
+
+    [Fact]
+    public async Task A_handler_of_another_backend_runs_its_pods_there_records_it_and_stops_and_removes_them_there()
+    {
+        _network.HasPodCidr = true;
+        var service = await ReadyServiceAsync();
+
+        var fast = await service.RunAsync(Pod("fast") with { RuntimeHandler = "fast" }, CancellationToken.None);
+        var plain = await service.RunAsync(Pod("plain"), CancellationToken.None);
+
+        Assert.Equal("microvm", service.Get(fast).Vmm);
+        Assert.Equal("microvm", _checkpoints.Saved[fast].Vmm);
+        Assert.Equal("libvirt", service.Get(plain).Vmm);
+        Assert.Equal("/pvh", _microvm.Vms["sph-" + fast[..12]].Spec!.KernelPath);
+        Assert.False(_vmm.Vms.ContainsKey("sph-" + fast[..12]));
+        Assert.False(_microvm.Vms.ContainsKey("sph-" + plain[..12]));
+        // The microvm backend leaves its tap to the network room; libvirt plugs its own.
+        Assert.Equal(_network.Attached[fast], _network.Plugged[fast]);
+        Assert.False(_network.Plugged.ContainsKey(plain));
+        Assert.Equal("microvm", (await service.StatusAsync(fast, CancellationToken.None)).VmmName);
+
+        await service.StopAsync(fast, CancellationToken.None);
+        Assert.Equal(VmState.Stopped, _microvm.Vms["sph-" + fast[..12]].Status.State);
+        Assert.Equal(VmState.Running, _vmm.Vms["sph-" + plain[..12]].Status.State);
+        await service.RemoveAsync(fast, CancellationToken.None);
+        Assert.Empty(_microvm.Vms);
+        Assert.Single(_vmm.Vms);
+    }
+
+    [Fact]
+    public async Task Recovery_asks_every_backend_and_destroys_each_ones_leftovers_there()
+    {
+        var service = await ReadyServiceAsync();
+        var fast = await service.RunAsync(Pod("fast") with { RuntimeHandler = "fast" }, CancellationToken.None);
+        var owner = new VmOwner("f".PadRight(64, 'f'), "team-a", "gone", "uid-gone", 0);
+        await _microvm.StartAsync(new VmSpec
+        {
+            Name = "sph-ffffffffffff", Uuid = Guid.NewGuid(), Owner = owner, VirtualCpus = 1, MemoryMiB = 256, KernelPath = "/pvh", InitramfsPath = "/i",
+            KernelCommandLine = string.Empty, ShareDirectory = "/s", ShareTag = "pod", ChannelSocketPath = "/c", ChannelName = "c", ConsoleLogPath = "/l",
+        }, null, CancellationToken.None);
+
+        var restarted = NewService();
+        await restarted.RecoverAsync(CancellationToken.None);
+
+        Assert.False(_microvm.Vms.ContainsKey("sph-ffffffffffff"));
+        Assert.True(_microvm.Vms.ContainsKey("sph-" + fast[..12]));
+        Assert.Equal(SandboxState.Ready, restarted.Get(fast).State);
     }
 
     [Fact]

@@ -1,0 +1,16 @@
+namespace Spherelet.Microvm;
+
+/// <summary>How one QEMU is jailed and what it runs.</summary>
+/// <param name="MountPoint">An empty host directory the jail's root (a small tmpfs of its own mount namespace) is mounted on; several jails may share it.</param>
+/// <param name="Id">The uid and gid QEMU runs as.</param>
+/// <param name="Binds">What of the host it sees, besides <c>/usr</c> and the loader cache (always there, read-only).</param>
+/// <param name="Tap">The tap to make and hand over; null for none.</param>
+/// <param name="Arguments">QEMU's arguments, given the number of the descriptor the tap is on (-1 without one).</param>
+internal sealed record JailSpec(
+    string MountPoint,
+    uint Id,
+    IReadOnlyList<JailBind> Binds,
+    string? Tap,
+    int Mtu,
+    string QemuPath,
+    Func<int, IReadOnlyList<string>> Arguments);

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Spherelet.Microvm;
+
+/// <summary>
+/// Reads what a QEMU writes on its standard output and error, line by line, so it never blocks on a
+/// full pipe: each line is logged, and the last few are kept for the error of a failed start.
+/// Bounded: QEMU is not trusted to be brief.
+/// </summary>
+internal sealed partial class QemuOutput
+{
+    private const int KeptLines = 8;
+    private const int MaxLineChars = 512;
+
+    private readonly string _vmName;
+    private readonly ILogger _logger;
+    private readonly Queue<string> _last = new();
+    private readonly Task _drained;
+
+    public QemuOutput(string vmName, Process process, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        _vmName = vmName;
+        _logger = logger;
+        process.StandardInput.Close();
+        _drained = Task.WhenAll(
+            Task.Run(() => PumpAsync(process.StandardError)),
+            Task.Run(() => PumpAsync(process.StandardOutput)));
+    }
+
+    /// <summary>The last lines QEMU wrote, joined; "no output" when it wrote none.</summary>
+    public string Errors
+    {
+        get
+        {
+            lock (_last)
+            {
+                return _last.Count == 0 ? "no output" : string.Join(" | ", _last);
+            }
+        }
+    }
+
+    /// <summary>Completes once both pipes are at their end (QEMU exited), or after a second.</summary>
+    public Task DrainedAsync() => Task.WhenAny(_drained, Task.Delay(TimeSpan.FromSeconds(1)));
+
+    private async Task PumpAsync(StreamReader reader)
+    {
+        try
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                var kept = line.Length > MaxLineChars ? line[..MaxLineChars] : line;
+                lock (_last)
+                {
+                    _last.Enqueue(kept);
+                    while (_last.Count > KeptLines)
+                    {
+                        _last.Dequeue();
+                    }
+                }
+
+                LogQemuSaid(_vmName, kept);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "qemu said vm={VmName} line={Line}")]
+    private partial void LogQemuSaid(string vmName, string line);
+}
