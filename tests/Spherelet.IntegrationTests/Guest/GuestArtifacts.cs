@@ -8,6 +8,9 @@ public static class GuestArtifacts
 {
     public static string Kernel => Find("SPHERELET_GUEST_KERNEL", "vmlinuz");
 
+    /// <summary>The same kernel as a PVH ELF, for microvm pod VMs.</summary>
+    public static string PvhKernel => Find("SPHERELET_GUEST_PVH_KERNEL", "vmlinux");
+
     public static string Initramfs => Find("SPHERELET_GUEST_INITRAMFS", "initramfs.img");
 
     private static string Find(string variable, string name)

@@ -9,6 +9,7 @@ public static class SandboxDaemon
     public static Dictionary<string, string> Environment(double connectTimeoutSeconds = 120) => new()
     {
         ["SPHERELET__GUEST__KERNELPATH"] = GuestArtifacts.Kernel,
+        ["SPHERELET__GUEST__PVHKERNELPATH"] = GuestArtifacts.PvhKernel,
         ["SPHERELET__GUEST__INITRAMFSPATH"] = GuestArtifacts.Initramfs,
         ["SPHERELET__GUEST__CONNECTTIMEOUTSECONDS"] = connectTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["SPHERELET__LOGLEVEL"] = "Debug",
