@@ -10,7 +10,7 @@ namespace Spherelet.Microvm;
 /// stops sharing its file system context) and then spawns it:
 /// <list type="bullet">
 /// <item>its tap is made in the host's network namespace and handed over as a descriptor, then QEMU gets a network namespace of its own with nothing in it;</item>
-/// <item>a mount namespace whose root is a small read-only tmpfs holding only <c>/usr</c>, the loader cache, four device nodes and what <see cref="JailSpec.Binds"/> gives (its kernel, initramfs, console log, sockets directory and pod share); it receives the host's later mounts under those (volumes bound into the share) but sends none back;</item>
+/// <item>a mount namespace whose root is a small read-only tmpfs holding only <c>/usr</c>, the loader cache, four device nodes, a <c>/proc</c> that shows only its own uid's processes and nothing else, and what <see cref="JailSpec.Binds"/> gives (its kernel, initramfs, console log, sockets directory and pod share); it receives the host's later mounts under those (volumes bound into the share) but sends none back;</item>
 /// <item>IPC and UTS namespaces of its own;</item>
 /// <item>then <c>setpriv</c> makes it a uid and gid of its own with no groups, drops every capability from all sets including the bounding set and sets no_new_privs, and QEMU's <c>-sandbox</c> adds its seccomp filter.</item>
 /// </list>
@@ -86,6 +86,11 @@ internal static class Jail
             {
                 Bind(root, bind);
             }
+
+            // QEMU's 9p server reaches extended attributes through /proc/self/fd (there are no *at xattr
+            // calls): a proc of its own that shows processes only, and only those of its own uid.
+            Directory.CreateDirectory(Path.Combine(root, "proc"));
+            JailNative.Mount("proc", Path.Combine(root, "proc"), "proc", JailNative.MsNoSuid | JailNative.MsNoDev | JailNative.MsNoExec, "hidepid=invisible,subset=pid");
 
             var old = Path.Combine(root, ".old");
             Directory.CreateDirectory(old);
