@@ -9,8 +9,10 @@ internal static class JailPaths
     /// <summary>The guest initramfs, read-only.</summary>
     public const string Initramfs = "/vm/initramfs";
 
-    /// <summary>The guest's serial console (the pod's console log on the host).</summary>
-    public const string Console = "/vm/console.log";
+    /// <summary>The guest's serial console: a socket the agent copies into the pod's console log.</summary>
+    public const string ConsoleSocket = "/run/console.sock";
+
+    public const string ConsoleSocketName = "console.sock";
 
     /// <summary>The pod share (the host's pod share, bound recursively).</summary>
     public const string Share = "/pod";

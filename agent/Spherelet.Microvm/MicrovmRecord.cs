@@ -39,6 +39,9 @@ public sealed record MicrovmRecord
 
     public VmCgroup? Cgroup { get; init; }
 
-    /// <summary>The host directory QEMU has as its <c>/run</c>: its QMP and CRX sockets.</summary>
+    /// <summary>The host directory QEMU has as its <c>/run</c>: its QMP, console and CRX sockets.</summary>
     public required string RunDirectory { get; init; }
+
+    /// <summary>Where the agent writes the VM's serial console.</summary>
+    public required string ConsoleLogPath { get; init; }
 }

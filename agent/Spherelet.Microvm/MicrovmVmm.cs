@@ -26,6 +26,7 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
     private readonly IVmCgroups _cgroups;
     private readonly ILogger<MicrovmVmm> _logger;
     private readonly ConcurrentDictionary<string, QmpClient> _monitors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConsoleLog> _consoles = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _deleting = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, string> _reservedSlots = new();
     private readonly SemaphoreSlim _slots = new(1, 1);
@@ -62,6 +63,7 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
                 {
                     var monitor = await QmpClient.ConnectAsync(QmpSocket(record), cancellationToken);
                     Watch(record.Name, monitor);
+                    await CopyConsoleAsync(record.Name, record.RunDirectory, record.ConsoleLogPath, cancellationToken);
                 }
                 catch (VmmOperationFailedException e)
                 {
@@ -110,22 +112,19 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
                 Tap = spec.Nic?.PortName,
                 Cgroup = spec.Cgroup,
                 RunDirectory = runDirectory,
+                ConsoleLogPath = spec.ConsoleLogPath,
             };
             // Recorded before QEMU exists: an agent that dies now finds it at recovery and cleans it up.
             Save(record);
 
-            // QEMU's own: its sockets directory and the console log; nothing else of the host is writable to it.
+            // QEMU's own: its sockets directory; nothing else of the host is writable to it.
             JailNative.Chown(runDirectory, id);
             File.SetUnixFileMode(runDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.WriteAllBytes(spec.ConsoleLogPath, []);
-            File.SetUnixFileMode(spec.ConsoleLogPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            JailNative.Chown(spec.ConsoleLogPath, id);
 
             var binds = new List<JailBind>
             {
                 new(spec.KernelPath, JailPaths.Kernel, IsFile: true),
                 new(spec.InitramfsPath, JailPaths.Initramfs, IsFile: true),
-                new(spec.ConsoleLogPath, JailPaths.Console, IsFile: true, Writable: true),
                 new(runDirectory, JailPaths.Run, Writable: true),
                 new(spec.ShareDirectory, JailPaths.Share),
             };
@@ -145,6 +144,7 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             var monitor = await ConnectWhileStartingAsync(spec.Name, Path.Combine(runDirectory, JailPaths.QmpSocketName), process, output, cancellationToken);
             try
             {
+                await CopyConsoleAsync(spec.Name, runDirectory, spec.ConsoleLogPath, cancellationToken);
                 if (spec.Cgroup is { } cgroup)
                 {
                     await _cgroups.PlaceAsync(process.Id, spec.Name, cgroup, cancellationToken);
@@ -216,6 +216,25 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
         }
     }
 
+    /// <summary>Starts copying the VM's console into its log (QEMU made the socket with its other chardevs, before QMP answered).</summary>
+    private async Task CopyConsoleAsync(string vmName, string runDirectory, string logPath, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var console = await ConsoleLog.StartAsync(Path.Combine(runDirectory, JailPaths.ConsoleSocketName), logPath, cancellationToken);
+            if (_consoles.TryRemove(vmName, out var previous))
+            {
+                await previous.DisposeAsync();
+            }
+
+            _consoles[vmName] = console;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            LogConsoleLost(vmName, e.Message);
+        }
+    }
+
     private void Watch(string vmName, QmpClient monitor)
     {
         _monitors[vmName] = monitor;
@@ -279,6 +298,11 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             if (_monitors.TryRemove(vmName, out var monitor))
             {
                 await monitor.DisposeAsync();
+            }
+
+            if (_consoles.TryRemove(vmName, out var console))
+            {
+                await console.DisposeAsync();
             }
 
             if (Load(vmName) is { } record)
@@ -362,6 +386,14 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             if (_monitors.TryRemove(name, out var monitor))
             {
                 await monitor.DisposeAsync();
+            }
+        }
+
+        foreach (var name in _consoles.Keys.ToList())
+        {
+            if (_consoles.TryRemove(name, out var console))
+            {
+                await console.DisposeAsync();
             }
         }
 
@@ -461,6 +493,9 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "microvm stopped vm={VmName} reason={Reason}")]
     private partial void LogStopped(string vmName, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "microvm console not reachable vm={VmName} error={Error}")]
+    private partial void LogConsoleLost(string vmName, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "microvm monitor not reachable vm={VmName} error={Error}")]
     private partial void LogMonitorLost(string vmName, string error);

@@ -34,7 +34,7 @@ internal static class QemuCommandLine
             "-kernel", JailPaths.Kernel,
             "-initrd", JailPaths.Initramfs,
             "-append", KernelCommandLine(spec, settings),
-            "-chardev", $"file,id=console,path={JailPaths.Console}",
+            "-chardev", $"socket,id=console,path={JailPaths.ConsoleSocket},server=on,wait=off",
             "-serial", "chardev:console",
             "-qmp", $"unix:{JailPaths.QmpSocket},server=on,wait=off",
             "-chardev", $"socket,id=crx,path={JailPaths.Run}/{Path.GetFileName(spec.ChannelSocketPath)},server=on,wait=off",

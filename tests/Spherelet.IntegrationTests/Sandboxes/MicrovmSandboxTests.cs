@@ -26,6 +26,7 @@ public sealed class MicrovmSandboxTests : IDisposable
     {
         var environment = SandboxDaemon.Environment();
         environment["SPHERELET__RUNTIMEHANDLERS__fast__VMM"] = "microvm";
+        environment["SPHERELET__RUNTIMEHANDLERS__virsh__VMM"] = "libvirt";
         return environment;
     }
 
@@ -40,7 +41,7 @@ public sealed class MicrovmSandboxTests : IDisposable
             await SandboxDaemon.ListWhenRecoveredAsync(client, Recovery);
             fast = await Task.WhenAll(FastPods.Select(async name =>
                 (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod(name), RuntimeHandler = "fast" })).PodSandboxId));
-            plain = (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("plain") })).PodSandboxId;
+            plain = (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("plain"), RuntimeHandler = "virsh" })).PodSandboxId;
 
             var status = await client.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = fast[0], Verbose = true });
             Assert.Equal(PodSandboxState.SandboxReady, status.Status.State);
