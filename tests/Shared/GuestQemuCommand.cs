@@ -38,4 +38,31 @@ internal static class GuestQemuCommand
         args.AddRange(extraArguments);
         return args;
     }
+
+    /// <summary>
+    /// The same guest on QEMU's microvm machine: the PVH kernel booted straight, virtio-mmio devices,
+    /// as the microvm backend runs it (without its jail): the baseline of that backend.
+    /// </summary>
+    public static List<string> MicrovmArguments(string pvhKernel, string initramfs, string directory)
+    {
+        var accel = Spherelet.Domain.Node.HostVirtualization.KvmUsable ? "kvm" : "tcg";
+        var share = Path.Combine(directory, "pod");
+        Directory.CreateDirectory(share);
+        var tsc = accel == "tcg" && Spherelet.Domain.Node.HostTsc.Khz() is > 0 and var khz ? $" tsc_early_khz={khz}" : string.Empty;
+        return
+        [
+            "-machine", $"microvm,accel={accel},pic=off,pit=off,isa-serial=on,rtc=on,x-option-roms=off", "-cpu", accel == "kvm" ? "host" : "max", "-smp", "1", "-m", "256",
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-kernel", pvhKernel, "-initrd", initramfs,
+            "-append", $"console=ttyS0 panic=-1 quiet random.trust_cpu=on spherelet.share=pod{tsc}",
+            "-serial", "null",
+            "-device", "virtio-serial-device,max_ports=2",
+            "-chardev", $"socket,id=crx,path={Path.Combine(directory, "crx.sock")},server=on,wait=off",
+            "-device", $"virtserialport,chardev=crx,name={CrxProtocol.DefaultChannelName}",
+            "-fsdev", $"local,id=pod,path={share},security_model=none",
+            "-device", "virtio-9p-device,fsdev=pod,mount_tag=pod",
+            "-object", "rng-random,id=rng0,filename=/dev/urandom",
+            "-device", "virtio-rng-device,rng=rng0",
+        ];
+    }
 }

@@ -8,11 +8,11 @@ using Spherelet.IntegrationTests.Images;
 namespace Spherelet.Benchmarks;
 
 /// <summary>
-/// A pod with one container through CRI (the daemon as built, real libvirt VMs, a one-layer
+/// For each VMM backend (libvirt and microvm), side by side: a pod with one container through CRI (the daemon as built, real VMs, a one-layer
 /// busybox image from a local registry, pulled once before measuring): RunPodSandbox +
 /// CreateContainer + StartContainer until StartContainer returns and until the container's
-/// first CRI log line reaches the host, next to a plain QEMU boot of the same kernel and
-/// initramfs to CRX ready, runs interleaved; N such pods started at once; and the host memory
+/// first CRI log line reaches the host, next to a plain QEMU boot of that backend's guest
+/// (q35 with the bzImage, or microvm with the PVH kernel) to CRX ready, runs interleaved; N such pods started at once; and the host memory
 /// a pod with one idle container costs (PSS of its QEMU plus its share of the agent's), side by
 /// side with pods of a handler that cannot grow memory (what the virtio-mem room up to the host's
 /// memory costs up front); and how fast a container's output reaches its log file on the host
@@ -31,10 +31,18 @@ internal static class ContainersBenchmark
     /// <summary>A runtime handler like the default one whose VMs cannot grow memory.</summary>
     private const string NoGrowthHandler = "nogrowth";
 
-    private static readonly Dictionary<string, string> Environment = new()
+    /// <summary>The runtime handler of each backend measured, side by side: libvirt's q35 domains and QEMU's microvm run directly.</summary>
+    private static readonly (string Vmm, string Handler)[] Backends = [("libvirt", "lv"), ("microvm", "micro")];
+
+    private static Dictionary<string, string> Environment(ContainersBenchOptions options) => new()
     {
         [$"SPHERELET__RUNTIMEHANDLERS__{NoGrowthHandler}__MAXMEMORYMIB"] = "256",
         ["SPHERELET__RUNTIMEHANDLERS__default__MEMORYMIB"] = "256",
+        ["SPHERELET__RUNTIMEHANDLERS__lv__VMM"] = "libvirt",
+        ["SPHERELET__RUNTIMEHANDLERS__lv__MEMORYMIB"] = "256",
+        ["SPHERELET__RUNTIMEHANDLERS__micro__VMM"] = "microvm",
+        ["SPHERELET__RUNTIMEHANDLERS__micro__MEMORYMIB"] = "256",
+        ["SPHERELET__GUEST__PVHKERNELPATH"] = options.PvhKernel,
     };
 
     /// <summary>How many pods of each handler the memory comparison starts, interleaved.</summary>
@@ -44,20 +52,26 @@ internal static class ContainersBenchmark
     private const int LogMib = 16;
 
     public static Task RunAsync(ContainersBenchOptions options, TextWriter output) =>
-        PodVmSession.RunAsync(options.Daemon, options.Kernel, options.Initramfs, "sph-bench-ctr-", Environment, PushBusyboxAsync, null, async session =>
+        PodVmSession.RunAsync(options.Daemon, options.Kernel, options.Initramfs, "sph-bench-ctr-", Environment(options), PushBusyboxAsync, null, async session =>
         {
             var (runtime, spec) = (session.Runtime, session.Image);
 
             var logs = Path.Combine(session.Directory, "logs");
 
-            var sequential = new List<ContainerStartTiming>();
-            var qemuMs = new List<double>();
+            // One at a time, each backend's pod next to its own plain boot, all interleaved.
+            var figures = Backends.ToDictionary(b => b.Vmm, _ => new BackendFigures(), StringComparer.Ordinal);
             for (var run = 0; run < options.Runs; run++)
             {
-                qemuMs.Add(await PlainQemu.ToReadyAsync(options.Kernel, options.Initramfs));
-                var pod = await StartPodAsync(runtime, spec, logs, $"seq-{run}");
-                sequential.Add(pod);
-                await RemoveAsync(runtime, pod);
+                foreach (var (vmm, handler) in Backends)
+                {
+                    var figure = figures[vmm];
+                    figure.PlainMs.Add(vmm == "microvm"
+                        ? await PlainQemu.MicrovmToReadyAsync(options.PvhKernel, options.Initramfs)
+                        : await PlainQemu.ToReadyAsync(options.Kernel, options.Initramfs));
+                    var pod = await StartPodAsync(runtime, spec, logs, $"seq-{handler}-{run}", handler);
+                    figure.Sequential.Add(pod);
+                    await RemoveAsync(runtime, pod);
+                }
             }
 
             var logMibPerSecond = new List<double>();
@@ -66,26 +80,30 @@ internal static class ContainersBenchmark
                 logMibPerSecond.Add(await LogThroughput.MibPerSecondAsync(runtime, spec, logs, $"log-{run}", LogMib, StartTimeout));
             }
 
-            var wall = Stopwatch.StartNew();
-            var parallel = await Task.WhenAll(Enumerable.Range(0, options.Parallel).Select(i => StartPodAsync(runtime, spec, logs, $"at-once-{i}")));
-            var parallelMs = wall.Elapsed.TotalMilliseconds;
-
-            // Pods with an idle container: let the guests settle, then read PSS of each pod's QEMU and of the agent.
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            var qemuPss = new List<double>();
-            foreach (var pod in parallel)
+            var agentPss = new List<double>();
+            foreach (var (vmm, handler) in Backends)
             {
-                qemuPss.Add(await PodMemory.QemuPssMibAsync(pod.PodId));
+                var figure = figures[vmm];
+                var wall = Stopwatch.StartNew();
+                figure.Parallel = await Task.WhenAll(Enumerable.Range(0, options.Parallel).Select(i => StartPodAsync(runtime, spec, logs, $"at-once-{handler}-{i}", handler)));
+                figure.ParallelMs = wall.Elapsed.TotalMilliseconds;
+
+                // Pods with an idle container: let the guests settle, then read PSS of each pod's QEMU and of the agent.
+                await Task.Delay(TimeSpan.FromSeconds(3));
+                foreach (var pod in figure.Parallel)
+                {
+                    figure.QemuPss.Add(PodMemory.QemuPssMib(pod.PodId));
+                }
+
+                agentPss.Add(PodMemory.PssMib(session.Daemon.Id));
+                figure.PerPodMib = figure.QemuPss.Average() + (agentPss[^1] / figure.Parallel.Length);
+                foreach (var pod in figure.Parallel)
+                {
+                    await RemoveAsync(runtime, pod);
+                }
             }
 
-            var agentPss = PodMemory.PssMib(session.Daemon.Id);
-            var perPod = qemuPss.Average() + (agentPss / parallel.Length);
-            foreach (var pod in parallel)
-            {
-                await RemoveAsync(runtime, pod);
-            }
-
-            // The same idle pod with and without room to grow memory, started alternately, side by side.
+            // The same idle libvirt pod with and without room to grow memory, started alternately, side by side.
             var room = new Dictionary<string, List<double>> { ["default"] = [], [NoGrowthHandler] = [] };
             var roomPods = new List<ContainerStartTiming>();
             for (var i = 0; i < MemoryPodsPerHandler; i++)
@@ -99,7 +117,7 @@ internal static class ContainersBenchmark
             await Task.Delay(TimeSpan.FromSeconds(3));
             for (var i = 0; i < roomPods.Count; i++)
             {
-                room[i % 2 == 0 ? "default" : NoGrowthHandler].Add(await PodMemory.QemuPssMibAsync(roomPods[i].PodId));
+                room[i % 2 == 0 ? "default" : NoGrowthHandler].Add(PodMemory.QemuPssMib(roomPods[i].PodId));
             }
 
             foreach (var pod in roomPods)
@@ -107,55 +125,75 @@ internal static class ContainersBenchmark
                 await RemoveAsync(runtime, pod);
             }
 
-            Report(output, options, sequential, qemuMs, parallel, parallelMs, qemuPss, agentPss, perPod, logMibPerSecond, room["default"], room[NoGrowthHandler]);
+            Report(output, options, figures, agentPss.Average(), logMibPerSecond, room["default"], room[NoGrowthHandler]);
         });
 
     private static void Report(
-        TextWriter output, ContainersBenchOptions options, List<ContainerStartTiming> sequential, List<double> qemuMs,
-        ContainerStartTiming[] parallel, double parallelMs, List<double> qemuPss, double agentPss, double perPod, List<double> logMibPerSecond,
+        TextWriter output, ContainersBenchOptions options, Dictionary<string, BackendFigures> figures, double agentPss, List<double> logMibPerSecond,
         List<double> withRoom, List<double> withoutRoom)
     {
-        var returnedMs = sequential.Select(p => p.StartReturnedMs).ToList();
-        var logLineMs = sequential.Select(p => p.FirstLogLineMs).ToList();
-        var parallelPodMs = parallel.Select(p => p.FirstLogLineMs).ToList();
-        var start = Stats.Median(logLineMs);
-        var qemu = Stats.Median(qemuMs);
-        var ratio = start / qemu;
         output.WriteLine(
-            $"containers: {options.Runs} pods one at a time (RunPodSandbox + CreateContainer + StartContainer, one busybox container each), " +
-            $"interleaved with plain QEMU boots; {options.Parallel} pods at once; {(Spherelet.Domain.Node.HostVirtualization.KvmUsable ? "KVM" : "TCG")}");
+            $"containers: {options.Runs} pods one at a time per backend (RunPodSandbox + CreateContainer + StartContainer, one busybox container each), " +
+            $"interleaved with plain QEMU boots of that backend's guest; {options.Parallel} pods at once; {(Spherelet.Domain.Node.HostVirtualization.KvmUsable ? "KVM" : "TCG")}");
         output.WriteLine();
-        output.WriteLine("| measure                                             | median     | p90        | min        |");
-        output.WriteLine("|-----------------------------------------------------|------------|------------|------------|");
-        Row(output, "RunPodSandbox, to READY (ms)", sequential.Select(p => p.SandboxReadyMs).ToList());
-        Row(output, "CreateContainer (ms)", sequential.Select(p => p.CreatedMs - p.SandboxReadyMs).ToList());
-        Row(output, "StartContainer (ms)", sequential.Select(p => p.StartReturnedMs - p.CreatedMs).ToList());
-        Row(output, "end to end, until StartContainer returned (ms)", returnedMs);
-        Row(output, "end to end, until the first log line (ms)", logLineMs);
-        Row(output, "plain QEMU start -> CRX answers Hello (ms)", qemuMs);
-        Single(output, "ratio end to end (log line) / plain QEMU", Stats.F(ratio, "0.00"));
-        Single(output, $"{options.Parallel} pods at once, wall to the last log line (ms)", Stats.F(parallelMs));
-        Row(output, $"{options.Parallel} pods at once, each to its log line (ms)", parallelPodMs);
-        output.WriteLine($"| {"QEMU PSS per pod, idle container (MiB)",-51} | {Stats.F(Stats.Median(qemuPss)),10} |            | {Stats.F(qemuPss.Min()),10} |");
-        Single(output, "agent PSS (MiB), shared by the pods", Stats.F(agentPss));
-        Single(output, "host memory per pod, idle container (MiB)", Stats.F(perPod));
-        output.WriteLine($"| {"QEMU PSS, idle pod, memory room to the host's (MiB)",-51} | {Stats.F(Stats.Median(withRoom)),10} |            | {Stats.F(withRoom.Min()),10} |");
-        output.WriteLine($"| {"QEMU PSS, idle pod, no memory growth (MiB)",-51} | {Stats.F(Stats.Median(withoutRoom)),10} |            | {Stats.F(withoutRoom.Min()),10} |");
-        output.WriteLine($"| {$"log throughput, {LogMib} MiB container -> host file (MiB/s)",-51} | {Stats.F(Stats.Median(logMibPerSecond), "0.0"),10} |            | {Stats.F(logMibPerSecond.Min(), "0.0"),10} |");
+        output.WriteLine("| backend  | measure                                             | median     | p90        | min        |");
+        output.WriteLine("|----------|-----------------------------------------------------|------------|------------|------------|");
+        var result = new List<string>();
+        foreach (var (vmm, _) in Backends)
+        {
+            var f = figures[vmm];
+            var logLineMs = f.Sequential.Select(p => p.FirstLogLineMs).ToList();
+            var returnedMs = f.Sequential.Select(p => p.StartReturnedMs).ToList();
+            var parallelPodMs = f.Parallel.Select(p => p.FirstLogLineMs).ToList();
+            var ratio = Stats.Median(logLineMs) / Stats.Median(f.PlainMs);
+            Row(output, vmm, "RunPodSandbox, to READY (ms)", f.Sequential.Select(p => p.SandboxReadyMs).ToList());
+            Row(output, vmm, "CreateContainer (ms)", f.Sequential.Select(p => p.CreatedMs - p.SandboxReadyMs).ToList());
+            Row(output, vmm, "StartContainer (ms)", f.Sequential.Select(p => p.StartReturnedMs - p.CreatedMs).ToList());
+            Row(output, vmm, "end to end, until StartContainer returned (ms)", returnedMs);
+            Row(output, vmm, "end to end, until the first log line (ms)", logLineMs);
+            Row(output, vmm, "plain QEMU start -> CRX answers Hello (ms)", f.PlainMs);
+            Single(output, vmm, "ratio end to end (log line) / plain QEMU", Stats.F(ratio, "0.00"));
+            Single(output, vmm, $"{options.Parallel} pods at once, wall to the last log line (ms)", Stats.F(f.ParallelMs));
+            Row(output, vmm, $"{options.Parallel} pods at once, each to its log line (ms)", parallelPodMs);
+            Row(output, vmm, "QEMU PSS per pod, idle container (MiB)", f.QemuPss);
+            Single(output, vmm, "host memory per pod, idle container (MiB)", Stats.F(f.PerPodMib));
+            result.Add(
+                $"{vmm}_start_ratio={Stats.F(ratio, "0.00")} {vmm}_start_ms={Stats.F(Stats.Median(logLineMs))} {vmm}_start_p90_ms={Stats.F(Stats.Percentile(logLineMs, 90))} " +
+                $"{vmm}_start_returned_ms={Stats.F(Stats.Median(returnedMs))} {vmm}_plain_qemu_ms={Stats.F(Stats.Median(f.PlainMs))} " +
+                $"{vmm}_parallel_ms={Stats.F(f.ParallelMs)} {vmm}_pss_mib_per_pod={Stats.F(f.PerPodMib)}");
+        }
+
+        Single(output, "both", "agent PSS (MiB), shared by the pods", Stats.F(agentPss));
+        Row(output, "libvirt", "QEMU PSS, idle pod, memory room to the host's (MiB)", withRoom);
+        Row(output, "libvirt", "QEMU PSS, idle pod, no memory growth (MiB)", withoutRoom);
+        Row(output, "default", $"log throughput, {LogMib} MiB container -> host file (MiB/s)", logMibPerSecond, "0.0");
         output.WriteLine();
         output.WriteLine(
-            $"result: start_ratio={Stats.F(ratio, "0.00")} start_ms={Stats.F(start)} start_p90_ms={Stats.F(Stats.Percentile(logLineMs, 90))} " +
-            $"start_returned_ms={Stats.F(Stats.Median(returnedMs))} plain_qemu_ms={Stats.F(qemu)} " +
-            $"parallel_ms={Stats.F(parallelMs)} parallel_pod_ms={Stats.F(Stats.Median(parallelPodMs))} pss_mib_per_pod={Stats.F(perPod)} " +
-            $"log_mib_s={Stats.F(Stats.Median(logMibPerSecond), "0.0")} " +
+            $"result: {string.Join(' ', result)} log_mib_s={Stats.F(Stats.Median(logMibPerSecond), "0.0")} " +
             $"growth_room_pss_mib={Stats.F(Stats.Median(withRoom))} no_growth_pss_mib={Stats.F(Stats.Median(withoutRoom))}");
     }
 
-    private static void Row(TextWriter output, string name, List<double> values) =>
-        output.WriteLine($"| {name,-51} | {Stats.F(Stats.Median(values)),10} | {Stats.F(Stats.Percentile(values, 90)),10} | {Stats.F(values.Min()),10} |");
+    /// <summary>What one backend measured.</summary>
+    private sealed class BackendFigures
+    {
+        public List<ContainerStartTiming> Sequential { get; } = [];
 
-    private static void Single(TextWriter output, string name, string value) =>
-        output.WriteLine($"| {name,-51} | {value,10} |            |            |");
+        public List<double> PlainMs { get; } = [];
+
+        public ContainerStartTiming[] Parallel { get; set; } = [];
+
+        public double ParallelMs { get; set; }
+
+        public List<double> QemuPss { get; } = [];
+
+        public double PerPodMib { get; set; }
+    }
+
+    private static void Row(TextWriter output, string backend, string name, List<double> values, string format = "0.0") =>
+        output.WriteLine($"| {backend,-8} | {name,-51} | {Stats.F(Stats.Median(values), format),10} | {Stats.F(Stats.Percentile(values, 90), format),10} | {Stats.F(values.Min(), format),10} |");
+
+    private static void Single(TextWriter output, string backend, string name, string value) =>
+        output.WriteLine($"| {backend,-8} | {name,-51} | {value,10} |            |            |");
 
     /// <summary>Pushes a one-layer busybox image whose PATH finds its applets; returns its reference.</summary>
     private static async Task<string> PushBusyboxAsync(RegistryServer registry)

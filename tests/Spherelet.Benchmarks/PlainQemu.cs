@@ -11,12 +11,24 @@ namespace Spherelet.Benchmarks;
 /// </summary>
 internal static class PlainQemu
 {
-    /// <summary>QEMU from exec until CRX answers Hello on the channel, in ms; QEMU is killed after.</summary>
-    public static async Task<double> ToReadyAsync(string kernel, string initramfs)
+    /// <summary>QEMU (q35, the bzImage) from exec until CRX answers Hello on the channel, in ms; QEMU is killed after.</summary>
+    public static Task<double> ToReadyAsync(string kernel, string initramfs)
     {
         var directory = Directory.CreateTempSubdirectory("sph-bench-vm-").FullName;
+        return ToReadyAsync(directory, GuestQemuCommand.Arguments(kernel, initramfs, directory, "null", string.Empty));
+    }
+
+    /// <summary>QEMU (microvm, the PVH kernel, virtio-mmio; neither jailed nor driven by the agent) from exec until CRX answers Hello, in ms.</summary>
+    public static Task<double> MicrovmToReadyAsync(string pvhKernel, string initramfs)
+    {
+        var directory = Directory.CreateTempSubdirectory("sph-bench-vm-").FullName;
+        return ToReadyAsync(directory, GuestQemuCommand.MicrovmArguments(pvhKernel, initramfs, directory));
+    }
+
+    private static async Task<double> ToReadyAsync(string directory, List<string> arguments)
+    {
         var start = new ProcessStartInfo("qemu-system-x86_64") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in GuestQemuCommand.Arguments(kernel, initramfs, directory, "null", string.Empty))
+        foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
         }

@@ -5,11 +5,14 @@ namespace Spherelet.Benchmarks;
 /// <summary>Host memory of pod VMs: the proportional set size (PSS) of processes.</summary>
 internal static class PodMemory
 {
-    /// <summary>PSS of the QEMU that libvirt runs for the pod <paramref name="sandboxId"/> (domain <c>sph-</c> + 12 hex digits), in MiB.</summary>
-    public static async Task<double> QemuPssMibAsync(string sandboxId)
+    /// <summary>PSS of the QEMU that runs the pod <paramref name="sandboxId"/> (VM <c>sph-</c> + 12 hex digits), in MiB: libvirt's or the microvm backend's.</summary>
+    public static double QemuPssMib(string sandboxId)
     {
         var vm = "sph-" + sandboxId[..12];
-        var pid = int.Parse((await File.ReadAllTextAsync($"/run/libvirt/qemu/{vm}.pid")).Trim(), CultureInfo.InvariantCulture);
+        var pidFile = $"/run/libvirt/qemu/{vm}.pid";
+        var pid = File.Exists(pidFile)
+            ? int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture)
+            : Spherelet.IntegrationTests.Sandboxes.Microvms.QemuPid(vm) ?? throw new InvalidOperationException($"no QEMU runs {vm}");
         return PssMib(pid);
     }
 

@@ -56,7 +56,7 @@ internal static class SandboxBenchmark
             var qemuPss = new List<double>();
             foreach (var id in parallelIds)
             {
-                qemuPss.Add(await PodMemory.QemuPssMibAsync(id));
+                qemuPss.Add(PodMemory.QemuPssMib(id));
             }
 
             var agentPss = PodMemory.PssMib(daemon.Id);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Spherelet.Agent.Virtualization;
+namespace Spherelet.Domain.Node;
 
 /// <summary>The host TSC's frequency, which a TCG guest's TSC runs at (a microvm guest has no timer to measure it by).</summary>
 public static class HostTsc
