@@ -12,7 +12,7 @@ namespace Spherelet.Microvm;
 /// <item>its tap is made in the host's network namespace and handed over as a descriptor, then QEMU gets a network namespace of its own with nothing in it;</item>
 /// <item>a mount namespace whose root is a small read-only tmpfs holding only <c>/usr</c>, the loader cache, four device nodes, a <c>/proc</c> that shows only its own uid's processes and nothing else, and what <see cref="JailSpec.Binds"/> gives (its kernel, initramfs, console log, sockets directory and pod share); it receives the host's later mounts under those (volumes bound into the share) but sends none back;</item>
 /// <item>IPC and UTS namespaces of its own;</item>
-/// <item>then <c>setpriv</c> makes it a uid and gid of its own with no groups, drops every capability from all sets including the bounding set and sets no_new_privs, and QEMU's <c>-sandbox</c> adds its seccomp filter.</item>
+/// <item>then <c>nsenter</c> puts it in the VM's user namespace as its root (host ids of the VM's own, which own what the host's root owns in its idmapped share and nothing else), <c>setpriv</c> drops every capability from all sets including the bounding set, clears its groups and sets no_new_privs, and QEMU's <c>-sandbox</c> adds its seccomp filter.</item>
 /// </list>
 /// Spawns are one at a time: a tap descriptor must reach only its own QEMU.
 /// </summary>
@@ -21,6 +21,8 @@ internal static class Jail
     private static readonly SemaphoreSlim Spawns = new(1, 1);
 
     public const string SetprivPath = "/usr/bin/setpriv";
+
+    public const string NsenterPath = "/usr/bin/nsenter";
 
     /// <summary>Starts QEMU in its jail; returns the process (QEMU itself: setpriv executes it in place).</summary>
     /// <exception cref="IOException">The jail could not be made (a namespace, a mount, the tap).</exception>
@@ -62,8 +64,11 @@ internal static class Jail
     {
         JailNative.Unshare(JailNative.CloneFs | JailNative.CloneNewNs | JailNative.CloneNewIpc | JailNative.CloneNewUts, "mount, ipc and uts namespaces");
         var tap = spec.Tap is null ? -1 : JailNative.OpenTap(spec.Tap, spec.Mtu);
+        var userNamespace = -1;
         try
         {
+            // Inherited by nsenter alone (spawns are one at a time), which joins it by /proc/self/fd.
+            userNamespace = JailNative.Duplicate(spec.UserNamespace);
             JailNative.Unshare(JailNative.CloneNewNet, "network namespace");
             // Host mounts made later under what is bound here (volumes in the share) still arrive; nothing goes back.
             JailNative.Mount(null, "/", null, JailNative.MsRec | JailNative.MsSlave, null);
@@ -100,7 +105,7 @@ internal static class Jail
             JailNative.RemoveDirectory("/.old");
             JailNative.Mount(null, "/", null, JailNative.MsRemount | JailNative.MsRdOnly | JailNative.MsNoSuid, null);
 
-            var start = new ProcessStartInfo(SetprivPath)
+            var start = new ProcessStartInfo(NsenterPath)
             {
                 UseShellExecute = false,
                 RedirectStandardInput = true,
@@ -110,10 +115,9 @@ internal static class Jail
             };
             start.Environment.Clear();
             start.Environment["PATH"] = "/usr/bin";
-            var id = spec.Id.ToString(CultureInfo.InvariantCulture);
             foreach (var argument in (string[])[
-                "--reuid=" + id, "--regid=" + id, "--clear-groups",
-                "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--no-new-privs",
+                "--user=/proc/self/fd/" + userNamespace.ToString(CultureInfo.InvariantCulture), "--", SetprivPath,
+                "--clear-groups", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--no-new-privs",
                 "--", spec.QemuPath])
             {
                 start.ArgumentList.Add(argument);
@@ -124,13 +128,18 @@ internal static class Jail
                 start.ArgumentList.Add(argument);
             }
 
-            return Process.Start(start) ?? throw new IOException($"{SetprivPath} did not start");
+            return Process.Start(start) ?? throw new IOException($"{NsenterPath} did not start");
         }
         finally
         {
             if (tap >= 0)
             {
                 JailNative.Close(tap);
+            }
+
+            if (userNamespace >= 0)
+            {
+                JailNative.Close(userNamespace);
             }
         }
     }

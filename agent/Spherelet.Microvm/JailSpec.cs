@@ -2,13 +2,13 @@ namespace Spherelet.Microvm;
 
 /// <summary>How one QEMU is jailed and what it runs.</summary>
 /// <param name="MountPoint">An empty host directory the jail's root (a small tmpfs of its own mount namespace) is mounted on; several jails may share it.</param>
-/// <param name="Id">The uid and gid QEMU runs as.</param>
+/// <param name="UserNamespace">The user namespace QEMU runs in as its root, with no capability (the VM's ids: <see cref="IdMappedNamespace"/>).</param>
 /// <param name="Binds">What of the host it sees, besides <c>/usr</c> and the loader cache (always there, read-only).</param>
 /// <param name="Tap">The tap to make and hand over; null for none.</param>
 /// <param name="Arguments">QEMU's arguments, given the number of the descriptor the tap is on (-1 without one).</param>
 internal sealed record JailSpec(
     string MountPoint,
-    uint Id,
+    Microsoft.Win32.SafeHandles.SafeFileHandle UserNamespace,
     IReadOnlyList<JailBind> Binds,
     string? Tap,
     int Mtu,

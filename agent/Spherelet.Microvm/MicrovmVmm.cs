@@ -28,7 +28,7 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
     private readonly ConcurrentDictionary<string, QmpClient> _monitors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConsoleLog> _consoles = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _deleting = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<int, string> _reservedSlots = new();
+    private readonly ConcurrentDictionary<string, int> _reservedSlots = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots = new(1, 1);
     private readonly List<Action<VmStopped>> _watchers = [];
 
@@ -76,6 +76,12 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
     /// <summary>The backend is in this process: it is never unreachable.</summary>
     public IDisposable WatchReconnects(Action handler) => new Unsubscriber(() => { });
 
+    public async Task<VmIdMap?> ReserveAsync(string vmName, CancellationToken cancellationToken)
+    {
+        var slot = await ReserveSlotAsync(vmName, cancellationToken);
+        return new VmIdMap(_settings.IdOf(slot), _settings.IdsPerVm);
+    }
+
     public async Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -94,7 +100,7 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             throw new PreconditionFailedException($"the VM directory {runDirectory} does not exist");
         }
 
-        var slot = await ReserveSlotAsync(spec.Name, cancellationToken);
+        var slot = _reservedSlots.TryGetValue(spec.Name, out var reserved) ? reserved : await ReserveSlotAsync(spec.Name, cancellationToken);
         Process? process = null;
         try
         {
@@ -116,6 +122,8 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             };
             // Recorded before QEMU exists: an agent that dies now finds it at recovery and cleans it up.
             Save(record);
+            _reservedSlots.TryRemove(spec.Name, out _);
+            var ids = IdMappedNamespace.For(new VmIdMap(id, _settings.IdsPerVm));
 
             // QEMU's own: its sockets directory; nothing else of the host is writable to it.
             JailNative.Chown(runDirectory, id);
@@ -135,7 +143,7 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
 
             var started = Stopwatch.GetTimestamp();
             process = await Jail.SpawnAsync(
-                new JailSpec(JailMountPoint, id, binds, spec.Nic?.PortName, spec.Nic?.Mtu ?? 0, _settings.QemuPath, fd => QemuCommandLine.Build(spec, _settings, fd)),
+                new JailSpec(JailMountPoint, ids.Handle, binds, spec.Nic?.PortName, spec.Nic?.Mtu ?? 0, _settings.QemuPath, fd => QemuCommandLine.Build(spec, _settings, fd)),
                 cancellationToken);
             var output = new QemuOutput(spec.Name, process, _logger);
             record = record with { Pid = process.Id, StartTicks = ProcessStat.Read(process.Id)?.StartTicks ?? 0 };
@@ -179,7 +187,6 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
         }
         finally
         {
-            _reservedSlots.TryRemove(slot, out _);
             process?.Dispose();
         }
     }
@@ -294,6 +301,7 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
         _deleting[vmName] = true;
         try
         {
+            _reservedSlots.TryRemove(vmName, out _);
             await StopAsync(vmName, cancellationToken);
             if (_monitors.TryRemove(vmName, out var monitor))
             {
@@ -313,6 +321,7 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
                 }
 
                 File.Delete(RecordPath(vmName));
+                IdMappedNamespace.Release(new VmIdMap(record.Uid, _settings.IdsPerVm));
             }
         }
         finally
@@ -430,11 +439,17 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
                 throw new ObjectAlreadyExistsException($"a microvm named {vmName} exists");
             }
 
-            var taken = Records().Select(r => r.Slot).Concat(_reservedSlots.Keys).ToHashSet();
+            if (_reservedSlots.TryGetValue(vmName, out var reserved))
+            {
+                return reserved;
+            }
+
+            var taken = Records().Select(r => r.Slot).Concat(_reservedSlots.Values).ToHashSet();
             for (var slot = 0; slot < _settings.MaxVms; slot++)
             {
-                if (!taken.Contains(slot) && _reservedSlots.TryAdd(slot, vmName))
+                if (!taken.Contains(slot))
                 {
+                    _reservedSlots[vmName] = slot;
                     return slot;
                 }
             }

@@ -48,6 +48,7 @@ internal static unsafe partial class MountNative
     public const ulong AttrNoSuid = 0x2;
     public const ulong AttrNoDev = 0x4;
     public const ulong AttrNoExec = 0x8;
+    private const ulong AttrIdmap = 0x100000;
 
     public const ulong PropagationPrivate = 1 << 18;
     public const ulong PropagationSlave = 1 << 19;
@@ -86,14 +87,25 @@ internal static unsafe partial class MountNative
     }
 
     /// <summary>Sets and clears mount flags (and the propagation, when not 0) of the mount <paramref name="mount"/> refers to, recursively when asked.</summary>
-    public static void SetAttributes(SafeFileHandle mount, ulong set, ulong clear, ulong propagation, bool recursive, string what)
+    /// <param name="idmap">
+    /// A user namespace whose mapping the mount's file ownership is shown through (an idmapped mount:
+    /// the mount must be detached and not idmapped already); null for none.
+    /// </param>
+    public static void SetAttributes(SafeFileHandle mount, ulong set, ulong clear, ulong propagation, bool recursive, string what, SafeFileHandle? idmap = null)
     {
-        var attr = new MountAttr { AttrSet = set, AttrClr = clear, Propagation = propagation };
+        var attr = new MountAttr { AttrSet = set | (idmap is null ? 0 : AttrIdmap), AttrClr = clear, Propagation = propagation };
         var empty = (byte)0;
         var added = false;
+        var addedNamespace = false;
         mount.DangerousAddRef(ref added);
+        idmap?.DangerousAddRef(ref addedNamespace);
         try
         {
+            if (idmap is not null)
+            {
+                attr.UsernsFd = (ulong)idmap.DangerousGetHandle();
+            }
+
             if (Syscall(SysMountSetattr, mount.DangerousGetHandle(), (nint)(&empty), (nint)(AtEmptyPath | (recursive ? AtRecursive : 0)), (nint)(&attr), sizeof(MountAttr)) < 0)
             {
                 throw Failure("mount_setattr", what);
@@ -101,6 +113,11 @@ internal static unsafe partial class MountNative
         }
         finally
         {
+            if (addedNamespace)
+            {
+                idmap!.DangerousRelease();
+            }
+
             mount.DangerousRelease();
         }
     }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Win32.SafeHandles;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Sandboxes;
+using Spherelet.Domain.Vmm;
 using Tmds.Linux;
 
 namespace Spherelet.Agent.Mounts;
@@ -26,6 +27,7 @@ public sealed partial class PodShares : IPodShares
     private readonly SandboxLayout _layout;
     private readonly string _layersDirectory;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _layerGates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, VmIdMap> _idMaps = new(StringComparer.Ordinal);
 
     /// <param name="layout">Where the pods' directories are.</param>
     /// <param name="layersDirectory">The node's unpacked image layers, one directory per layer named by its digest's hex.</param>
@@ -35,8 +37,9 @@ public sealed partial class PodShares : IPodShares
         _layersDirectory = layersDirectory;
     }
 
-    public Task CreateAsync(string sandboxId, CancellationToken cancellationToken)
+    public Task CreateAsync(string sandboxId, VmIdMap? idMap, CancellationToken cancellationToken)
     {
+        Adopt(sandboxId, idMap);
         var tree = _layout.Tree(sandboxId);
         var share = _layout.Share(sandboxId);
         Directory.CreateDirectory(_layout.PodsDirectory);
@@ -45,7 +48,7 @@ public sealed partial class PodShares : IPodShares
         using var clone = MountNative.OpenTreeClone(tree, recursive: false);
         // Private first: a copy of a shared mount would be a peer of the host's, and binds made in
         // the share would then appear in the agent's tree too.
-        MountNative.SetAttributes(clone, MountNative.AttrReadOnly | MountNative.AttrNoSuid | MountNative.AttrNoDev, 0, MountNative.PropagationPrivate, recursive: false, share);
+        MountNative.SetAttributes(clone, MountNative.AttrReadOnly | MountNative.AttrNoSuid | MountNative.AttrNoDev, 0, MountNative.PropagationPrivate, recursive: false, share, IdMapOf(sandboxId));
         using (var target = OpenAgentDirectory(share))
         {
             MountNative.MoveMount(clone, target, share);
@@ -54,6 +57,22 @@ public sealed partial class PodShares : IPodShares
         MountNative.SetAttributes(clone, 0, 0, MountNative.PropagationShared, recursive: false, share);
         return Task.CompletedTask;
     }
+
+    public void Adopt(string sandboxId, VmIdMap? idMap)
+    {
+        if (idMap is null)
+        {
+            _idMaps.TryRemove(sandboxId, out _);
+        }
+        else
+        {
+            _idMaps[sandboxId] = idMap;
+        }
+    }
+
+    /// <summary>The user namespace the pod's mounts are idmapped with, or null when they are not.</summary>
+    private SafeFileHandle? IdMapOf(string sandboxId) =>
+        _idMaps.TryGetValue(sandboxId, out var map) ? Microvm.IdMappedNamespace.For(map).Handle : null;
 
     public Task<VolumeBind> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken)
     {
@@ -223,6 +242,7 @@ public sealed partial class PodShares : IPodShares
     {
         ValidateName(sandboxId, "sandbox id");
         _layerGates.TryRemove(sandboxId, out _);
+        _idMaps.TryRemove(sandboxId, out _);
         var directory = _layout.PodDirectory(sandboxId);
         if (!Directory.Exists(directory))
         {
@@ -255,7 +275,7 @@ public sealed partial class PodShares : IPodShares
     private void Bind(string sandboxId, SafeFileHandle source, string what, string relative, ulong topSet, ulong recursiveSet, ulong propagation, bool recursive)
     {
         using var clone = MountNative.OpenTreeClone(source, recursive, what);
-        MountNative.SetAttributes(clone, recursiveSet, 0, propagation, recursive: true, what);
+        MountNative.SetAttributes(clone, recursiveSet, 0, propagation, recursive: true, what, IdMapOf(sandboxId));
         if (topSet != 0)
         {
             MountNative.SetAttributes(clone, topSet, 0, 0, recursive: false, what);

@@ -1,3 +1,5 @@
+using Spherelet.Domain.Vmm;
+
 namespace Spherelet.Domain.Sandboxes;
 
 /// <summary>
@@ -14,7 +16,13 @@ public interface IPodShares
     /// bound read-only, <c>nosuid,nodev</c>, as a mount of its own that passes binds made under it
     /// later on to a running VM.
     /// </summary>
-    Task CreateAsync(string sandboxId, CancellationToken cancellationToken);
+    Task CreateAsync(string sandboxId, VmIdMap? idMap, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// At recovery: the pod's share, made before the agent restarted, was made with <paramref name="idMap"/>
+    /// (what is bound in it from now on is mapped the same way).
+    /// </summary>
+    void Adopt(string sandboxId, VmIdMap? idMap);
 
     /// <summary>
     /// Binds <paramref name="hostPath"/> (a directory or a file, resolved as the host resolves it) at

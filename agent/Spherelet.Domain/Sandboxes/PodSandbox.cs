@@ -30,6 +30,9 @@ public sealed record PodSandbox
     /// <summary>The VMM backend that runs the VM (its handler's when it started; libvirt for sandboxes checkpointed before backends were chosen).</summary>
     public string Vmm { get; init; } = Sandboxes.RuntimeHandler.LibvirtVmm;
 
+    /// <summary>The host ids the VM's VMM and the pod share are mapped to; null where the VMM maps none.</summary>
+    public VmIdMap? IdMap { get; init; }
+
     public required Guid VmUuid { get; init; }
 
     public required int VirtualCpus { get; init; }

@@ -116,7 +116,9 @@ public sealed partial class SandboxService
         {
             var (cpus, memory) = Size(handler, command);
             var hostname = command.Hostname.Length > 0 ? command.Hostname : DefaultHostname(metadata.Name);
-            await _shares.CreateAsync(id, cancellationToken);
+            var idMap = await vmm.ReserveAsync(vmName, cancellationToken);
+            undo.Push("vm reservation", () => vmm.DeleteAsync(vmName, CancellationToken.None));
+            await _shares.CreateAsync(id, idMap, cancellationToken);
             undo.Push("pod directory", () => _shares.RemoveAsync(id));
             if (command.LogDirectory.Length > 0)
             {
@@ -151,6 +153,7 @@ public sealed partial class SandboxService
                 ChannelSocketPath = socket,
                 ChannelName = _options.ChannelName,
                 ConsoleLogPath = _layout.ConsoleLog(id),
+                IdMap = idMap,
                 Cgroup = Cgroup(command),
                 BlockDeviceSlots = handler.BlockDeviceSlots,
                 HugepagesMaxMiB = handler.HugepagesMaxMiB,
@@ -180,6 +183,7 @@ public sealed partial class SandboxService
                 State = SandboxState.Ready,
                 VmName = vmName,
                 Vmm = vmm.Name,
+                IdMap = idMap,
                 VmUuid = spec.Uuid,
                 VirtualCpus = cpus,
                 MemoryMiB = memory,
@@ -559,6 +563,7 @@ public sealed partial class SandboxService
         foreach (var sandbox in sandboxes)
         {
             _store.Restore(sandbox);
+            _shares.Adopt(sandbox.Id, sandbox.IdMap);
             try
             {
                 _names.Reserve(sandbox.Metadata.ReservationKey, sandbox.Id);

@@ -28,6 +28,15 @@ public interface IVmm
     IDisposable WatchReconnects(Action handler);
 
     /// <summary>
+    /// Reserves what a VM of that name will run under, before anything of its pod is made: the host
+    /// ids its VMM and its pod share are mapped to (<see cref="VmIdMap"/>), or null when the backend
+    /// maps none. <see cref="DeleteAsync"/> releases it.
+    /// </summary>
+    /// <exception cref="Errors.ObjectAlreadyExistsException">A VM of that name exists.</exception>
+    /// <exception cref="Errors.PreconditionFailedException">The backend has no ids left.</exception>
+    Task<VmIdMap?> ReserveAsync(string vmName, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Creates and boots a VM; <paramref name="beforeRun"/>, when given, runs once the VM exists
     /// (its NIC's tap made, and on the switch when <see cref="PlugsNic"/>) and before it runs its
     /// first instruction. The backend adds its own kernel arguments to <see cref="VmSpec.KernelCommandLine"/>.

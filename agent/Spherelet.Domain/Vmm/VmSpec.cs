@@ -55,6 +55,9 @@ public sealed record VmSpec
     /// <summary>Where the VM's processes run on the host (the kubelet's cgroup for the pod); null for the VMM's default place.</summary>
     public VmCgroup? Cgroup { get; init; }
 
+    /// <summary>The host ids the VM's VMM and share are mapped to (what <see cref="IVmm.ReserveAsync"/> gave); null for none.</summary>
+    public VmIdMap? IdMap { get; init; }
+
     /// <summary>Where the VM's serial console is written.</summary>
     public required string ConsoleLogPath { get; init; }
 }

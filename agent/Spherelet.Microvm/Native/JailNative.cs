@@ -167,6 +167,23 @@ internal static unsafe partial class JailNative
 
     public static void Close(int fd) => close(fd);
 
+    /// <summary>A copy of <paramref name="handle"/>'s descriptor that a spawned process inherits (no close-on-exec).</summary>
+    public static int Duplicate(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var fd = fcntl((int)handle.DangerousGetHandle(), 0 /* F_DUPFD */, 3);
+            return fd >= 0 ? fd : throw Failure("fcntl(F_DUPFD)", "a user namespace");
+        }
+        finally
+        {
+            handle.DangerousRelease();
+        }
+    }
+
     /// <summary>Gives a file the agent made (never one the guest can reach) to <paramref name="id"/>.</summary>
     public static void Chown(string path, uint id)
     {
@@ -245,6 +262,9 @@ internal static unsafe partial class JailNative
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int lchown(string path, uint owner, uint group);

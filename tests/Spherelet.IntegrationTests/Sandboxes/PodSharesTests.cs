@@ -40,7 +40,7 @@ public sealed class PodSharesTests : IDisposable
     [Fact]
     public async Task The_share_is_the_agents_tree_read_only_nosuid_nodev_and_nothing_can_be_made_in_it()
     {
-        await _shares.CreateAsync(Pod, CancellationToken.None);
+        await _shares.CreateAsync(Pod, null, CancellationToken.None);
 
         var share = _layout.Share(Pod);
         Assert.Equal(["ro", "nosuid", "nodev"], Options(share).Intersect(["ro", "nosuid", "nodev"]));
@@ -51,9 +51,49 @@ public sealed class PodSharesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_share_made_with_an_id_map_shows_every_mount_in_it_owned_through_the_map_and_the_host_keeps_its_owners()
+    {
+        var map = new Spherelet.Domain.Vmm.VmIdMap(3_000_000_000, 65536);
+        await _shares.CreateAsync(Pod, map, CancellationToken.None);
+        var data = Directory.CreateDirectory(Path.Combine(_host, "data")).FullName;
+        File.WriteAllText(Path.Combine(data, "root-file"), "root's");
+        File.WriteAllText(Path.Combine(data, "user-file"), "a user's");
+        Chown(Path.Combine(data, "user-file"), 1000);
+
+        var rw = (await _shares.BindVolumeAsync(Pod, Container, 0, data, BindAccess.ReadWrite, followHost: false, CancellationToken.None)).InShare;
+
+        var share = _layout.Share(Pod);
+        Assert.Equal(3_000_000_000u, Owner(share));
+        Assert.Equal(3_000_000_000u, Owner(Path.Combine(share, rw, "root-file")));
+        Assert.Equal(3_000_001_000u, Owner(Path.Combine(share, rw, "user-file")));
+        Assert.Equal(0u, Owner(Path.Combine(data, "root-file")));
+        // The host's root is not in the map: it cannot make files through the share (they would have no owner there).
+        Assert.NotEqual("none", Errno(() => File.WriteAllText(Path.Combine(share, rw, "by-host-root"), "x")));
+    }
+
+    private static uint Owner(string path) =>
+        uint.Parse(Run("/usr/bin/stat", "-c", "%u", path).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static void Chown(string path, uint id) => Run("/usr/bin/chown", $"{id}:{id}", path);
+
+    private static string Run(string program, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{program} {string.Join(' ', arguments)}: {output}");
+    }
+
+    [Fact]
     public async Task Volumes_are_bound_nosuid_nodev_and_binds_in_the_share_stay_out_of_the_agents_tree()
     {
-        await _shares.CreateAsync(Pod, CancellationToken.None);
+        await _shares.CreateAsync(Pod, null, CancellationToken.None);
         var data = Directory.CreateDirectory(Path.Combine(_host, "data")).FullName;
         var config = Path.Combine(_host, "app.conf");
         File.WriteAllText(config, "setting");
@@ -76,7 +116,7 @@ public sealed class PodSharesTests : IDisposable
     [Fact]
     public async Task Unbinding_a_containers_volumes_detaches_them_whatever_the_pod_planted_inside_and_leaves_the_host_files()
     {
-        await _shares.CreateAsync(Pod, CancellationToken.None);
+        await _shares.CreateAsync(Pod, null, CancellationToken.None);
         var data = Directory.CreateDirectory(Path.Combine(_host, "data")).FullName;
         var secret = Directory.CreateDirectory(Path.Combine(_host, "secret")).FullName;
         File.WriteAllText(Path.Combine(secret, "key"), "host only");
@@ -101,7 +141,7 @@ public sealed class PodSharesTests : IDisposable
     [InlineData(BindAccess.RecursiveReadOnly)]
     public async Task A_mount_under_a_read_only_host_path_is_bound_on_its_own_and_the_host_can_unmount_and_remove_it_while_bound(BindAccess access)
     {
-        await _shares.CreateAsync(Pod, CancellationToken.None);
+        await _shares.CreateAsync(Pod, null, CancellationToken.None);
         var volume = Directory.CreateDirectory(Path.Combine(_host, "volume")).FullName;
         var tmpfs = Directory.CreateDirectory(Path.Combine(volume, "tmpfs")).FullName;
         Mount("-t", "tmpfs", "none", tmpfs);
@@ -139,7 +179,7 @@ public sealed class PodSharesTests : IDisposable
     [Fact]
     public async Task A_host_path_that_leads_into_the_pods_directories_through_a_link_is_refused_and_nothing_is_bound()
     {
-        await _shares.CreateAsync(Pod, CancellationToken.None);
+        await _shares.CreateAsync(Pod, null, CancellationToken.None);
         var link = Path.Combine(_host, "to-a-share");
         File.CreateSymbolicLink(link, _layout.Share(Pod));
 
@@ -153,7 +193,7 @@ public sealed class PodSharesTests : IDisposable
     [Fact]
     public async Task Layers_are_bound_once_read_only_and_only_those_asked_for()
     {
-        await _shares.CreateAsync(Pod, CancellationToken.None);
+        await _shares.CreateAsync(Pod, null, CancellationToken.None);
 
         await _shares.BindLayersAsync(Pod, [Layer], CancellationToken.None);
         await _shares.BindLayersAsync(Pod, [Layer, Layer], CancellationToken.None);
@@ -170,7 +210,7 @@ public sealed class PodSharesTests : IDisposable
     [Fact]
     public async Task Removing_a_pod_detaches_every_mount_below_it_and_deletes_links_without_following_them()
     {
-        await _shares.CreateAsync(Pod, CancellationToken.None);
+        await _shares.CreateAsync(Pod, null, CancellationToken.None);
         Directory.CreateDirectory(Path.Combine(_host, "logs"));
         File.WriteAllText(Path.Combine(_host, "logs", "0.log"), "log line");
         await _shares.BindVolumeAsync(Pod, Container, 0, _host, BindAccess.ReadWrite, followHost: false, CancellationToken.None);
@@ -219,6 +259,10 @@ public sealed class PodSharesTests : IDisposable
         catch (UnauthorizedAccessException)
         {
             return "EACCES";
+        }
+        catch (IOException e)
+        {
+            return e.Message;
         }
     }
 

@@ -28,11 +28,22 @@ internal sealed class FakePodShares : IPodShares
 
     public static string Key(string sandboxId, string inShare) => $"{sandboxId}:{inShare}";
 
-    public Task CreateAsync(string sandboxId, CancellationToken cancellationToken)
+    public System.Collections.Concurrent.ConcurrentDictionary<string, Spherelet.Domain.Vmm.VmIdMap> IdMaps { get; } = new(StringComparer.Ordinal);
+
+    public Task CreateAsync(string sandboxId, Spherelet.Domain.Vmm.VmIdMap? idMap, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_layout.Share(sandboxId));
         Created.Add(sandboxId);
+        Adopt(sandboxId, idMap);
         return Task.CompletedTask;
+    }
+
+    public void Adopt(string sandboxId, Spherelet.Domain.Vmm.VmIdMap? idMap)
+    {
+        if (idMap is not null)
+        {
+            IdMaps[sandboxId] = idMap;
+        }
     }
 
     public Task<VolumeBind> BindVolumeAsync(string sandboxId, string containerId, int index, string hostPath, BindAccess access, bool followHost, CancellationToken cancellationToken)

@@ -20,6 +20,22 @@ internal sealed class FakeVmm(string name = "libvirt", bool plugsNic = true) : I
 
     public int Opened { get; private set; }
 
+    /// <summary>What ReserveAsync gives: null (no ids mapped, as libvirt) unless set.</summary>
+    public VmIdMap? IdMap { get; set; }
+
+    public ConcurrentDictionary<string, bool> Reserved { get; } = new(StringComparer.Ordinal);
+
+    public Task<VmIdMap?> ReserveAsync(string vmName, CancellationToken cancellationToken)
+    {
+        if (Vms.ContainsKey(vmName))
+        {
+            throw new ObjectAlreadyExistsException(vmName);
+        }
+
+        Reserved[vmName] = true;
+        return Task.FromResult(IdMap);
+    }
+
     public Task OpenAsync(CancellationToken cancellationToken)
     {
         Opened++;
@@ -145,6 +161,7 @@ internal sealed class FakeVmm(string name = "libvirt", bool plugsNic = true) : I
     public Task DeleteAsync(string vmName, CancellationToken cancellationToken)
     {
         Vms.TryRemove(vmName, out _);
+        Reserved.TryRemove(vmName, out _);
         return Task.CompletedTask;
     }
 

@@ -10,7 +10,7 @@ public sealed class SandboxServiceTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("sph-sbx-").FullName;
     private readonly FakeVmm _vmm = new();
-    private readonly FakeVmm _microvm = new("microvm", plugsNic: false);
+    private readonly FakeVmm _microvm = new("microvm", plugsNic: false) { IdMap = new VmIdMap(3_000_000_000, 65536) };
     private readonly FakeGuests _guests = new();
     private readonly FakePodNetwork _network = new();
     private readonly MemoryCheckpointStore _checkpoints = new();
@@ -127,6 +127,11 @@ public sealed class SandboxServiceTests : IDisposable
 
         Assert.Equal("microvm", service.Get(fast).Vmm);
         Assert.Equal("microvm", _checkpoints.Saved[fast].Vmm);
+        // The ids the backend reserved map the pod's share and reach the VM's spec and the checkpoint; libvirt maps none.
+        Assert.Equal(_microvm.IdMap, _shares.IdMaps[fast]);
+        Assert.Equal(_microvm.IdMap, _microvm.Vms["sph-" + fast[..12]].Spec!.IdMap);
+        Assert.Equal(_microvm.IdMap, _checkpoints.Saved[fast].IdMap);
+        Assert.False(_shares.IdMaps.ContainsKey(plain));
         Assert.Equal("libvirt", service.Get(plain).Vmm);
         Assert.Equal("/pvh", _microvm.Vms["sph-" + fast[..12]].Spec!.KernelPath);
         Assert.False(_vmm.Vms.ContainsKey("sph-" + fast[..12]));
@@ -161,7 +166,20 @@ public sealed class SandboxServiceTests : IDisposable
 
         Assert.False(_microvm.Vms.ContainsKey("sph-ffffffffffff"));
         Assert.True(_microvm.Vms.ContainsKey("sph-" + fast[..12]));
+        Assert.Equal(_microvm.IdMap, _shares.IdMaps[fast]);
         Assert.Equal(SandboxState.Ready, restarted.Get(fast).State);
+    }
+
+    [Fact]
+    public async Task A_failed_run_on_a_backend_that_reserved_ids_releases_them()
+    {
+        var service = await ReadyServiceAsync();
+        _microvm.FailStart = new Spherelet.Domain.Errors.VmmOperationFailedException("qemu died");
+
+        await Assert.ThrowsAsync<Spherelet.Domain.Errors.VmmOperationFailedException>(() => service.RunAsync(Pod("fast") with { RuntimeHandler = "fast" }, CancellationToken.None));
+
+        Assert.Empty(_microvm.Reserved);
+        Assert.Empty(service.List(SandboxFilter.All));
     }
 
     [Fact]
