@@ -10,6 +10,7 @@ namespace Spherelet.Microvm;
 /// stops sharing its file system context) and then spawns it:
 /// <list type="bullet">
 /// <item>its tap is made in the host's network namespace and handed over as a descriptor, then QEMU gets a network namespace of its own with nothing in it;</item>
+/// <item>its QMP, CRX channel and console sockets are bound by the agent in the VM's directory (root's) and handed over as listening descriptors: QEMU has no writable directory at all;</item>
 /// <item>a mount namespace whose root is a small read-only tmpfs holding only <c>/usr</c>, the loader cache, four device nodes, a <c>/proc</c> that shows only its own uid's processes and nothing else, and what <see cref="JailSpec.Binds"/> gives (its kernel, initramfs, console log, sockets directory and pod share); it receives the host's later mounts under those (volumes bound into the share) but sends none back;</item>
 /// <item>IPC and UTS namespaces of its own;</item>
 /// <item>then <c>nsenter</c> puts it in the VM's user namespace as its root (host ids of the VM's own, which own what the host's root owns in its idmapped share and nothing else), <c>setpriv</c> drops every capability from all sets including the bounding set, clears its groups and sets no_new_privs, and QEMU's <c>-sandbox</c> adds its seccomp filter.</item>
@@ -62,13 +63,16 @@ internal static class Jail
     /// <summary>Runs on a thread that is thrown away after: its namespaces and root are the jail's.</summary>
     private static Process SpawnHere(JailSpec spec)
     {
-        JailNative.Unshare(JailNative.CloneFs | JailNative.CloneNewNs | JailNative.CloneNewIpc | JailNative.CloneNewUts, "mount, ipc and uts namespaces");
-        var tap = spec.Tap is null ? -1 : JailNative.OpenTap(spec.Tap, spec.Mtu);
-        var userNamespace = -1;
+        var inherited = new List<int>();
         try
         {
+            var qmp = Inherit(inherited, JailNative.ListenUnix(spec.Sockets.Qmp));
+            var channel = Inherit(inherited, JailNative.ListenUnix(spec.Sockets.Channel));
+            var console = Inherit(inherited, JailNative.ListenUnix(spec.Sockets.Console));
+            JailNative.Unshare(JailNative.CloneFs | JailNative.CloneNewNs | JailNative.CloneNewIpc | JailNative.CloneNewUts, "mount, ipc and uts namespaces");
+            var tap = spec.Tap is null ? -1 : Inherit(inherited, JailNative.OpenTap(spec.Tap, spec.Mtu));
             // Inherited by nsenter alone (spawns are one at a time), which joins it by /proc/self/fd.
-            userNamespace = JailNative.Duplicate(spec.UserNamespace);
+            var userNamespace = Inherit(inherited, JailNative.Duplicate(spec.UserNamespace));
             JailNative.Unshare(JailNative.CloneNewNet, "network namespace");
             // Host mounts made later under what is bound here (volumes in the share) still arrive; nothing goes back.
             JailNative.Mount(null, "/", null, JailNative.MsRec | JailNative.MsSlave, null);
@@ -123,7 +127,7 @@ internal static class Jail
                 start.ArgumentList.Add(argument);
             }
 
-            foreach (var argument in spec.Arguments(tap))
+            foreach (var argument in spec.Arguments(new JailDescriptors(tap, qmp, channel, console)))
             {
                 start.ArgumentList.Add(argument);
             }
@@ -132,16 +136,18 @@ internal static class Jail
         }
         finally
         {
-            if (tap >= 0)
+            // QEMU holds its copies; the agent keeps none.
+            foreach (var fd in inherited)
             {
-                JailNative.Close(tap);
-            }
-
-            if (userNamespace >= 0)
-            {
-                JailNative.Close(userNamespace);
+                JailNative.Close(fd);
             }
         }
+    }
+
+    private static int Inherit(List<int> inherited, int fd)
+    {
+        inherited.Add(fd);
+        return fd;
     }
 
     private static void Bind(string root, JailBind bind)

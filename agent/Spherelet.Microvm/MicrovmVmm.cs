@@ -125,15 +125,11 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             _reservedSlots.TryRemove(spec.Name, out _);
             var ids = IdMappedNamespace.For(new VmIdMap(id, _settings.IdsPerVm));
 
-            // QEMU's own: its sockets directory; nothing else of the host is writable to it.
-            JailNative.Chown(runDirectory, id);
-            File.SetUnixFileMode(runDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
             var binds = new List<JailBind>
             {
                 new(spec.KernelPath, JailPaths.Kernel, IsFile: true),
                 new(spec.InitramfsPath, JailPaths.Initramfs, IsFile: true),
-                new(runDirectory, JailPaths.Run, Writable: true),
                 new(spec.ShareDirectory, JailPaths.Share),
             };
             if (_settings.Accelerator == "kvm")
@@ -143,7 +139,15 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
 
             var started = Stopwatch.GetTimestamp();
             process = await Jail.SpawnAsync(
-                new JailSpec(JailMountPoint, ids.Handle, binds, spec.Nic?.PortName, spec.Nic?.Mtu ?? 0, _settings.QemuPath, fd => QemuCommandLine.Build(spec, _settings, fd)),
+                new JailSpec(
+                    JailMountPoint,
+                    ids.Handle,
+                    binds,
+                    spec.Nic?.PortName,
+                    spec.Nic?.Mtu ?? 0,
+                    (Path.Combine(runDirectory, JailPaths.QmpSocketName), spec.ChannelSocketPath, Path.Combine(runDirectory, JailPaths.ConsoleSocketName)),
+                    _settings.QemuPath,
+                    fds => QemuCommandLine.Build(spec, _settings, fds)),
                 cancellationToken);
             var output = new QemuOutput(spec.Name, process, _logger);
             record = record with { Pid = process.Id, StartTicks = ProcessStat.Read(process.Id)?.StartTicks ?? 0 };
@@ -191,35 +195,27 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
         }
     }
 
-    /// <summary>QMP answers once QEMU has made its machine; if QEMU exits first, its own words are the error.</summary>
+    /// <summary>
+    /// QMP greets once QEMU has made its machine (the agent bound the socket, so a connection is queued
+    /// at once and answered then); if QEMU exits first, its own words are the error.
+    /// </summary>
     private static async Task<QmpClient> ConnectWhileStartingAsync(string vmName, string socket, Process process, QemuOutput output, CancellationToken cancellationToken)
     {
-        var deadline = Stopwatch.GetTimestamp() + (long)(StartTimeout.TotalSeconds * Stopwatch.Frequency);
-        while (true)
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(StartTimeout);
+        try
+        {
+            return await QmpClient.ConnectAsync(socket, deadline.Token);
+        }
+        catch (Exception e) when (e is VmmOperationFailedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             if (process.HasExited)
             {
                 await output.DrainedAsync();
-                throw new VmmOperationFailedException($"QEMU of {vmName} exited at start ({process.ExitCode}): {output.Errors}");
+                throw new VmmOperationFailedException($"QEMU of {vmName} exited at start ({process.ExitCode}): {output.Errors}", e);
             }
 
-            if (File.Exists(socket))
-            {
-                try
-                {
-                    return await QmpClient.ConnectAsync(socket, cancellationToken);
-                }
-                catch (VmmOperationFailedException) when (!process.HasExited && Stopwatch.GetTimestamp() < deadline)
-                {
-                }
-            }
-
-            if (Stopwatch.GetTimestamp() > deadline)
-            {
-                throw new VmmOperationFailedException($"QEMU of {vmName} did not open its QMP socket within {StartTimeout.TotalSeconds:0} s: {output.Errors}");
-            }
-
-            await Task.Delay(5, cancellationToken);
+            throw new VmmOperationFailedException($"QEMU of {vmName} did not answer on QMP within {StartTimeout.TotalSeconds:0} s: {output.Errors}", e);
         }
     }
 

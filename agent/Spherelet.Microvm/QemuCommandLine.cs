@@ -12,8 +12,8 @@ namespace Spherelet.Microvm;
 /// </summary>
 internal static class QemuCommandLine
 {
-    /// <param name="tapFd">The descriptor number QEMU inherits its tap on; ignored when the spec has no NIC.</param>
-    public static IReadOnlyList<string> Build(VmSpec spec, MicrovmSettings settings, int tapFd)
+    /// <param name="fds">The descriptors QEMU inherits: its tap (ignored when the spec has no NIC) and its listening sockets.</param>
+    public static IReadOnlyList<string> Build(VmSpec spec, MicrovmSettings settings, JailDescriptors fds)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(settings);
@@ -34,10 +34,11 @@ internal static class QemuCommandLine
             "-kernel", JailPaths.Kernel,
             "-initrd", JailPaths.Initramfs,
             "-append", KernelCommandLine(spec, settings),
-            "-chardev", $"socket,id=console,path={JailPaths.ConsoleSocket},server=on,wait=off",
+            "-chardev", $"socket,id=console,fd={Number(fds.Console)},server=on,wait=off",
             "-serial", "chardev:console",
-            "-qmp", $"unix:{JailPaths.QmpSocket},server=on,wait=off",
-            "-chardev", $"socket,id=crx,path={JailPaths.Run}/{Path.GetFileName(spec.ChannelSocketPath)},server=on,wait=off",
+            "-chardev", $"socket,id=qmp,fd={Number(fds.Qmp)},server=on,wait=off",
+            "-mon", "chardev=qmp,mode=control",
+            "-chardev", $"socket,id=crx,fd={Number(fds.Channel)},server=on,wait=off",
             "-device", "virtio-serial-device,max_ports=2",
             "-device", $"virtserialport,chardev=crx,name={spec.ChannelName}",
             // QEMU holds no capability: ownership changes it cannot make are left as they are
@@ -51,7 +52,7 @@ internal static class QemuCommandLine
         if (spec.Nic is { } nic)
         {
             args.Add("-netdev");
-            args.Add($"tap,id=net0,fd={tapFd.ToString(CultureInfo.InvariantCulture)},vhost=off");
+            args.Add($"tap,id=net0,fd={Number(fds.Tap)},vhost=off");
             args.Add("-device");
             args.Add($"virtio-net-device,netdev=net0,mac={nic.Mac},host_mtu={nic.Mtu.ToString(CultureInfo.InvariantCulture)}"
                 + (nic.ChecksumOffload ? string.Empty : ",csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off"));
@@ -59,6 +60,8 @@ internal static class QemuCommandLine
 
         return args;
     }
+
+    private static string Number(int fd) => fd.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The spec's command line plus what a microvm guest needs: under TCG the TSC's frequency (no

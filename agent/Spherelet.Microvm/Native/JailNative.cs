@@ -167,6 +167,52 @@ internal static unsafe partial class JailNative
 
     public static void Close(int fd) => close(fd);
 
+    /// <summary>
+    /// A listening Unix socket bound at <paramref name="path"/> (any old file there is replaced), its
+    /// descriptor inheritable: QEMU serves on it, and the file stays the agent's.
+    /// </summary>
+    public static int ListenUnix(string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(path);
+        if (bytes.Length > 107)
+        {
+            throw new IOException($"the socket path {path} is longer than 107 bytes");
+        }
+
+        var fd = Socket(1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0);
+        if (fd < 0)
+        {
+            throw Failure("socket", path);
+        }
+
+        try
+        {
+            File.Delete(path);
+            var address = new UnixAddress { Family = 1 };
+            for (var i = 0; i < bytes.Length; i++)
+            {
+                address.Path[i] = bytes[i];
+            }
+
+            if (bind(fd, &address, (uint)sizeof(UnixAddress)) != 0)
+            {
+                throw Failure("bind", path);
+            }
+
+            if (listen(fd, 4) != 0)
+            {
+                throw Failure("listen", path);
+            }
+
+            return fd;
+        }
+        catch
+        {
+            close(fd);
+            throw;
+        }
+    }
+
     /// <summary>A copy of <paramref name="handle"/>'s descriptor that a spawned process inherits (no close-on-exec).</summary>
     public static int Duplicate(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
     {
@@ -184,15 +230,6 @@ internal static unsafe partial class JailNative
         }
     }
 
-    /// <summary>Gives a file the agent made (never one the guest can reach) to <paramref name="id"/>.</summary>
-    public static void Chown(string path, uint id)
-    {
-        if (lchown(path, id, id) != 0)
-        {
-            throw Failure("lchown", path);
-        }
-    }
-
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; false when there is no such process.</summary>
     public static bool Kill(int pid, int signal) => kill(pid, signal) == 0;
 
@@ -200,6 +237,14 @@ internal static unsafe partial class JailNative
     {
         var errno = Marshal.GetLastPInvokeError();
         return new IOException($"{call} {what}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+    }
+
+    /// <summary>struct sockaddr_un.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct UnixAddress
+    {
+        public ushort Family;
+        public fixed byte Path[108];
     }
 
     /// <summary>struct ifreq: a 16-byte name, then a union (flags, MTU, ...).</summary>
@@ -266,6 +311,10 @@ internal static unsafe partial class JailNative
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fcntl(int fd, int command, int argument);
 
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int lchown(string path, uint owner, uint group);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int bind(int fd, UnixAddress* address, uint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int listen(int fd, int backlog);
+
 }

@@ -80,6 +80,13 @@ public sealed class MicrovmSandboxTests : IDisposable
 
                 var (own, ownOutput) = await RunAsAsync(pid.Value, uids[0], gids[0], jailed: true, "/usr/bin/ls", "/pod", "/vm/kernel");
                 Assert.True(own == 0, $"in its jail, QEMU's user cannot see its own share and kernel: {ownOutput}");
+
+                // Nothing in its jail is writable to it: not its root, its kernel, its share, nor /usr.
+                foreach (var path in new[] { "/x", "/vm/x", "/pod/x", "/usr/x", "/dev/x", "/proc/x" })
+                {
+                    var (made, madeOutput) = await RunAsAsync(pid.Value, uids[0], gids[0], jailed: true, "/usr/bin/touch", path);
+                    Assert.True(made != 0, $"in its jail, QEMU's user made {path}: {madeOutput}");
+                }
             }
 
             first.Kill();
