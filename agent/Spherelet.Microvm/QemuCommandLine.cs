@@ -43,7 +43,7 @@ internal static class QemuCommandLine
             "-device", $"virtserialport,chardev=crx,name={spec.ChannelName}",
             // QEMU holds no capability: ownership changes it cannot make are left as they are
             // (the guest's chown of a file in a volume keeps its owner).
-            "-fsdev", $"local,id=share,path={JailPaths.Share},security_model=passthrough,multidevs=remap",
+            "-fsdev", $"local,id=share,path={JailPaths.Share},security_model=none,multidevs=remap",
             "-device", $"virtio-9p-device,fsdev=share,mount_tag={spec.ShareTag}",
             "-object", "rng-random,id=rng,filename=/dev/urandom",
             "-device", "virtio-rng-device,rng=rng",

@@ -93,6 +93,10 @@ internal static class ContainersBenchmark
                 foreach (var pod in figure.Parallel)
                 {
                     figure.QemuPss.Add(PodMemory.QemuPssMib(pod.PodId));
+                    var (guestRam, translation, own) = PodMemory.QemuPssSplitMib(pod.PodId);
+                    figure.GuestRam.Add(guestRam);
+                    figure.Translation.Add(translation);
+                    figure.QemuOwn.Add(own);
                 }
 
                 agentPss.Add(PodMemory.PssMib(session.Daemon.Id));
@@ -156,11 +160,15 @@ internal static class ContainersBenchmark
             Single(output, vmm, $"{options.Parallel} pods at once, wall to the last log line (ms)", Stats.F(f.ParallelMs));
             Row(output, vmm, $"{options.Parallel} pods at once, each to its log line (ms)", parallelPodMs);
             Row(output, vmm, "QEMU PSS per pod, idle container (MiB)", f.QemuPss);
+            Row(output, vmm, "  of it guest RAM the guest touched (MiB)", f.GuestRam);
+            Row(output, vmm, "  of it the TCG translation cache (MiB)", f.Translation);
+            Row(output, vmm, "  of it QEMU's own (MiB)", f.QemuOwn);
             Single(output, vmm, "host memory per pod, idle container (MiB)", Stats.F(f.PerPodMib));
             result.Add(
                 $"{vmm}_start_ratio={Stats.F(ratio, "0.00")} {vmm}_start_ms={Stats.F(Stats.Median(logLineMs))} {vmm}_start_p90_ms={Stats.F(Stats.Percentile(logLineMs, 90))} " +
                 $"{vmm}_start_returned_ms={Stats.F(Stats.Median(returnedMs))} {vmm}_plain_qemu_ms={Stats.F(Stats.Median(f.PlainMs))} " +
-                $"{vmm}_parallel_ms={Stats.F(f.ParallelMs)} {vmm}_pss_mib_per_pod={Stats.F(f.PerPodMib)}");
+                $"{vmm}_parallel_ms={Stats.F(f.ParallelMs)} {vmm}_pss_mib_per_pod={Stats.F(f.PerPodMib)} " +
+                $"{vmm}_guest_ram_mib={Stats.F(Stats.Median(f.GuestRam))} {vmm}_tcg_cache_mib={Stats.F(Stats.Median(f.Translation))} {vmm}_qemu_own_mib={Stats.F(Stats.Median(f.QemuOwn))}");
         }
 
         Single(output, "both", "agent PSS (MiB), shared by the pods", Stats.F(agentPss));
@@ -185,6 +193,12 @@ internal static class ContainersBenchmark
         public double ParallelMs { get; set; }
 
         public List<double> QemuPss { get; } = [];
+
+        public List<double> GuestRam { get; } = [];
+
+        public List<double> Translation { get; } = [];
+
+        public List<double> QemuOwn { get; } = [];
 
         public double PerPodMib { get; set; }
     }

@@ -13,7 +13,7 @@ namespace Spherelet.IntegrationTests.Containers;
 /// Needs root, libvirtd at qemu:///system, the built guest and docker-registry. The daemon can
 /// be stopped and started again on the same directories (agent restarts).
 /// </summary>
-public sealed class ContainerPod : IAsyncLifetime
+public class ContainerPod : IAsyncLifetime
 {
     /// <summary>The xunit collection of every container test class: they boot pod VMs one class at a time.</summary>
     public const string Collection = "Containers in pod VMs";
@@ -66,7 +66,7 @@ public sealed class ContainerPod : IAsyncLifetime
 
         Directory.CreateDirectory(LogDirectory);
         PodConfig.LogDirectory = LogDirectory;
-        PodId = (await Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = PodConfig })).PodSandboxId;
+        PodId = (await Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = PodConfig, RuntimeHandler = RuntimeHandler })).PodSandboxId;
     }
 
     public async Task DisposeAsync()
@@ -105,9 +105,18 @@ public sealed class ContainerPod : IAsyncLifetime
         var environment = SandboxDaemon.Environment();
         // Streaming URLs expire soon, so a test can see one refused for its age.
         environment["SPHERELET__STREAMING__TOKENLIFETIMESECONDS"] = "5";
+        Configure(environment);
         _daemon = DaemonProcess.Start(Dir, environment);
         _client = await _daemon.ConnectAsync();
         await SandboxDaemon.ListWhenRecoveredAsync(_client, Recovery);
+    }
+
+    /// <summary>The runtime handler of the pod: empty for the default one.</summary>
+    protected virtual string RuntimeHandler => string.Empty;
+
+    /// <summary>More of the daemon's settings (runtime handlers), as environment variables.</summary>
+    protected virtual void Configure(Dictionary<string, string> environment)
+    {
     }
 
     /// <summary>Stops the daemon (killed, as <see cref="DaemonProcess.Dispose"/> does); pod VMs and their containers go on.</summary>

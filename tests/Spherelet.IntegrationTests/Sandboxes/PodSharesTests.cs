@@ -72,23 +72,9 @@ public sealed class PodSharesTests : IDisposable
     }
 
     private static uint Owner(string path) =>
-        uint.Parse(Run("/usr/bin/stat", "-c", "%u", path).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        uint.Parse(HostTool.Run("/usr/bin/stat", "-c", "%u", path).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
-    private static void Chown(string path, uint id) => Run("/usr/bin/chown", $"{id}:{id}", path);
-
-    private static string Run(string program, params string[] arguments)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{program} {string.Join(' ', arguments)}: {output}");
-    }
+    private static void Chown(string path, uint id) => HostTool.Run("/usr/bin/chown", $"{id}:{id}", path);
 
     [Fact]
     public async Task Volumes_are_bound_nosuid_nodev_and_binds_in_the_share_stay_out_of_the_agents_tree()
