@@ -1,5 +1,6 @@
 using Spherelet.Agent.Options;
 using Spherelet.Agent.Virtualization;
+using Spherelet.Libvirt.Vmm;
 using Spherelet.Domain.Health;
 
 namespace Spherelet.Agent.Checks;

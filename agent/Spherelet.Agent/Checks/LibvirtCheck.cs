@@ -1,4 +1,5 @@
 using Spherelet.Agent.Virtualization;
+using Spherelet.Libvirt.Vmm;
 using Spherelet.Domain.Health;
 using Spherelet.Libvirt;
 

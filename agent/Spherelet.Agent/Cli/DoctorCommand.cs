@@ -1,6 +1,7 @@
 using Spherelet.Agent.Checks;
 using Spherelet.Agent.Options;
 using Spherelet.Agent.Virtualization;
+using Spherelet.Libvirt.Vmm;
 using Spherelet.Domain.Health;
 
 namespace Spherelet.Agent.Cli;
@@ -14,7 +15,7 @@ public static class DoctorCommand
     public static async Task<int> RunAsync(SphereletOptions options, TextWriter output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
-        using var libvirt = new LibvirtConnector(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<LibvirtConnector>.Instance);
+        using var libvirt = new LibvirtConnector(options.LibvirtUri, Microsoft.Extensions.Logging.Abstractions.NullLogger<LibvirtConnector>.Instance);
         var health = new HostHealth(HostChecks.Create(options, libvirt), TimeProvider.System, TimeSpan.FromSeconds(10));
         var report = await health.CheckAsync(cancellationToken);
         await output.WriteLineAsync(Format(report));

@@ -31,6 +31,7 @@ using Spherelet.Images;
 using Spherelet.Streaming;
 using Spherelet.Images.Registry;
 using Spherelet.Images.Unpacking;
+using Spherelet.Libvirt.Vmm;
 using Spherelet.Microvm;
 using Spherelet.Network;
 
@@ -71,7 +72,7 @@ public static class DaemonHost
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new NodeFacts(cgroupDriver));
-        services.AddSingleton<LibvirtConnector>();
+        services.AddSingleton(sp => new LibvirtConnector(options.LibvirtUri, sp.GetRequiredService<ILogger<LibvirtConnector>>()));
         services.AddSingleton(new GuestChannelOptions
         {
             ConnectTimeout = TimeSpan.FromSeconds(options.Guest.ConnectTimeoutSeconds),
@@ -134,7 +135,8 @@ public static class DaemonHost
         services.AddSingleton(AgentInstance.LoadOrCreate(options.Root));
         services.AddSingleton<Cgroups.VmCgroupPlacer>();
         services.AddSingleton<IVmCgroups>(sp => sp.GetRequiredService<Cgroups.VmCgroupPlacer>());
-        services.AddSingleton<LibvirtVmm>();
+        services.AddSingleton(sp => new LibvirtVmm(
+            sp.GetRequiredService<LibvirtConnector>(), sp.GetRequiredService<DomainHostFacts>(), sp.GetRequiredService<AgentInstance>().Id, sp.GetRequiredService<IVmCgroups>()));
         services.AddSingleton(sp => new MicrovmVmm(
             new MicrovmSettings
             {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Spherelet.Agent.Virtualization;
+using Spherelet.Libvirt.Vmm;
 using Spherelet.Domain.Vmm;
 
 namespace Spherelet.Tests.Virtualization;

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Spherelet.Agent.Options;
-using Spherelet.Libvirt;
 
-namespace Spherelet.Agent.Virtualization;
+namespace Spherelet.Libvirt.Vmm;
 
 /// <summary>
 /// The one place that holds the agent's libvirt connection. It opens the connection on
@@ -23,10 +21,10 @@ public sealed partial class LibvirtConnector : IDisposable
     private volatile bool _closed;
     private bool _disposed;
 
-    public LibvirtConnector(SphereletOptions options, ILogger<LibvirtConnector> logger)
+    /// <param name="uri">The libvirt connection URI (<c>qemu:///system</c>).</param>
+    public LibvirtConnector(string uri, ILogger<LibvirtConnector> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _uri = options.LibvirtUri;
+        _uri = uri;
         _logger = logger;
     }
 
@@ -62,7 +60,7 @@ public sealed partial class LibvirtConnector : IDisposable
             _subscribers.Add(handler);
         }
 
-        return new CallbackDisposable(() =>
+        return new Spherelet.Domain.Vmm.Unsubscriber(() =>
         {
             lock (_subscribersLock)
             {

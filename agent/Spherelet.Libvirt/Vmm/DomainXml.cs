@@ -3,7 +3,7 @@ using System.Xml.Linq;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Vmm;
 
-namespace Spherelet.Agent.Virtualization;
+namespace Spherelet.Libvirt.Vmm;
 
 /// <summary>
 /// Builds a pod VM's libvirt domain XML from typed values: q35, direct boot of the guest

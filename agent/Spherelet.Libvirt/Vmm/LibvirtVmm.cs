@@ -1,12 +1,11 @@
 using System.Globalization;
 using System.Xml.Linq;
-using Spherelet.Agent.Cgroups;
 using Spherelet.Domain.Errors;
+using Spherelet.Domain.Node;
 using Spherelet.Domain.Sandboxes;
 using Spherelet.Domain.Vmm;
-using Spherelet.Libvirt;
 
-namespace Spherelet.Agent.Virtualization;
+namespace Spherelet.Libvirt.Vmm;
 
 /// <summary>
 /// Pod VMs as persistent libvirt domains (defined, then started; stopped by destroy;
@@ -21,12 +20,12 @@ public sealed class LibvirtVmm : IVmm
     private readonly string _instance;
     private readonly IVmCgroups _cgroups;
 
-    public LibvirtVmm(LibvirtConnector libvirt, DomainHostFacts host, AgentInstance instance, IVmCgroups cgroups)
+    /// <param name="agentInstance">This agent's instance id, written into every domain's metadata (several agents may share one libvirtd).</param>
+    public LibvirtVmm(LibvirtConnector libvirt, DomainHostFacts host, string agentInstance, IVmCgroups cgroups)
     {
-        ArgumentNullException.ThrowIfNull(instance);
         _libvirt = libvirt;
         _host = host;
-        _instance = instance.Id;
+        _instance = agentInstance;
         _cgroups = cgroups;
     }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Spherelet.Agent.Virtualization;
+namespace Spherelet.Domain.Node;
 
 /// <summary>The host's 2 MiB hugepages: whether QEMU can back guest memory with them (hugetlbfs mounted, some reserved) and how many are free.</summary>
 public static class HostHugepages

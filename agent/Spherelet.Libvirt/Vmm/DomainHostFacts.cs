@@ -1,6 +1,6 @@
 using Spherelet.Domain.Node;
 
-namespace Spherelet.Agent.Virtualization;
+namespace Spherelet.Libvirt.Vmm;
 
 /// <summary>What the domain XML depends on besides the pod: KVM or TCG, the QEMU binary, host hugepages.</summary>
 /// <param name="DomainType"><c>kvm</c> where KVM is usable (<see cref="HostVirtualization"/>), else <c>qemu</c> (TCG).</param>
