@@ -10,6 +10,9 @@ public static class HostChecks
 {
     private const string GuestFix = "build and install the guest: scripts/setup";
 
+    /// <summary>The util-linux tools the microvm jail runs QEMU through.</summary>
+    private static readonly string[] JailTools = ["setpriv", "nsenter", "unshare"];
+
     public static IReadOnlyList<IHostCheck> Create(SphereletOptions options, LibvirtConnector libvirt)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -27,6 +30,23 @@ public static class HostChecks
             new DirectoryCheck("state-dir", options.State),
             new DirectoryCheck("socket-dir", Path.GetDirectoryName(options.Socket) ?? "/"),
             new OvsCheck(options),
+            .. MicrovmChecks(options),
+        ];
+    }
+
+    /// <summary>Where a runtime handler runs the microvm backend: its PVH kernel and the tools its jail is made with.</summary>
+    private static IEnumerable<IHostCheck> MicrovmChecks(SphereletOptions options)
+    {
+        if (!options.RuntimeHandlers.Values.Any(h => h.Vmm == Microvm.MicrovmVmm.BackendName))
+        {
+            return [];
+        }
+
+        return
+        [
+            FileCheck.Artifact("guest-pvh-kernel", HealthArea.Runtime, options.Guest.PvhKernelPath, "GuestPvhKernelMissing", GuestFix),
+            .. JailTools.Select(tool =>
+                FileCheck.Executable(tool, HealthArea.Runtime, "/usr/bin/" + tool, "JailToolMissing", "install util-linux (the microvm jail runs QEMU through it)")),
         ];
     }
 }

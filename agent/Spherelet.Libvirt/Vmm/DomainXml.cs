@@ -126,7 +126,8 @@ public static class DomainXml
                 spec.BlockDeviceSlots > 0 ? new XElement("controller", new XAttribute("type", "pci"), new XAttribute("index", 0), new XAttribute("model", "pcie-root")) : null,
                 Enumerable.Range(0, spec.BlockDeviceSlots > 0 ? PciDevices(spec, host) + spec.BlockDeviceSlots : 0)
                     .Select(_ => new XElement("controller", new XAttribute("type", "pci"), new XAttribute("model", "pcie-root-port"))),
-                new XElement("memballoon", new XAttribute("model", "virtio"))),
+                // Pages the guest frees go back to the host (free page reporting), as on the microvm backend.
+                new XElement("memballoon", new XAttribute("model", "virtio"), new XAttribute("freePageReporting", "on"))),
             // QEMU runs as root: the 9p share passes file ownership through (image layers
             // keep their owners). Confinement is tightened later.
             new XElement(
