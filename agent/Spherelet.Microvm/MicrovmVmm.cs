@@ -27,6 +27,9 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
     private readonly ILogger<MicrovmVmm> _logger;
     private readonly ConcurrentDictionary<string, QmpClient> _monitors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConsoleLog> _consoles = new(StringComparer.Ordinal);
+
+    /// <summary>The QEMUs this agent spawned, kept so their output is read to the end and their exit reaped.</summary>
+    private readonly ConcurrentDictionary<string, Process> _processes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _deleting = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _reservedSlots = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots = new(1, 1);
@@ -125,7 +128,6 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             _reservedSlots.TryRemove(spec.Name, out _);
             var ids = IdMappedNamespace.For(new VmIdMap(id, _settings.IdsPerVm));
 
-
             var binds = new List<JailBind>
             {
                 new(spec.KernelPath, JailPaths.Kernel, IsFile: true),
@@ -178,6 +180,8 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             Watch(spec.Name, monitor);
             var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             LogStarted(spec.Name, process.Id, id, elapsedMs);
+            _processes[spec.Name] = process;
+            process = null;
         }
         catch (Exception e)
         {
@@ -309,6 +313,11 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
                 await console.DisposeAsync();
             }
 
+            if (_processes.TryRemove(vmName, out var process))
+            {
+                process.Dispose();
+            }
+
             if (Load(vmName) is { } record)
             {
                 if (record.Cgroup is { } cgroup)
@@ -399,6 +408,14 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             if (_consoles.TryRemove(name, out var console))
             {
                 await console.DisposeAsync();
+            }
+        }
+
+        foreach (var name in _processes.Keys.ToList())
+        {
+            if (_processes.TryRemove(name, out var process))
+            {
+                process.Dispose();
             }
         }
 

@@ -63,8 +63,9 @@ internal sealed partial class QemuOutput
                 LogQemuSaid(_vmName, kept);
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
+            // QEMU exited, or its process was let go of.
         }
     }
 
