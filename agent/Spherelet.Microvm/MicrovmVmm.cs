@@ -53,22 +53,33 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
 
     private string JailMountPoint => Path.Combine(_settings.StateDirectory, "jail");
 
-    /// <summary>Makes the backend's directories and watches every VM of this agent that still runs (after a restart).</summary>
-    public async Task OpenAsync(CancellationToken cancellationToken)
+    private void MakeDirectories()
     {
         Directory.CreateDirectory(_settings.StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Directory.CreateDirectory(JailMountPoint);
+    }
+
+    /// <summary>
+    /// At recovery (before any pod starts): makes the backend's directories and watches every VM of
+    /// this agent that still runs. Never while a VM starts: QMP serves one client, and a second
+    /// connection would wait for the first to go.
+    /// </summary>
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        MakeDirectories();
         foreach (var record in Records())
         {
             if (!_monitors.ContainsKey(record.Name) && IsAlive(record))
             {
                 try
                 {
-                    var monitor = await QmpClient.ConnectAsync(QmpSocket(record), cancellationToken);
+                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    deadline.CancelAfter(StartTimeout);
+                    var monitor = await QmpClient.ConnectAsync(QmpSocket(record), deadline.Token);
                     Watch(record.Name, monitor);
                     await CopyConsoleAsync(record.Name, record.RunDirectory, record.ConsoleLogPath, cancellationToken);
                 }
-                catch (VmmOperationFailedException e)
+                catch (Exception e) when (e is VmmOperationFailedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
                     LogMonitorLost(record.Name, e.Message);
                 }
@@ -96,7 +107,7 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
             }
         }
 
-        await OpenAsync(cancellationToken);
+        MakeDirectories();
         var runDirectory = Path.GetDirectoryName(spec.ChannelSocketPath)!;
         if (!Directory.Exists(runDirectory))
         {

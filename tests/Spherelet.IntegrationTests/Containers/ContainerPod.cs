@@ -85,7 +85,7 @@ public class ContainerPod : IAsyncLifetime
         }
 
         StopDaemon();
-        await Virsh.RemoveDomainsOfAgentAsync(Dir.Root);
+        await PodVms.RemoveAllAsync(Dir);
         if (_registry is not null)
         {
             await _registry.DisposeAsync();

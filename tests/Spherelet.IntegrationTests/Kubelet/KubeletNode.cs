@@ -55,7 +55,7 @@ public sealed class KubeletNode : IAsyncLifetime
     {
         _client?.Dispose();
         _daemon?.Dispose();
-        await Virsh.RemoveDomainsOfAgentAsync(Dir.Root);
+        await PodVms.RemoveAllAsync(Dir);
         if (_registry is not null)
         {
             await _registry.DisposeAsync();

@@ -67,7 +67,7 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
             server.Dispose();
         }
 
-        await Virsh.RemoveDomainsOfAgentAsync(_dir.Root);
+        await PodVms.RemoveAllAsync(_dir);
         var instanceFile = Path.Combine(_dir.Root, "instance-id");
         var instance = File.Exists(instanceFile) ? (await File.ReadAllTextAsync(instanceFile)).Trim() : null;
         for (var vlan = _firstVlan; vlan < _firstVlan + 10; vlan++)

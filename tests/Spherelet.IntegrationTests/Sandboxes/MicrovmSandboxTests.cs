@@ -11,14 +11,13 @@ namespace Spherelet.IntegrationTests.Sandboxes;
 public sealed class MicrovmSandboxTests : IDisposable
 {
     private static readonly TimeSpan Recovery = TimeSpan.FromSeconds(120);
-    private static readonly string[] FastPods = ["fast-a", "fast-b"];
+    private static readonly string[] FastPods = ["fast-a", "fast-b", "fast-c"];
     private static readonly string[] Namespaces = ["mnt", "net", "ipc", "uts"];
     private readonly TestDirectory _dir = new();
 
     public void Dispose()
     {
-        Microvms.KillLeftovers(_dir.State);
-        Virsh.RemoveDomainsOfAgentAsync(_dir.Root).GetAwaiter().GetResult();
+        PodVms.RemoveAllAsync(_dir).GetAwaiter().GetResult();
         _dir.Dispose();
     }
 
@@ -39,6 +38,7 @@ public sealed class MicrovmSandboxTests : IDisposable
         {
             using var client = await first.ConnectAsync();
             await SandboxDaemon.ListWhenRecoveredAsync(client, Recovery);
+            // Started at once: each start must not wait on another VM that is starting.
             fast = await Task.WhenAll(FastPods.Select(async name =>
                 (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod(name), RuntimeHandler = "fast" })).PodSandboxId));
             plain = (await client.Runtime.RunPodSandboxAsync(new RunPodSandboxRequest { Config = SandboxDaemon.Pod("plain"), RuntimeHandler = "virsh" })).PodSandboxId;
@@ -73,7 +73,7 @@ public sealed class MicrovmSandboxTests : IDisposable
                 }
 
                 // What QEMU itself could open: inside its namespaces with its ids, and with its ids on the host (a jail escape).
-                var other = Path.Combine(_dir.Root, "pods", fast.Single(f => f != id), "share");
+                var other = Path.Combine(_dir.Root, "pods", fast.First(f => f != id), "share");
                 foreach (var path in new[] { "/etc/shadow", other, Path.Combine(other, "volumes") })
                 {
                     var (inJail, inJailOutput) = await RunAsAsync(pid.Value, uids[0], gids[0], jailed: true, "/usr/bin/ls", "-la", path);
@@ -101,7 +101,7 @@ public sealed class MicrovmSandboxTests : IDisposable
         var recovered = await SandboxDaemon.ListWhenRecoveredAsync(again, Recovery);
         Assert.Equal(fast.Append(plain).Order(), recovered.Items.Select(p => p.Id).Order());
         Assert.True(recovered.Items.All(p => p.State == PodSandboxState.SandboxReady), second.Output);
-        Assert.Contains("guests_reconnected=3", second.Output, StringComparison.Ordinal);
+        Assert.Contains("guests_reconnected=4", second.Output, StringComparison.Ordinal);
 
         // A microvm whose QEMU dies outside Spherelet turns its pod NOTREADY, as a destroyed domain does.
         Process.GetProcessById(Microvms.QemuPid(VmName(fast[0]))!.Value).Kill();

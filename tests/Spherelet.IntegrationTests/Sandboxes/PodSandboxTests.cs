@@ -17,7 +17,7 @@ public sealed class PodSandboxTests : IDisposable
     public void Dispose()
     {
         // Whatever a failed test left running is removed; a passing test leaves nothing.
-        Virsh.RemoveDomainsOfAgentAsync(_dir.Root).GetAwaiter().GetResult();
+        PodVms.RemoveAllAsync(_dir).GetAwaiter().GetResult();
         _dir.Dispose();
     }
 
