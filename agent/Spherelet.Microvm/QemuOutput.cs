@@ -44,29 +44,54 @@ internal sealed partial class QemuOutput
     /// <summary>Completes once both pipes are at their end (QEMU exited), or after a second.</summary>
     public Task DrainedAsync() => Task.WhenAny(_drained, Task.Delay(TimeSpan.FromSeconds(1)));
 
+    /// <summary>Reads in bounded blocks: a line longer than <see cref="MaxLineChars"/> is cut into pieces, never held whole.</summary>
     private async Task PumpAsync(StreamReader reader)
     {
+        var block = new char[MaxLineChars];
+        var line = new System.Text.StringBuilder(MaxLineChars);
         try
         {
-            while (await reader.ReadLineAsync() is { } line)
+            int read;
+            while ((read = await reader.ReadAsync(block)) > 0)
             {
-                var kept = line.Length > MaxLineChars ? line[..MaxLineChars] : line;
-                lock (_last)
+                foreach (var c in block.AsSpan(0, read))
                 {
-                    _last.Enqueue(kept);
-                    while (_last.Count > KeptLines)
+                    if (c == '\n' || line.Length == MaxLineChars)
                     {
-                        _last.Dequeue();
+                        Keep(line.ToString());
+                        line.Clear();
+                    }
+
+                    if (c != '\n')
+                    {
+                        line.Append(c);
                     }
                 }
+            }
 
-                LogQemuSaid(_vmName, kept);
+            if (line.Length > 0)
+            {
+                Keep(line.ToString());
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             // QEMU exited, or its process was let go of.
         }
+    }
+
+    private void Keep(string line)
+    {
+        lock (_last)
+        {
+            _last.Enqueue(line);
+            while (_last.Count > KeptLines)
+            {
+                _last.Dequeue();
+            }
+        }
+
+        LogQemuSaid(_vmName, line);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "qemu said vm={VmName} line={Line}")]

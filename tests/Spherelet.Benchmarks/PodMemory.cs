@@ -53,14 +53,7 @@ internal static class PodMemory
         return (guest, translation, total - guest - translation);
     }
 
-    private static int QemuPid(string sandboxId)
-    {
-        var vm = "sph-" + sandboxId[..12];
-        var pidFile = $"/run/libvirt/qemu/{vm}.pid";
-        return File.Exists(pidFile)
-            ? int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture)
-            : Spherelet.IntegrationTests.Sandboxes.Microvms.QemuPid(vm) ?? throw new InvalidOperationException($"no QEMU runs {vm}");
-    }
+    private static int QemuPid(string sandboxId) => Spherelet.IntegrationTests.Sandboxes.Microvms.AnyQemuPid("sph-" + sandboxId[..12]);
 
     public static double PssMib(int pid)
     {

@@ -288,7 +288,7 @@ public sealed partial class SandboxService
     {
         _readiness.EnsureReady();
         var sandbox = _store.Get(idOrPrefix);
-        var vm = _vmms.Contains(sandbox.Vmm) ? await _vmms.Get(sandbox.Vmm).InspectAsync(sandbox.VmName, cancellationToken) : null;
+        var vm = _vmms.Find(sandbox.Vmm) is { } vmm ? await vmm.InspectAsync(sandbox.VmName, cancellationToken) : null;
         return new SandboxStatus(sandbox, vm, sandbox.Vmm);
     }
 
@@ -536,7 +536,7 @@ public sealed partial class SandboxService
                 continue;
             }
 
-            var vm = _vmms.Contains(sandbox.Vmm) ? await _vmms.Get(sandbox.Vmm).InspectAsync(sandbox.VmName, cancellationToken) : null;
+            var vm = _vmms.Find(sandbox.Vmm) is { } vmm ? await vmm.InspectAsync(sandbox.VmName, cancellationToken) : null;
             if (vm is not { State: VmState.Running or VmState.Paused })
             {
                 await _guests.CloseAsync(sandbox.Id);
@@ -641,7 +641,7 @@ public sealed partial class SandboxService
         _stopping[sandbox.Id] = true;
         try
         {
-            var vmm = _vmms.Contains(sandbox.Vmm) ? _vmms.Get(sandbox.Vmm) : null;
+            var vmm = _vmms.Find(sandbox.Vmm);
             var vm = vmm is null ? null : await vmm.InspectAsync(sandbox.VmName, cancellationToken);
             if (vmm is not null && vm is { State: VmState.Running or VmState.Paused })
             {

@@ -28,6 +28,9 @@ public sealed class VmmRegistry
 
     public bool Contains(string name) => _backends.ContainsKey(name);
 
+    /// <summary>The backend of that name, or null when this agent runs none (a sandbox of a backend no handler names any more).</summary>
+    public IVmm? Find(string name) => _backends.GetValueOrDefault(name);
+
     /// <summary>The backend of that name.</summary>
     /// <exception cref="PreconditionFailedException">This agent runs no backend of that name (a sandbox of a backend no handler names any more).</exception>
     public IVmm Get(string name) =>

@@ -52,13 +52,7 @@ public sealed class LibvirtVmm : IVmm
     public async Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        foreach (var (what, path) in new[] { ("guest kernel", spec.KernelPath), ("guest initramfs", spec.InitramfsPath) })
-        {
-            if (!File.Exists(path))
-            {
-                throw new PreconditionFailedException($"the {what} {path} does not exist: build and install the guest with scripts/setup");
-            }
-        }
+        GuestFiles.EnsureExist(spec);
 
         var xml = DomainXml.Build(spec, _host, _instance);
         await Call(spec.Name, "start", connection =>

@@ -95,7 +95,7 @@ public sealed class KubeletNode : IAsyncLifetime
     {
         var status = await Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = podId, Verbose = true });
         var vmName = System.Text.Json.JsonDocument.Parse(status.Info["info"]).RootElement.GetProperty("vmName").GetString()!;
-        return (vmName, int.Parse(File.ReadAllText($"/run/libvirt/qemu/{vmName}.pid").Trim(), System.Globalization.CultureInfo.InvariantCulture));
+        return (vmName, Microvms.AnyQemuPid(vmName));
     }
 
     /// <summary>Polls ContainerStatus until the container exited.</summary>

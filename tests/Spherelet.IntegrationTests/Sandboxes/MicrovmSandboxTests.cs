@@ -48,7 +48,7 @@ public sealed class MicrovmSandboxTests : IDisposable
             Assert.Equal("microvm", System.Text.Json.JsonDocument.Parse(status.Info["info"]).RootElement.GetProperty("vmm").GetString());
             Assert.Null(Microvms.QemuPid(VmName(plain)));
             // libvirt's QEMU (root, for 9p passthrough) runs under libvirt's seccomp sandbox, with the same denials.
-            var libvirtQemu = File.ReadAllText($"/run/libvirt/qemu/{VmName(plain)}.pid").Trim();
+            var libvirtQemu = Microvms.AnyQemuPid(VmName(plain));
             var libvirtArguments = File.ReadAllText($"/proc/{libvirtQemu}/cmdline").Split('\0');
             Assert.Contains("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny", libvirtArguments[Array.IndexOf(libvirtArguments, "-sandbox") + 1], StringComparison.Ordinal);
 

@@ -36,6 +36,16 @@ public static class Microvms
         return null;
     }
 
+    /// <summary>The pid of the QEMU running pod VM <paramref name="vmName"/> on either backend: libvirt's pid file, else the microvm's QEMU.</summary>
+    /// <exception cref="InvalidOperationException">No QEMU runs it.</exception>
+    public static int AnyQemuPid(string vmName)
+    {
+        var pidFile = $"/run/libvirt/qemu/{vmName}.pid";
+        return File.Exists(pidFile)
+            ? int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture)
+            : QemuPid(vmName) ?? throw new InvalidOperationException($"no QEMU runs {vmName}");
+    }
+
     /// <summary>The fields of /proc/PID/status (Uid, Gid, CapEff, Seccomp, ...).</summary>
     public static IReadOnlyDictionary<string, string> Status(int pid) =>
         File.ReadAllLines($"/proc/{pid}/status")
