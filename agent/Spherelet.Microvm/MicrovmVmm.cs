@@ -51,6 +51,9 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
     /// <summary>The backend makes the tap; the network room puts it on the switch.</summary>
     public bool PlugsNic => false;
 
+    /// <summary>False: the microvm machine has no device memory for virtio-mem and no CPU hotplug.</summary>
+    public bool Grows => false;
+
     private string JailMountPoint => Path.Combine(_settings.StateDirectory, "jail");
 
     private void MakeDirectories()

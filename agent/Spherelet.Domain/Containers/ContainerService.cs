@@ -717,9 +717,23 @@ public sealed partial class ContainerService : IAsyncDisposable
     /// Grows the pod's VM when the limits of its containers, with <paramref name="containerId"/>'s
     /// as <paramref name="resourcesJson"/>, no longer fit: vCPUs to cover the sum of the CPU limits,
     /// memory to the handler's profile plus the sum of the memory limits (RunPodSandbox's rule).
+    /// A VM whose backend cannot grow it keeps its size: limits then cap within it, as they do on
+    /// an overcommitted node, and only a memory limit beyond the whole VM is refused.
     /// </summary>
     private async Task<PodSandbox> EnsureFitsAsync(PodSandbox sandbox, string containerId, string resourcesJson, CancellationToken cancellationToken)
     {
+        if (!_sandboxes.CanGrow(sandbox))
+        {
+            var memoryBytes = ResourceLimits.FromOci(resourcesJson).MemoryBytes;
+            if (memoryBytes > sandbox.MemoryMiB * 1024L * 1024L)
+            {
+                throw new PreconditionFailedException(
+                    $"container {containerId}'s memory limit of {(memoryBytes + (1L << 20) - 1) >> 20} MiB is beyond its pod VM's {sandbox.MemoryMiB} MiB, and the VM's {sandbox.Vmm} backend cannot grow it: give the pod its resources at RunPodSandbox, or run it with a handler whose backend grows (libvirt)");
+            }
+
+            return sandbox;
+        }
+
         if (!_sandboxes.Handlers.TryResolve(sandbox.RuntimeHandler, out var handler))
         {
             return sandbox;

@@ -143,8 +143,8 @@ public sealed partial class SandboxService
                 Owner = new VmOwner(id, metadata.Namespace, metadata.Name, metadata.Uid, metadata.Attempt),
                 VirtualCpus = cpus,
                 MemoryMiB = memory,
-                MaxVirtualCpus = Math.Max(cpus, handler.MaxVirtualCpus),
-                MaxMemoryMiB = Math.Max(memory, handler.MaxMemoryMiB),
+                MaxVirtualCpus = vmm.Grows ? Math.Max(cpus, handler.MaxVirtualCpus) : cpus,
+                MaxMemoryMiB = vmm.Grows ? Math.Max(memory, handler.MaxMemoryMiB) : memory,
                 KernelPath = handler.KernelPath,
                 InitramfsPath = handler.InitramfsPath,
                 KernelCommandLine = KernelCommandLine(),
@@ -464,6 +464,9 @@ public sealed partial class SandboxService
             gate.Release();
         }
     }
+
+    /// <summary>Whether the sandbox's backend can grow its running VM (<see cref="GrowAsync"/>); a microvm keeps the size it started with.</summary>
+    public bool CanGrow(PodSandbox sandbox) => _vmms.Find(sandbox.Vmm)?.Grows ?? false;
 
     /// <summary>
     /// Grows a READY sandbox's VM to at least <paramref name="virtualCpus"/> vCPUs and

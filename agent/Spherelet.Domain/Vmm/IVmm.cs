@@ -18,6 +18,12 @@ public interface IVmm
     /// </summary>
     bool PlugsNic { get; }
 
+    /// <summary>
+    /// Whether a running VM can be given more vCPUs and memory (<see cref="ResizeAsync"/>). When false,
+    /// pod VMs keep the size they started with, and container limits cap within it.
+    /// </summary>
+    bool Grows { get; }
+
     /// <summary>Waits until the backend can serve (libvirt: connected to libvirtd); recovery retries while it throws.</summary>
     Task OpenAsync(CancellationToken cancellationToken);
 

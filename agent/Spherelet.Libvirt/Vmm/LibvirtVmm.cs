@@ -37,6 +37,8 @@ public sealed class LibvirtVmm : IVmm
     /// <summary>libvirt adds the tap to the bridge itself (an OVS virtualport in the domain).</summary>
     public bool PlugsNic => true;
 
+    public bool Grows => true;
+
     /// <summary>libvirt's QEMU runs as root with the share passed through: no ids to map.</summary>
     public Task<VmIdMap?> ReserveAsync(string vmName, CancellationToken cancellationToken) => Task.FromResult<VmIdMap?>(null);
 

@@ -64,9 +64,15 @@ public sealed class MicrovmContainerTests : IClassFixture<MicrovmContainerPod>, 
     }
 
     [Fact]
-    public async Task Growing_a_microvm_past_what_it_booted_with_is_failed_precondition_naming_the_way_out()
+    public async Task A_limit_within_a_microvm_caps_without_growth_and_one_past_it_is_failed_precondition_naming_the_way_out()
     {
         var id = await _pod.RunAsync(_pod.Container("micro-grow", "sleep", "600"));
+        await _pod.Runtime.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest
+        {
+            ContainerId = id,
+            Linux = new LinuxContainerResources { MemoryLimitInBytes = 64L * 1024 * 1024 },
+        });
+        Assert.Equal(64L * 1024 * 1024, (await _pod.StatusAsync(id)).Resources.Linux.MemoryLimitInBytes);
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => _pod.Runtime.UpdateContainerResourcesAsync(new UpdateContainerResourcesRequest
         {

@@ -13,6 +13,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly string _root = Directory.CreateTempSubdirectory("sph-ctr-").FullName;
     private readonly FakeVmm _vmm = new();
+    private readonly FakeVmm _fixedVmm = new("microvm", plugsNic: false, grows: false);
     private readonly FakeHostDevices _devices = new();
     private readonly FakeGuests _podGuests = new();
     private readonly FakeGuestContainers _guests = new();
@@ -50,13 +51,13 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         var readiness = new RuntimeReadiness();
         var sandboxes = new SandboxService(
-            new Spherelet.Domain.Vmm.VmmRegistry([_vmm]),
+            new Spherelet.Domain.Vmm.VmmRegistry([_vmm, _fixedVmm]),
             _podGuests,
             _shares,
             _network,
             _sandboxCheckpoints,
             new RuntimeHandlerCatalog(
-                [new RuntimeHandler("default", 1, 256, "/k", "/i", MaxVirtualCpus: 4, MaxMemoryMiB: 1024), new RuntimeHandler("hugepages", 1, 256, "/k", "/i", HugepagesMaxMiB: 64)],
+                [new RuntimeHandler("default", 1, 256, "/k", "/i", MaxVirtualCpus: 4, MaxMemoryMiB: 1024), new RuntimeHandler("hugepages", 1, 256, "/k", "/i", HugepagesMaxMiB: 64), new RuntimeHandler("fixed", 1, 256, "/k", "/i", MaxVirtualCpus: 4, MaxMemoryMiB: 1024, Vmm: "microvm")],
                 "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")),
             readiness,
@@ -563,6 +564,32 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Limits_in_a_vm_whose_backend_cannot_grow_cap_within_it_and_a_limit_beyond_it_is_refused()
+    {
+        var pod = await _sandboxes.RunAsync(
+            new RunPodSandboxCommand { Metadata = new PodSandboxMetadata("fixed", "team-a", "uid-fixed", 0), RuntimeHandler = "fixed", LogDirectory = Path.Combine(_root, "logs-fixed") },
+            CancellationToken.None);
+        var vm = _sandboxes.Get(pod).VmName;
+        Assert.Equal((1, 256), (_sandboxes.Get(pod).MaxVirtualCpus, _sandboxes.Get(pod).MaxMemoryMiB));
+
+        // 2 CPUs and 200 MiB, then another 200 MiB: admitted, the VM keeps its size.
+        var first = await _containers.CreateAsync(
+            Command("a", resources: "{\"cpu\":{\"quota\":200000,\"period\":100000},\"memory\":{\"limit\":209715200}}") with { SandboxId = pod }, CancellationToken.None);
+        await _containers.CreateAsync(Command("b", resources: "{\"memory\":{\"limit\":209715200}}") with { SandboxId = pod }, CancellationToken.None);
+        Assert.Equal((1, 256), (_sandboxes.Get(pod).VirtualCpus, _sandboxes.Get(pod).MemoryMiB));
+        Assert.Equal((1, 256L), (_fixedVmm.Vms[vm].Status.VirtualCpus, _fixedVmm.Vms[vm].Status.MemoryMiB));
+        Assert.Equal("{\"cpu\":{\"quota\":200000,\"period\":100000},\"memory\":{\"limit\":209715200}}", _containers.Get(first).ResourcesJson);
+
+        // One limit beyond the whole VM: refused, nothing is made.
+        var error = await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.CreateAsync(
+            Command("c", resources: "{\"memory\":{\"limit\":314572800}}") with { SandboxId = pod }, CancellationToken.None));
+        Assert.Contains("300 MiB is beyond its pod VM's 256 MiB", error.Message, StringComparison.Ordinal);
+        Assert.Contains("microvm backend cannot grow it", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, _containers.List(new ContainerFilter(null, pod, null, null)).Count);
+        Assert.Equal((1, 256L), (_fixedVmm.Vms[vm].Status.VirtualCpus, _fixedVmm.Vms[vm].Status.MemoryMiB));
+    }
+
+    [Fact]
     public async Task The_host_writes_the_log_file_from_the_guests_entries_and_acknowledges_what_it_wrote()
     {
         var id = await RunningAsync();
@@ -721,7 +748,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         var readiness = new RuntimeReadiness();
         var sandboxes = new SandboxService(
-            new Spherelet.Domain.Vmm.VmmRegistry([_vmm]), _podGuests, _shares, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
+            new Spherelet.Domain.Vmm.VmmRegistry([_vmm, _fixedVmm]), _podGuests, _shares, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")), readiness, new SandboxServiceOptions { ChannelName = "c" },
             TimeProvider.System, NullLogger<SandboxService>.Instance);
         var containers = new ContainerService(sandboxes, _guests, _shares, _devices, new Spherelet.Agent.Containers.HostLogFiles(), _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);

@@ -7,7 +7,8 @@ namespace Spherelet.Tests.Sandboxes;
 /// <summary>An in-memory VMM for the sandbox service's unit tests (the real one is tested against libvirtd).</summary>
 /// <param name="name">The backend's name: libvirt by default, the backend runtime handlers name unless they choose one.</param>
 /// <param name="plugsNic">Whether it puts the NIC on the switch itself (as libvirt does) or leaves it to the network room.</param>
-internal sealed class FakeVmm(string name = "libvirt", bool plugsNic = true) : IVmm
+/// <param name="grows">Whether running VMs can be grown (libvirt) or keep their size (microvm).</param>
+internal sealed class FakeVmm(string name = "libvirt", bool plugsNic = true, bool grows = true) : IVmm
 {
     private readonly List<Action<VmStopped>> _watchers = [];
     private readonly List<Action> _reconnectWatchers = [];
@@ -17,6 +18,8 @@ internal sealed class FakeVmm(string name = "libvirt", bool plugsNic = true) : I
     public string Name => name;
 
     public bool PlugsNic => plugsNic;
+
+    public bool Grows => grows;
 
     public int Opened { get; private set; }
 
