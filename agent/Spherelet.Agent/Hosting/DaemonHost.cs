@@ -107,7 +107,7 @@ public static class DaemonHost
             sp.GetRequiredService<ILogger<NetworkRepairService>>()));
         var layout = new SandboxLayout(options.Root, options.State);
         services.AddSingleton(layout);
-        services.AddSingleton<IPodShares>(new PodShares(layout, Path.Combine(options.Root, "images", "layers", "sha256")));
+        services.AddSingleton<IPodShares>(sp => new PodShares(layout, Path.Combine(options.Root, "images", "layers", "sha256"), sp.GetRequiredService<ILogger<PodShares>>()));
         services.AddSingleton<ISandboxCheckpointStore, FileSandboxCheckpointStore>();
         services.AddSingleton(new RuntimeHandlerCatalog(
             options.RuntimeHandlers.Select(h => new RuntimeHandler(

@@ -64,6 +64,14 @@ internal static unsafe class HostMountTable
             .Where(fields => fields.Length > 4)
             .Select(fields => Decode(fields[4]));
 
+    /// <summary>Every mount of the agent's namespace, in the table's order (a mount after the one it sits on).</summary>
+    public static IReadOnlyList<MountEntry> Entries() =>
+        File.ReadLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' '))
+            .Where(fields => fields.Length > 4)
+            .Select(fields => new MountEntry(int.Parse(fields[0], CultureInfo.InvariantCulture), fields[2], Decode(fields[3]), Decode(fields[4])))
+            .ToList();
+
     private static string Decode(string field)
     {
         var result = new StringBuilder();

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Sandboxes;
@@ -28,13 +30,16 @@ public sealed partial class PodShares : IPodShares
     private readonly string _layersDirectory;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _layerGates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, VmIdMap> _idMaps = new(StringComparer.Ordinal);
+    private readonly HostMountMirror _mirror;
 
     /// <param name="layout">Where the pods' directories are.</param>
     /// <param name="layersDirectory">The node's unpacked image layers, one directory per layer named by its digest's hex.</param>
-    public PodShares(SandboxLayout layout, string layersDirectory)
+    /// <param name="logger">Where the mirror of host mounts into idmapped volumes logs (none when null).</param>
+    public PodShares(SandboxLayout layout, string layersDirectory, ILogger<PodShares>? logger = null)
     {
         _layout = layout;
         _layersDirectory = layersDirectory;
+        _mirror = new HostMountMirror(layout.PodsDirectory, layout.PodDirectory, OpenShareRoot, IdMapOf, (ILogger?)logger ?? NullLogger.Instance);
     }
 
     public Task CreateAsync(string sandboxId, VmIdMap? idMap, CancellationToken cancellationToken)
@@ -67,6 +72,7 @@ public sealed partial class PodShares : IPodShares
         else
         {
             _idMaps[sandboxId] = idMap;
+            _mirror.Restore(sandboxId);
         }
     }
 
@@ -91,6 +97,15 @@ public sealed partial class PodShares : IPodShares
         var flags = MountNative.AttrNoSuid | MountNative.AttrNoDev;
         var topSet = access == BindAccess.ReadOnly ? MountNative.AttrReadOnly : 0;
         var everywhere = flags | (access == BindAccess.RecursiveReadOnly ? MountNative.AttrReadOnly : 0);
+        if (followHost && _idMaps.ContainsKey(sandboxId))
+        {
+            // Mounts the host makes under the path later must appear, idmapped as the rest of the
+            // share: one recursive bind, private, and the mirror copies what the host mounts later.
+            Bind(sandboxId, source, hostPath, relative, topSet, everywhere, MountNative.PropagationPrivate, recursive: true);
+            _mirror.Follow(new FollowedVolume(sandboxId, containerId, relative, FileTree.PathOf(source), everywhere));
+            return Task.FromResult(new VolumeBind(relative, []));
+        }
+
         if (followHost)
         {
             // Mounts the host makes under the path later must appear: one recursive bind, a slave of the host's.
@@ -161,6 +176,7 @@ public sealed partial class PodShares : IPodShares
     public Task UnbindVolumesAsync(string sandboxId, string containerId)
     {
         ValidateName(containerId, "container id");
+        _mirror.Forget(sandboxId, containerId);
         var relative = $"{SandboxLayout.VolumesDirectoryName}/{containerId}";
         using var shareRoot = OpenShareRoot(sandboxId);
         if (shareRoot is null)
@@ -242,6 +258,7 @@ public sealed partial class PodShares : IPodShares
     {
         ValidateName(sandboxId, "sandbox id");
         _layerGates.TryRemove(sandboxId, out _);
+        _mirror.Forget(sandboxId, null);
         _idMaps.TryRemove(sandboxId, out _);
         var directory = _layout.PodDirectory(sandboxId);
         if (!Directory.Exists(directory))

@@ -71,6 +71,65 @@ public sealed class PodSharesTests : IDisposable
         Assert.NotEqual("none", Errno(() => File.WriteAllText(Path.Combine(share, rw, "by-host-root"), "x")));
     }
 
+    [Fact]
+    public async Task In_an_id_mapped_share_a_mount_the_host_makes_later_under_a_followed_volume_appears_id_mapped_and_goes_when_the_host_unmounts_it()
+    {
+        // What critest's rslave spec does: a root-only directory bound by the host under the volume after the container started.
+        var map = new Spherelet.Domain.Vmm.VmIdMap(3_000_000_000, 65536);
+        await _shares.CreateAsync(Pod, map, CancellationToken.None);
+        var volume = Directory.CreateDirectory(Path.Combine(_host, "mnt")).FullName;
+        var point = Directory.CreateDirectory(Path.Combine(volume, "propagationMnt")).FullName;
+        var source = Directory.CreateDirectory(Path.Combine(_host, "propagationSrcDir")).FullName;
+        File.SetUnixFileMode(source, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(source, "flagFile"), string.Empty);
+        var bind = await _shares.BindVolumeAsync(Pod, Container, 0, volume, BindAccess.ReadWrite, followHost: true, CancellationToken.None);
+        var copy = Path.Combine(_layout.Share(Pod), bind.InShare, "propagationMnt");
+        Assert.False(File.Exists(Path.Combine(copy, "flagFile")));
+
+        Mount("--bind", source, point);
+        Assert.True(await EventuallyAsync(() => File.Exists(Path.Combine(copy, "flagFile"))), "the host's mount did not appear in the share");
+        Assert.Equal(3_000_000_000u, Owner(copy));
+        Assert.Contains("idmapped", Options(copy));
+        Assert.Contains("nosuid", Options(copy));
+        Assert.Equal(0u, Owner(point));
+
+        // The host unmounts it: the copy goes too, and the host can remove the directory.
+        Mount("-l", point);
+        Assert.True(await EventuallyAsync(() => !HostMountTable.MountPoints().Contains(copy)), "the copy stayed after the host unmounted");
+        Assert.False(File.Exists(Path.Combine(copy, "flagFile")));
+        Directory.Delete(point);
+
+        // Unbinding the container's volumes stops following: a later host mount is not copied.
+        await _shares.UnbindVolumesAsync(Pod, Container);
+        Directory.CreateDirectory(point);
+        Mount("--bind", source, point);
+        try
+        {
+            Assert.False(await EventuallyAsync(() => HostMountTable.MountPoints().Any(m => m.Contains(Container, StringComparison.Ordinal)), TimeSpan.FromSeconds(1)));
+        }
+        finally
+        {
+            Mount("-l", point);
+        }
+    }
+
+    /// <summary>Whether <paramref name="condition"/> holds within <paramref name="patience"/> (5 s unless given); the mirror follows the host's table asynchronously.</summary>
+    private static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan? patience = null)
+    {
+        var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(5));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return condition();
+    }
+
     private static uint Owner(string path) =>
         uint.Parse(HostTool.Run("/usr/bin/stat", "-c", "%u", path).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
