@@ -33,10 +33,11 @@ public sealed class RuntimeHandlerOptions
     public int HugepagesMaxMiB { get; set; }
 
     /// <summary>
-    /// The VMM backend that runs the handler's pod VMs: <c>libvirt</c> (q35 domains, seen by virsh,
-    /// growable while they run) or <c>microvm</c> (QEMU run directly as a confined microvm: the fastest start).
+    /// The VMM backend that runs the handler's pod VMs: <c>microvm</c> (QEMU run directly as a
+    /// confined microvm: the fastest start; the default) or <c>libvirt</c> (q35 domains, seen by
+    /// virsh, growable while they run, with hot-plugged block devices and hugepages).
     /// </summary>
-    public string Vmm { get; set; } = "libvirt";
+    public string Vmm { get; set; } = "microvm";
 
     /// <summary>Empty: Guest:KernelPath (libvirt) or Guest:PvhKernelPath (microvm).</summary>
     public string KernelPath { get; set; } = string.Empty;

@@ -36,9 +36,20 @@ public sealed class SphereletOptions
     /// <summary>The runtime handler pods get when their RuntimeClass names none.</summary>
     public string DefaultRuntimeHandler { get; set; } = "default";
 
-    /// <summary>Named VM profiles (Kubernetes RuntimeClass handlers). "default" is always there; more can be added.</summary>
+    /// <summary>
+    /// Named VM profiles (Kubernetes RuntimeClass handlers). Always there: "default" (the microvm
+    /// backend: the fastest start, confined) and "libvirt" (q35 domains that virsh sees, that grow
+    /// while they run and take hot-plugged block devices); more can be added.
+    /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2227:Collection properties should be read only", Justification = "bound from configuration")]
-    public Dictionary<string, RuntimeHandlerOptions> RuntimeHandlers { get; set; } = new(StringComparer.Ordinal) { ["default"] = new() };
+    public Dictionary<string, RuntimeHandlerOptions> RuntimeHandlers { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["default"] = new(),
+        [LibvirtHandlerName] = new() { Vmm = "libvirt" },
+    };
+
+    /// <summary>The runtime handler that is always there for pods that want the libvirt backend.</summary>
+    public const string LibvirtHandlerName = "libvirt";
 
     public MicrovmOptions Microvm { get; set; } = new();
 

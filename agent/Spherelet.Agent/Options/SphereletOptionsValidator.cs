@@ -108,6 +108,10 @@ public static class SphereletOptionsValidator
             {
                 errors.Add($"{key}:Vmm: '{handler.Vmm}' must be libvirt or microvm");
             }
+            else if (handler.Vmm == "microvm" && handler.HugepagesMaxMiB > 0)
+            {
+                errors.Add($"{key}:HugepagesMaxMiB: {handler.HugepagesMaxMiB} needs {key}:Vmm libvirt (a microvm has no device memory for hugepages)");
+            }
 
             if (handler.KernelPath.Length > 0)
             {

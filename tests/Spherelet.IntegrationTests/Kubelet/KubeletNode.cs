@@ -43,8 +43,9 @@ public sealed class KubeletNode : IAsyncLifetime
         _registry = await RegistryServer.StartAsync();
         await ContainerTestImage.PushAsync(_registry);
         var environment = SandboxDaemon.Environment();
-        // A RuntimeClass for pods that want hugepages (the default handler gives none).
+        // A RuntimeClass for pods that want hugepages (the default handler gives none; only libvirt VMs take them).
         environment["SPHERELET__RUNTIMEHANDLERS__hugepages__HUGEPAGESMAXMIB"] = "128";
+        environment["SPHERELET__RUNTIMEHANDLERS__hugepages__VMM"] = "libvirt";
         _daemon = DaemonProcess.Start(Dir, environment);
         _client = await _daemon.ConnectAsync();
         await SandboxDaemon.ListWhenRecoveredAsync(_client, TimeSpan.FromSeconds(60));

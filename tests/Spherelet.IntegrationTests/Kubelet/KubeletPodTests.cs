@@ -150,6 +150,8 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
         {
             KubeletRoot = _node.KubeletRoot,
             PodLogsRoot = _node.PodLogsRoot,
+            // Block devices are hot-plugged while the pod runs: the libvirt handler's VMs take them, a microvm cannot.
+            RuntimeHandler = "libvirt",
             Volumes = [new KubeVolume("data", KubeVolumeKind.BlockDevice) { Path = loop }],
             Containers =
             [
@@ -255,13 +257,13 @@ public sealed class KubeletPodTests : IClassFixture<KubeletNode>
             HostNetwork = true,
             Containers = [new KubeContainer("agent", _node.Image) { Command = ["sleep", "3600"] }],
         };
-        var before = await Virsh.DomainsOfAgentAsync(_node.Dir.Root);
+        var before = await PodVms.OfAgentAsync(_node.Dir);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => _node.RunPodAsync(pod));
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("hostNetwork", error.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(before, await Virsh.DomainsOfAgentAsync(_node.Dir.Root));
+        Assert.Equal(before, await PodVms.OfAgentAsync(_node.Dir));
         Assert.Empty((await _node.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest { Filter = new PodSandboxFilter { LabelSelector = { ["io.kubernetes.pod.name"] = "hostnet" } } })).Items);
         PodCgroups.Remove(pod.CgroupParent);
     }

@@ -4,8 +4,9 @@ using Runtime.V1;
 namespace Spherelet.IntegrationTests.Sandboxes;
 
 /// <summary>
-/// Pod sandboxes as real libvirt VMs, driven through CRI against the real daemon. Needs
-/// root, libvirtd at qemu:///system and the built guest (scripts/setup). The tests of this
+/// Pod sandboxes as real VMs of the default handler's backend (scripts/test runs them on the
+/// microvm backend, then on libvirt), driven through CRI against the real daemon. Needs root,
+/// libvirtd at qemu:///system and the built guest (scripts/setup). The tests of this
 /// class run one after another: each boots real VMs (slow under TCG).
 /// </summary>
 public sealed class PodSandboxTests : IDisposable
@@ -53,7 +54,7 @@ public sealed class PodSandboxTests : IDisposable
         Assert.Equal("web", listed.Labels["app"]);
         Assert.Equal(PodSandboxState.SandboxReady, status.Status.State);
         Assert.Contains("\"vmState\":\"running\"", status.Info["info"], StringComparison.Ordinal);
-        Assert.Equal("running", await Virsh.DomainStateAsync(vmName));
+        Assert.Equal("running", await PodVms.StateAsync(_dir, vmName));
         Assert.True(File.Exists(Path.Combine(VmsDirectory, vmName, "crx.sock")), "the CRX channel socket");
         // The guest's own account (its serial console) of the hostname and DNS settings it applied.
         var console = await File.ReadAllTextAsync(Path.Combine(PodsDirectory, id, "console.log"));
@@ -67,13 +68,13 @@ public sealed class PodSandboxTests : IDisposable
         await client.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = id });
         var stopped = await client.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = id });
         Assert.Equal(PodSandboxState.SandboxNotready, stopped.Status.State);
-        Assert.Equal("shut off", await Virsh.DomainStateAsync(vmName));
+        Assert.Equal("shut off", await PodVms.StateAsync(_dir, vmName));
 
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id });
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = id });
         Assert.DoesNotContain(Path.Combine(PodsDirectory, id), await File.ReadAllTextAsync("/proc/self/mountinfo"), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(podLogs, "probe.log")), "removing the sandbox leaves the kubelet's logs alone");
-        Assert.Null(await Virsh.DomainStateAsync(vmName));
+        Assert.Null(await PodVms.StateAsync(_dir, vmName));
         Assert.Empty((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
         Assert.Empty(Directory.EnumerateFileSystemEntries(PodsDirectory));
         Assert.Empty(Directory.EnumerateFileSystemEntries(VmsDirectory));
@@ -107,7 +108,7 @@ public sealed class PodSandboxTests : IDisposable
         Assert.All(failures, f => Assert.Equal(StatusCode.InvalidArgument, f.StatusCode));
         Assert.Contains("no-such-handler", failures[1].Status.Detail, StringComparison.Ordinal);
         Assert.Empty((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
-        Assert.Empty(await Virsh.DomainsOfAgentAsync(_dir.Root));
+        Assert.Empty(await PodVms.OfAgentAsync(_dir));
         Assert.False(Directory.Exists(PodsDirectory) && Directory.EnumerateFileSystemEntries(PodsDirectory).Any());
     }
 
@@ -116,6 +117,7 @@ public sealed class PodSandboxTests : IDisposable
     {
         var environment = SandboxDaemon.Environment();
         environment["SPHERELET__GUEST__KERNELPATH"] = Path.Combine(_dir.Path, "no-such-vmlinuz");
+        environment["SPHERELET__GUEST__PVHKERNELPATH"] = Path.Combine(_dir.Path, "no-such-vmlinuz");
         using var daemon = DaemonProcess.Start(_dir, environment);
         using var client = await daemon.ConnectAsync();
         await SandboxDaemon.ListWhenRecoveredAsync(client, Recovery);
@@ -126,7 +128,7 @@ public sealed class PodSandboxTests : IDisposable
         Assert.Contains("no-such-vmlinuz", failure.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("scripts/setup", failure.Status.Detail, StringComparison.Ordinal);
         Assert.Empty((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
-        Assert.Empty(await Virsh.DomainsOfAgentAsync(_dir.Root));
+        Assert.Empty(await PodVms.OfAgentAsync(_dir));
         Assert.Empty(Directory.EnumerateFileSystemEntries(PodsDirectory));
         Assert.Empty(Directory.EnumerateFileSystemEntries(VmsDirectory));
     }
@@ -145,7 +147,7 @@ public sealed class PodSandboxTests : IDisposable
         Assert.Contains("did not answer", failure.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("vm started", daemon.Output, StringComparison.Ordinal);
         Assert.Empty((await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest())).Items);
-        Assert.Empty(await Virsh.DomainsOfAgentAsync(_dir.Root));
+        Assert.Empty(await PodVms.OfAgentAsync(_dir));
         Assert.Empty(Directory.EnumerateFileSystemEntries(PodsDirectory));
         Assert.Empty(Directory.EnumerateFileSystemEntries(VmsDirectory));
     }
@@ -173,8 +175,7 @@ public sealed class PodSandboxTests : IDisposable
 
         var status = await again.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = ids[0], Verbose = true });
         var vmName = System.Text.Json.JsonDocument.Parse(status.Info["info"]).RootElement.GetProperty("vmName").GetString()!;
-        var (code, output) = await Virsh.RunAsync("destroy", vmName);
-        Assert.True(code == 0, output);
+        await PodVms.DestroyAsync(_dir, vmName);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         PodSandboxState state;
         do

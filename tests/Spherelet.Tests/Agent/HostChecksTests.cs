@@ -16,18 +16,21 @@ public sealed class HostChecksTests
     }
 
     [Fact]
-    public void A_handler_on_the_microvm_backend_adds_the_pvh_kernel_and_the_jails_tools_to_the_checks()
+    public void By_default_the_checks_cover_both_backends_the_default_handlers_microvm_and_the_libvirt_handler()
     {
-        var options = new SphereletOptions();
-        options.RuntimeHandlers["fast"] = new RuntimeHandlerOptions { Vmm = "microvm" };
+        var names = Names(new SphereletOptions());
 
-        Assert.Subset(Names(options).ToHashSet(), MicrovmChecks.ToHashSet());
+        Assert.Subset(names.ToHashSet(), MicrovmChecks.ToHashSet());
+        Assert.Contains("guest-kernel", names);
     }
 
     [Fact]
-    public void Without_one_the_checks_are_the_libvirt_backends_only()
+    public void With_every_handler_on_libvirt_the_checks_are_the_libvirt_backends_only()
     {
-        Assert.Empty(Names(new SphereletOptions()).Intersect(MicrovmChecks));
-        Assert.Contains("guest-kernel", Names(new SphereletOptions()));
+        var options = new SphereletOptions();
+        options.RuntimeHandlers["default"] = new RuntimeHandlerOptions { Vmm = "libvirt" };
+
+        Assert.Empty(Names(options).Intersect(MicrovmChecks));
+        Assert.Contains("guest-kernel", Names(options));
     }
 }

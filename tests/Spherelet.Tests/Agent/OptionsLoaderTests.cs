@@ -120,6 +120,35 @@ public sealed class OptionsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_default_handler_runs_microvms_a_libvirt_handler_is_always_there_and_configured_handlers_keep_both()
+    {
+        var defaults = OptionsLoader.Load(new CommandLineSettings(), new Hashtable());
+        Assert.Equal(("microvm", "libvirt"), (defaults.RuntimeHandlers["default"].Vmm, defaults.RuntimeHandlers["libvirt"].Vmm));
+
+        var configured = OptionsLoader.Load(
+            new CommandLineSettings(),
+            new Hashtable { ["SPHERELET__RUNTIMEHANDLERS__default__MEMORYMIB"] = "512", ["SPHERELET__RUNTIMEHANDLERS__big__VIRTUALCPUS"] = "2" });
+        Assert.Equal(["big", "default", "libvirt"], configured.RuntimeHandlers.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal((512, "microvm"), (configured.RuntimeHandlers["default"].MemoryMiB, configured.RuntimeHandlers["default"].Vmm));
+        Assert.Equal("microvm", configured.RuntimeHandlers["big"].Vmm);
+        Assert.Equal("libvirt", configured.RuntimeHandlers["libvirt"].Vmm);
+    }
+
+    [Fact]
+    public void Hugepages_on_a_microvm_handler_are_refused_at_start_naming_the_libvirt_backend()
+    {
+        var error = Assert.Throws<OptionsLoadException>(() => OptionsLoader.Load(
+            new CommandLineSettings(),
+            new Hashtable { ["SPHERELET__RUNTIMEHANDLERS__huge__HUGEPAGESMAXMIB"] = "128" }));
+
+        Assert.Contains(error.Problems, p => p.StartsWith("RuntimeHandlers:huge:HugepagesMaxMiB: 128 needs RuntimeHandlers:huge:Vmm libvirt", StringComparison.Ordinal));
+        var libvirt = OptionsLoader.Load(
+            new CommandLineSettings(),
+            new Hashtable { ["SPHERELET__RUNTIMEHANDLERS__huge__HUGEPAGESMAXMIB"] = "128", ["SPHERELET__RUNTIMEHANDLERS__huge__VMM"] = "libvirt" });
+        Assert.Equal(128, libvirt.RuntimeHandlers["huge"].HugepagesMaxMiB);
+    }
+
+    [Fact]
     public void Missing_explicit_config_file_fails()
     {
         var error = Assert.Throws<OptionsLoadException>(() =>
