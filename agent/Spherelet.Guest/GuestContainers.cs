@@ -3,6 +3,7 @@ using Spherelet.Crx.Protocol;
 using Spherelet.Crx.Protocol.V1;
 using Spherelet.Domain.Containers;
 using Spherelet.Domain.Errors;
+using Spherelet.Domain.Vmm;
 
 namespace Spherelet.Guest;
 
@@ -12,16 +13,24 @@ public sealed class GuestContainers : IGuestContainers
     private const int SigKill = 9;
 
     private readonly GuestConnections _connections;
+    private readonly GuestEndpoints _endpoints;
 
-    public GuestContainers(GuestConnections connections)
+    /// <param name="connections">The pods' CRX connections.</param>
+    /// <param name="endpoints">Where each pod's CRX is, as its backend registered it.</param>
+    public GuestContainers(GuestConnections connections, GuestEndpoints endpoints)
     {
         _connections = connections;
+        _endpoints = endpoints;
     }
 
-    public async Task<int> CreateAsync(string sandboxId, string channelSocketPath, GuestContainerCreate create, CancellationToken cancellationToken)
+    /// <summary>The pod's connection, opened to the endpoint its backend registered when none is open.</summary>
+    private Task<GuestConnection> ConnectionAsync(string sandboxId, CancellationToken cancellationToken) =>
+        _connections.GetAsync(sandboxId, _endpoints.Get(sandboxId).ChannelSocketPath, cancellationToken);
+
+    public async Task<int> CreateAsync(string sandboxId, GuestContainerCreate create, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(create);
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         return await connection.CreateContainerAsync(
             new CreateContainer
             {
@@ -34,24 +43,23 @@ public sealed class GuestContainers : IGuestContainers
             cancellationToken);
     }
 
-    public async Task StartAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken) =>
-        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).StartContainerAsync(containerId, cancellationToken);
+    public async Task StartAsync(string sandboxId, string containerId, CancellationToken cancellationToken) =>
+        await (await ConnectionAsync(sandboxId, cancellationToken)).StartContainerAsync(containerId, cancellationToken);
 
-    public async Task SignalAsync(string sandboxId, string channelSocketPath, string containerId, int signal, CancellationToken cancellationToken) =>
-        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).SignalAsync(containerId, string.Empty, signal, cancellationToken);
+    public async Task SignalAsync(string sandboxId, string containerId, int signal, CancellationToken cancellationToken) =>
+        await (await ConnectionAsync(sandboxId, cancellationToken)).SignalAsync(containerId, string.Empty, signal, cancellationToken);
 
-    public async Task<ContainerExit> WaitAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken)
+    public async Task<ContainerExit> WaitAsync(string sandboxId, string containerId, CancellationToken cancellationToken)
     {
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         return ToExit(await connection.WaitAsync(containerId, string.Empty, cancellationToken));
     }
 
-    public async Task RemoveAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken) =>
-        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).RemoveContainerAsync(containerId, cancellationToken);
+    public async Task RemoveAsync(string sandboxId, string containerId, CancellationToken cancellationToken) =>
+        await (await ConnectionAsync(sandboxId, cancellationToken)).RemoveContainerAsync(containerId, cancellationToken);
 
     public async Task<ExecResult> ExecSyncAsync(
         string sandboxId,
-        string channelSocketPath,
         string containerId,
         string execId,
         ReadOnlyMemory<byte> processJson,
@@ -59,7 +67,7 @@ public sealed class GuestContainers : IGuestContainers
         TimeSpan timeout,
         CancellationToken cancellationToken)
     {
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         // Not cancelled half-way: a start cut short leaves the process running with nobody to kill it;
         // a caller that has gone meanwhile has it killed below.
         var process = await connection.ExecAsync(
@@ -104,32 +112,32 @@ public sealed class GuestContainers : IGuestContainers
     }
 
     public async Task<IInteractiveProcess> ExecInteractiveAsync(
-        string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, bool tty, bool stdin, CancellationToken cancellationToken)
+        string sandboxId, string containerId, string execId, ReadOnlyMemory<byte> processJson, bool tty, bool stdin, CancellationToken cancellationToken)
     {
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         var process = await connection.ExecAsync(
             new ExecProcess { ContainerId = containerId, ExecId = execId, OciProcess = ByteString.CopyFrom(processJson.Span), Stdio = new Stdio { Stdin = stdin, Tty = tty } },
             cancellationToken);
         return new GuestInteractiveProcess(connection, process, sandboxId, exec: true, tty);
     }
 
-    public async Task<IInteractiveProcess> AttachAsync(string sandboxId, string channelSocketPath, string containerId, bool tty, CancellationToken cancellationToken)
+    public async Task<IInteractiveProcess> AttachAsync(string sandboxId, string containerId, bool tty, CancellationToken cancellationToken)
     {
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         var process = await connection.AttachAsync(containerId, string.Empty, cancellationToken);
         return new GuestInteractiveProcess(connection, process, sandboxId, exec: false, tty);
     }
 
     public async Task UpdateResourcesAsync(
-        string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken) =>
-        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).UpdateResourcesAsync(containerId, resourcesJson, onlineCpus, cancellationToken);
+        string sandboxId, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken) =>
+        await (await ConnectionAsync(sandboxId, cancellationToken)).UpdateResourcesAsync(containerId, resourcesJson, onlineCpus, cancellationToken);
 
-    public async Task<IGuestLog> FollowLogAsync(string sandboxId, string channelSocketPath, string containerId, uint windowBytes, CancellationToken cancellationToken) =>
-        await (await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken)).FollowLogAsync(containerId, windowBytes, cancellationToken);
+    public async Task<IGuestLog> FollowLogAsync(string sandboxId, string containerId, uint windowBytes, CancellationToken cancellationToken) =>
+        await (await ConnectionAsync(sandboxId, cancellationToken)).FollowLogAsync(containerId, windowBytes, cancellationToken);
 
-    public async Task<PodUsage> StatsAsync(string sandboxId, string channelSocketPath, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
+    public async Task<PodUsage> StatsAsync(string sandboxId, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
     {
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         var reply = await connection.StatsAsync(containerIds, cancellationToken);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var container in reply.Containers)

@@ -1,5 +1,6 @@
 using Spherelet.Crx.Protocol.V1;
 using Spherelet.Domain.Sandboxes;
+using Spherelet.Domain.Vmm;
 
 namespace Spherelet.Guest;
 
@@ -7,24 +8,32 @@ namespace Spherelet.Guest;
 public sealed class PodGuests : IPodGuests
 {
     private readonly GuestConnections _connections;
+    private readonly GuestEndpoints _endpoints;
 
-    public PodGuests(GuestConnections connections)
+    /// <param name="connections">The pods' CRX connections.</param>
+    /// <param name="endpoints">Where each pod's CRX is, as its backend registered it.</param>
+    public PodGuests(GuestConnections connections, GuestEndpoints endpoints)
     {
         _connections = connections;
+        _endpoints = endpoints;
     }
+
+    /// <summary>The pod's connection, opened to the endpoint its backend registered when none is open.</summary>
+    private Task<GuestConnection> ConnectionAsync(string sandboxId, CancellationToken cancellationToken) =>
+        _connections.GetAsync(sandboxId, _endpoints.Get(sandboxId).ChannelSocketPath, cancellationToken);
 
     public int OpenConnections => _connections.OpenCount;
 
-    public async Task<GuestInfo> ConnectAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken)
+    public async Task<GuestInfo> ConnectAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         return new GuestInfo(connection.Peer.CrxVersion, connection.Peer.KernelRelease, connection.Peer.BootToReadyMs);
     }
 
-    public async Task ConfigureAsync(string sandboxId, string channelSocketPath, GuestSandboxSettings settings, CancellationToken cancellationToken)
+    public async Task ConfigureAsync(string sandboxId, GuestSandboxSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         var configure = new ConfigureSandbox
         {
             Hostname = settings.Hostname,
@@ -50,16 +59,16 @@ public sealed class PodGuests : IPodGuests
         await connection.ConfigureSandboxAsync(configure, cancellationToken);
     }
 
-    public async Task ShutdownAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken)
+    public async Task ShutdownAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         _connections.ExpectClose(sandboxId);
         await connection.ShutdownAsync(reboot: false, cancellationToken);
     }
 
-    public async Task<IPodPortConnection> OpenPortAsync(string sandboxId, string channelSocketPath, int port, CancellationToken cancellationToken)
+    public async Task<IPodPortConnection> OpenPortAsync(string sandboxId, int port, CancellationToken cancellationToken)
     {
-        var connection = await _connections.GetAsync(sandboxId, channelSocketPath, cancellationToken);
+        var connection = await ConnectionAsync(sandboxId, cancellationToken);
         return new GuestPortConnection(await connection.OpenPortAsync(port, cancellationToken), sandboxId);
     }
 

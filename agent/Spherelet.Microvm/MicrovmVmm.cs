@@ -99,7 +99,15 @@ public sealed partial class MicrovmVmm : IVmm, IAsyncDisposable
         return new VmIdMap(_settings.IdOf(slot), _settings.IdsPerVm);
     }
 
-    public async Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
+    public async Task<GuestEndpoint> StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        await CreateAndRunAsync(spec, beforeRun, cancellationToken);
+        // QEMU serves the CRX channel on the socket the spec named, in the VM's run directory.
+        return new GuestEndpoint(spec.ChannelSocketPath);
+    }
+
+    private async Task CreateAndRunAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         GuestFiles.EnsureExist(spec);

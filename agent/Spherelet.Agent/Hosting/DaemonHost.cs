@@ -82,6 +82,7 @@ public static class DaemonHost
             HostVersion = RuntimeIdentity.Version,
         });
         services.AddSingleton<GuestConnections>();
+        services.AddSingleton<GuestEndpoints>();
         services.AddSingleton<IPodGuests, PodGuests>();
         services.AddSingleton<IHostDevices, Containers.HostDevices>();
         services.AddSingleton<IHostLogFiles, Containers.HostLogFiles>();

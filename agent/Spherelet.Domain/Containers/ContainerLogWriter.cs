@@ -18,7 +18,6 @@ internal sealed partial class ContainerLogWriter : IDisposable
     private readonly IGuestContainers _guests;
     private readonly IHostLogFiles _files;
     private readonly string _sandboxId;
-    private readonly string _channelSocket;
     private readonly string _containerId;
     private readonly string _logDirectory;
     private readonly string _relativePath;
@@ -31,12 +30,11 @@ internal sealed partial class ContainerLogWriter : IDisposable
     /// <summary>Opens (creates) the log file at once, then follows the guest in the background.</summary>
     /// <exception cref="IOException">The log file cannot be made.</exception>
     public ContainerLogWriter(
-        IGuestContainers guests, IHostLogFiles files, string sandboxId, string channelSocket, string containerId, string logDirectory, string relativePath, uint windowBytes, ILogger logger)
+        IGuestContainers guests, IHostLogFiles files, string sandboxId, string containerId, string logDirectory, string relativePath, uint windowBytes, ILogger logger)
     {
         _guests = guests;
         _files = files;
         _sandboxId = sandboxId;
-        _channelSocket = channelSocket;
         _containerId = containerId;
         _logDirectory = logDirectory;
         _relativePath = relativePath;
@@ -76,7 +74,7 @@ internal sealed partial class ContainerLogWriter : IDisposable
     {
         try
         {
-            await using var log = await _guests.FollowLogAsync(_sandboxId, _channelSocket, _containerId, _windowBytes, _stop.Token);
+            await using var log = await _guests.FollowLogAsync(_sandboxId, _containerId, _windowBytes, _stop.Token);
             await foreach (var batch in log.ReadAllAsync(_stop.Token))
             {
                 if (batch.Entries.Count > 0)

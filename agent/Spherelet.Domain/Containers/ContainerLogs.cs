@@ -26,7 +26,7 @@ public sealed class ContainerLogs : IAsyncDisposable
 
     /// <summary>Starts writing the container's log (a writer that is still at it is kept).</summary>
     /// <exception cref="IOException">The log file cannot be made.</exception>
-    public void Start(string sandboxId, string channelSocket, string containerId, string logDirectory, string relativePath)
+    public void Start(string sandboxId, string containerId, string logDirectory, string relativePath)
     {
         if (_writers.TryGetValue(containerId, out var running))
         {
@@ -38,7 +38,7 @@ public sealed class ContainerLogs : IAsyncDisposable
             running.Dispose();
         }
 
-        _writers[containerId] = new ContainerLogWriter(_guests, _files, sandboxId, channelSocket, containerId, logDirectory, relativePath, _windowBytes, _logger);
+        _writers[containerId] = new ContainerLogWriter(_guests, _files, sandboxId, containerId, logDirectory, relativePath, _windowBytes, _logger);
     }
 
     /// <summary>Reopens the container's log file at its path; false when nothing writes it now.</summary>

@@ -78,7 +78,6 @@ public sealed partial class ContainerService : IAsyncDisposable
         var key = metadata.ReservationKey(sandbox.Id);
         _names.Reserve(key, id);
         var undo = new RollbackSteps();
-        var socket = _sandboxes.Layout.ChannelSocket(sandbox.VmName);
         try
         {
             CreateMissingHostPaths(mountRequests, undo);
@@ -96,16 +95,15 @@ public sealed partial class ContainerService : IAsyncDisposable
             await PinPodAsync(sandbox, id, command.HostCpuset, cancellationToken);
             var pid = await _guests.CreateAsync(
                 sandbox.Id,
-                socket,
                 new GuestContainerCreate(id, GuestLayout.Bundle(id), spec.Json, command.Image.LayerDirectories, command.Tty, command.Stdin, command.StdinOnce, logPath.Length > 0 ? _options.LogSpoolBytes : 0),
                 cancellationToken);
-            undo.Push("guest container", () => _guests.RemoveAsync(sandbox.Id, socket, id, CancellationToken.None));
+            undo.Push("guest container", () => _guests.RemoveAsync(sandbox.Id, id, CancellationToken.None));
             if (logPath.Length > 0)
             {
                 // The host writes the CRI log file from the output CRX spools.
                 try
                 {
-                    _logs.Start(sandbox.Id, socket, id, sandbox.LogDirectory, logPath);
+                    _logs.Start(sandbox.Id, id, sandbox.LogDirectory, logPath);
                 }
                 catch (IOException e)
                 {
@@ -243,7 +241,7 @@ public sealed partial class ContainerService : IAsyncDisposable
             var requested = UnixNanos();
             try
             {
-                await _guests.StartAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, cancellationToken);
+                await _guests.StartAsync(sandbox.Id, id, cancellationToken);
             }
             catch (SphereletException e) when (e is not GuestUnavailableException)
             {
@@ -370,7 +368,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         var execId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var process = ExecProcess(container.ProcessJson, command);
         var result = await _guests.ExecSyncAsync(
-            sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, execId, process, _options.ExecOutputLimitBytes, timeout, cancellationToken);
+            sandbox.Id, container.Id, execId, process, _options.ExecOutputLimitBytes, timeout, cancellationToken);
         if (result.TimedOut)
         {
             LogExecTimedOut(container.Id, command[0], timeout.TotalSeconds);
@@ -405,14 +403,14 @@ public sealed partial class ContainerService : IAsyncDisposable
         var execId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         LogExecStarted(container.Id, execId, command[0], tty);
         return await _guests.ExecInteractiveAsync(
-            sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, execId, ExecProcess(container.ProcessJson, command, tty), tty, stdin, cancellationToken);
+            sandbox.Id, container.Id, execId, ExecProcess(container.ProcessJson, command, tty), tty, stdin, cancellationToken);
     }
 
     /// <summary>Attaches a session to the running container's main process (on its terminal if it has one).</summary>
     public async Task<IInteractiveProcess> AttachAsync(string idOrPrefix, CancellationToken cancellationToken)
     {
         var (container, sandbox) = Streamable(idOrPrefix, "attach to");
-        return await _guests.AttachAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, container.Tty, cancellationToken);
+        return await _guests.AttachAsync(sandbox.Id, container.Id, container.Tty, cancellationToken);
     }
 
     /// <summary>Applies new cgroup limits (an OCI <c>linux.resources</c> object, JSON) to a created or running container.</summary>
@@ -437,7 +435,7 @@ public sealed partial class ContainerService : IAsyncDisposable
 
             await PinPodAsync(sandbox, id, hostCpuset, cancellationToken);
             await _guests.UpdateResourcesAsync(
-                sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, Encoding.UTF8.GetBytes(resourcesJson), sandbox.VirtualCpus, cancellationToken);
+                sandbox.Id, id, Encoding.UTF8.GetBytes(resourcesJson), sandbox.VirtualCpus, cancellationToken);
             await _store.UpdateAsync(id, c => c with { ResourcesJson = resourcesJson, HostCpuset = hostCpuset }, CancellationToken.None);
             LogResourcesUpdated(id);
         });
@@ -467,7 +465,7 @@ public sealed partial class ContainerService : IAsyncDisposable
             return null;
         }
 
-        return await _guests.StatsAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), containerIds, cancellationToken);
+        return await _guests.StatsAsync(sandbox.Id, containerIds, cancellationToken);
     }
 
     /// <summary>
@@ -549,7 +547,7 @@ public sealed partial class ContainerService : IAsyncDisposable
             {
                 try
                 {
-                    _logs.Start(ready.Id, _sandboxes.Layout.ChannelSocket(ready.VmName), container.Id, ready.LogDirectory, Path.GetRelativePath(ready.LogDirectory, container.HostLogPath));
+                    _logs.Start(ready.Id, container.Id, ready.LogDirectory, Path.GetRelativePath(ready.LogDirectory, container.HostLogPath));
                 }
                 catch (IOException e)
                 {
@@ -588,19 +586,17 @@ public sealed partial class ContainerService : IAsyncDisposable
             await RecordGoneAsync(container.Id, "the pod VM is not running");
             return;
         }
-
-        var socket = _sandboxes.Layout.ChannelSocket(sandbox.VmName);
         ContainerExit? exit = null;
         if (timeout > TimeSpan.Zero)
         {
-            await _guests.SignalAsync(sandbox.Id, socket, container.Id, container.StopSignal, cancellationToken);
-            exit = await WaitForExitAsync(sandbox.Id, socket, container.Id, timeout, cancellationToken);
+            await _guests.SignalAsync(sandbox.Id, container.Id, container.StopSignal, cancellationToken);
+            exit = await WaitForExitAsync(sandbox.Id, container.Id, timeout, cancellationToken);
         }
 
         if (exit is null)
         {
-            await _guests.SignalAsync(sandbox.Id, socket, container.Id, SigKill, cancellationToken);
-            exit = await WaitForExitAsync(sandbox.Id, socket, container.Id, _options.KillWait, cancellationToken)
+            await _guests.SignalAsync(sandbox.Id, container.Id, SigKill, cancellationToken);
+            exit = await WaitForExitAsync(sandbox.Id, container.Id, _options.KillWait, cancellationToken)
                 ?? throw new GuestOperationFailedException($"container {container.Id} did not die within {_options.KillWait.TotalSeconds:0} s of SIGKILL");
         }
 
@@ -618,7 +614,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         if (_sandboxes.Find(container.SandboxId) is { State: SandboxState.Ready } sandbox)
         {
             // CRX kills what still runs, unmounts the root file system and deletes the container.
-            await _guests.RemoveAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), container.Id, cancellationToken);
+            await _guests.RemoveAsync(sandbox.Id, container.Id, cancellationToken);
         }
 
         StopWatching(container.Id);
@@ -792,13 +788,13 @@ public sealed partial class ContainerService : IAsyncDisposable
         _store.Where(c => c.SandboxId == sandboxId && c.Id != containerId && c.State is ContainerState.Created or ContainerState.Running).ToList();
 
     /// <summary>Waits for the exit up to <paramref name="timeout"/>; null when the process still runs then.</summary>
-    private async Task<ContainerExit?> WaitForExitAsync(string sandboxId, string socket, string containerId, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<ContainerExit?> WaitForExitAsync(string sandboxId, string containerId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            return await _guests.WaitAsync(sandboxId, socket, containerId, deadline.Token);
+            return await _guests.WaitAsync(sandboxId, containerId, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -848,7 +844,7 @@ public sealed partial class ContainerService : IAsyncDisposable
 
                 try
                 {
-                    var exit = await _guests.WaitAsync(sandbox.Id, _sandboxes.Layout.ChannelSocket(sandbox.VmName), id, cancellationToken);
+                    var exit = await _guests.WaitAsync(sandbox.Id, id, cancellationToken);
                     await RecordExitAsync(id, exit);
                     return;
                 }

@@ -33,6 +33,9 @@ public sealed record PodSandbox
     /// <summary>The host ids the VM's VMM and the pod share are mapped to; null where the VMM maps none.</summary>
     public VmIdMap? IdMap { get; init; }
 
+    /// <summary>Where the agent reaches the VM's CRX, as its backend gave it at start; null in checkpoints of older agents.</summary>
+    public GuestEndpoint? GuestEndpoint { get; init; }
+
     public required Guid VmUuid { get; init; }
 
     public required int VirtualCpus { get; init; }

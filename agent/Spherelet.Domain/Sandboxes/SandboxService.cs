@@ -15,6 +15,7 @@ namespace Spherelet.Domain.Sandboxes;
 public sealed partial class SandboxService
 {
     private readonly VmmRegistry _vmms;
+    private readonly GuestEndpoints _endpoints;
     private readonly IPodGuests _guests;
     private readonly IPodShares _shares;
     private readonly IPodNetwork _network;
@@ -32,6 +33,7 @@ public sealed partial class SandboxService
 
     public SandboxService(
         VmmRegistry vmms,
+        GuestEndpoints endpoints,
         IPodGuests guests,
         IPodShares shares,
         IPodNetwork network,
@@ -44,6 +46,7 @@ public sealed partial class SandboxService
         ILogger<SandboxService> logger)
     {
         _vmms = vmms;
+        _endpoints = endpoints;
         _guests = guests;
         _shares = shares;
         _network = network;
@@ -95,7 +98,7 @@ public sealed partial class SandboxService
     public Task<IPodPortConnection> OpenPortAsync(string sandboxId, int port, CancellationToken cancellationToken)
     {
         var sandbox = GetReady(sandboxId);
-        return _guests.OpenPortAsync(sandbox.Id, _layout.ChannelSocket(sandbox.VmName), port, cancellationToken);
+        return _guests.OpenPortAsync(sandbox.Id, port, cancellationToken);
     }
 
     /// <summary>Boots the pod's VM and returns the new sandbox's id once CRX has answered and taken the settings.</summary>
@@ -159,18 +162,24 @@ public sealed partial class SandboxService
                 HugepagesMaxMiB = handler.HugepagesMaxMiB,
                 Nic = network is null ? null : new VmNic(network.Bridge, network.PortName, network.Mac, network.Vlan, network.InterfaceId, network.Mtu, network.ChecksumOffload),
             };
-            await vmm.StartAsync(spec, network is null ? null : ct => PrepareNicAsync(vmm, id, network, ct), cancellationToken);
+            var endpoint = await vmm.StartAsync(spec, network is null ? null : ct => PrepareNicAsync(vmm, id, network, ct), cancellationToken);
             undo.Push("vm", () => vmm.DeleteAsync(vmName, CancellationToken.None));
+            _endpoints.Register(id, endpoint);
+            undo.Push("guest endpoint", () =>
+            {
+                _endpoints.Remove(id);
+                return Task.CompletedTask;
+            });
             LogVmStarted(id, vmName, cpus, memory, handler.Name, vmm.Name);
 
-            var guest = await _guests.ConnectAsync(id, socket, cancellationToken);
+            var guest = await _guests.ConnectAsync(id, cancellationToken);
             undo.Push("guest channel", () => _guests.CloseAsync(id));
             if (network is not null)
             {
                 await _network.LabelPortAsync(id, metadata, network, cancellationToken);
             }
 
-            await _guests.ConfigureAsync(id, socket, new GuestSandboxSettings(hostname, command.Dns, command.Sysctls, network), cancellationToken);
+            await _guests.ConfigureAsync(id, new GuestSandboxSettings(hostname, command.Dns, command.Sysctls, network), cancellationToken);
 
             var sandbox = new PodSandbox
             {
@@ -183,6 +192,7 @@ public sealed partial class SandboxService
                 State = SandboxState.Ready,
                 VmName = vmName,
                 Vmm = vmm.Name,
+                GuestEndpoint = endpoint,
                 IdMap = idMap,
                 VmUuid = spec.Uuid,
                 VirtualCpus = cpus,
@@ -271,6 +281,7 @@ public sealed partial class SandboxService
             await _network.DetachAsync(id, cancellationToken);
             await _store.RemoveAsync(id, cancellationToken);
             await DeleteDirectoryAsync(_layout.VmDirectory(sandbox.VmName));
+            _endpoints.Remove(id);
             await _shares.RemoveAsync(id);
             _names.Release(sandbox.Metadata.ReservationKey, id);
             LogSandboxRemoved(id, sandbox.Metadata.Namespace, sandbox.Metadata.Name);
@@ -597,6 +608,13 @@ public sealed partial class SandboxService
 
         var ownedVms = sandboxes.Select(s => s.VmName).ToHashSet(StringComparer.Ordinal);
 
+        // Each pod's CRX is where its backend said when it started the VM (a checkpoint of an older
+        // agent has none: there both backends served it in the VM's run directory).
+        foreach (var sandbox in sandboxes)
+        {
+            _endpoints.Register(sandbox.Id, sandbox.GuestEndpoint ?? new GuestEndpoint(_layout.ChannelSocket(sandbox.VmName)));
+        }
+
         // A pod directory with a checkpoint this agent cannot read is left for the operator.
         await RemoveUnownedAsync(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)), _shares.RemoveAsync);
         await RemoveUnownedAsync(_layout.VmsDirectory, ownedVms.Contains, name => DeleteDirectoryAsync(_layout.VmDirectory(name)));
@@ -620,7 +638,7 @@ public sealed partial class SandboxService
 
             try
             {
-                await _guests.ConnectAsync(sandbox.Id, _layout.ChannelSocket(sandbox.VmName), cancellationToken);
+                await _guests.ConnectAsync(sandbox.Id, cancellationToken);
                 Interlocked.Increment(ref reconnected);
             }
             catch (SphereletException e)
@@ -676,7 +694,7 @@ public sealed partial class SandboxService
         grace.CancelAfter(_options.ShutdownGrace);
         try
         {
-            await _guests.ShutdownAsync(sandbox.Id, _layout.ChannelSocket(sandbox.VmName), grace.Token);
+            await _guests.ShutdownAsync(sandbox.Id, grace.Token);
             while (await vmm.InspectAsync(sandbox.VmName, grace.Token) is { State: VmState.Running or VmState.Paused })
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), grace.Token);

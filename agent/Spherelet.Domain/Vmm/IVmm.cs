@@ -49,7 +49,8 @@ public interface IVmm
     /// On failure nothing of it is left.
     /// </summary>
     /// <exception cref="Errors.ObjectAlreadyExistsException">A VM of that name exists.</exception>
-    Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken);
+    /// <returns>Where the agent reaches the VM's CRX (<see cref="GuestEndpoints"/> holds it by sandbox id).</returns>
+    Task<GuestEndpoint> StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken);
 
     /// <summary>Powers a VM off at once (the guest was asked to shut down before, if at all).</summary>
     /// <returns>False when it was not running (or does not exist).</returns>

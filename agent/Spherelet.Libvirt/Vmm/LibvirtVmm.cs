@@ -51,7 +51,15 @@ public sealed class LibvirtVmm : IVmm
         return new Unsubscriber(() => _libvirt.Reconnected -= handler);
     }
 
-    public async Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
+    public async Task<GuestEndpoint> StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        await CreateAndRunAsync(spec, beforeRun, cancellationToken);
+        // QEMU serves the CRX channel on the socket the spec named, in the VM's run directory.
+        return new GuestEndpoint(spec.ChannelSocketPath);
+    }
+
+    private async Task CreateAndRunAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         GuestFiles.EnsureExist(spec);

@@ -52,6 +52,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         var readiness = new RuntimeReadiness();
         var sandboxes = new SandboxService(
             new Spherelet.Domain.Vmm.VmmRegistry([_vmm, _fixedVmm]),
+            new Spherelet.Domain.Vmm.GuestEndpoints(),
             _podGuests,
             _shares,
             _network,
@@ -748,7 +749,8 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         var readiness = new RuntimeReadiness();
         var sandboxes = new SandboxService(
-            new Spherelet.Domain.Vmm.VmmRegistry([_vmm, _fixedVmm]), _podGuests, _shares, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
+            new Spherelet.Domain.Vmm.VmmRegistry([_vmm, _fixedVmm]),
+            new Spherelet.Domain.Vmm.GuestEndpoints(), _podGuests, _shares, _network, _sandboxCheckpoints, new RuntimeHandlerCatalog([new RuntimeHandler("default", 1, 256, "/k", "/i")], "default"),
             new SandboxLayout(Path.Combine(_root, "lib"), Path.Combine(_root, "run")), readiness, new SandboxServiceOptions { ChannelName = "c" },
             TimeProvider.System, NullLogger<SandboxService>.Instance);
         var containers = new ContainerService(sandboxes, _guests, _shares, _devices, new Spherelet.Agent.Containers.HostLogFiles(), _checkpoints, new ContainerServiceOptions(), readiness, TimeProvider.System, NullLogger<ContainerService>.Instance);

@@ -29,7 +29,7 @@ internal sealed class FakeGuestContainers : IGuestContainers
     public List<(string ContainerId, bool Tty, bool Stdin, bool Attach)> Sessions { get; } = [];
 
     public Task<IInteractiveProcess> ExecInteractiveAsync(
-        string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, bool tty, bool stdin, CancellationToken cancellationToken)
+        string sandboxId, string containerId, string execId, ReadOnlyMemory<byte> processJson, bool tty, bool stdin, CancellationToken cancellationToken)
     {
         Reachable();
         LastExecProcess = Encoding.UTF8.GetString(processJson.Span);
@@ -37,14 +37,14 @@ internal sealed class FakeGuestContainers : IGuestContainers
         return Task.FromResult<IInteractiveProcess>(new FakeInteractiveProcess(tty));
     }
 
-    public Task<IInteractiveProcess> AttachAsync(string sandboxId, string channelSocketPath, string containerId, bool tty, CancellationToken cancellationToken)
+    public Task<IInteractiveProcess> AttachAsync(string sandboxId, string containerId, bool tty, CancellationToken cancellationToken)
     {
         Reachable();
         Sessions.Add((containerId, tty, false, true));
         return Task.FromResult<IInteractiveProcess>(new FakeInteractiveProcess(tty));
     }
 
-    public Task<int> CreateAsync(string sandboxId, string channelSocketPath, GuestContainerCreate create, CancellationToken cancellationToken)
+    public Task<int> CreateAsync(string sandboxId, GuestContainerCreate create, CancellationToken cancellationToken)
     {
         Reachable();
         if (FailCreate is { } failure)
@@ -56,14 +56,14 @@ internal sealed class FakeGuestContainers : IGuestContainers
         return Task.FromResult(4242);
     }
 
-    public Task StartAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken)
+    public Task StartAsync(string sandboxId, string containerId, CancellationToken cancellationToken)
     {
         Reachable();
         Find(containerId).Started = true;
         return Task.CompletedTask;
     }
 
-    public Task SignalAsync(string sandboxId, string channelSocketPath, string containerId, int signal, CancellationToken cancellationToken)
+    public Task SignalAsync(string sandboxId, string containerId, int signal, CancellationToken cancellationToken)
     {
         Reachable();
         lock (Signals)
@@ -79,13 +79,13 @@ internal sealed class FakeGuestContainers : IGuestContainers
         return Task.CompletedTask;
     }
 
-    public async Task<ContainerExit> WaitAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken)
+    public async Task<ContainerExit> WaitAsync(string sandboxId, string containerId, CancellationToken cancellationToken)
     {
         Reachable();
         return await Find(containerId).Exited.Task.WaitAsync(cancellationToken);
     }
 
-    public Task RemoveAsync(string sandboxId, string channelSocketPath, string containerId, CancellationToken cancellationToken)
+    public Task RemoveAsync(string sandboxId, string containerId, CancellationToken cancellationToken)
     {
         Reachable();
         if (Containers.TryRemove(containerId, out var process))
@@ -97,7 +97,7 @@ internal sealed class FakeGuestContainers : IGuestContainers
     }
 
     public Task<ExecResult> ExecSyncAsync(
-        string sandboxId, string channelSocketPath, string containerId, string execId, ReadOnlyMemory<byte> processJson, int maxOutputBytes, TimeSpan timeout, CancellationToken cancellationToken)
+        string sandboxId, string containerId, string execId, ReadOnlyMemory<byte> processJson, int maxOutputBytes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         Reachable();
         LastExecProcess = Encoding.UTF8.GetString(processJson.Span);
@@ -107,7 +107,7 @@ internal sealed class FakeGuestContainers : IGuestContainers
 
     public int OnlineCpus { get; private set; }
 
-    public Task UpdateResourcesAsync(string sandboxId, string channelSocketPath, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken)
+    public Task UpdateResourcesAsync(string sandboxId, string containerId, ReadOnlyMemory<byte> resourcesJson, int onlineCpus, CancellationToken cancellationToken)
     {
         Reachable();
         Find(containerId).Resources = Encoding.UTF8.GetString(resourcesJson.Span);
@@ -115,7 +115,7 @@ internal sealed class FakeGuestContainers : IGuestContainers
         return Task.CompletedTask;
     }
 
-    public Task<IGuestLog> FollowLogAsync(string sandboxId, string channelSocketPath, string containerId, uint windowBytes, CancellationToken cancellationToken)
+    public Task<IGuestLog> FollowLogAsync(string sandboxId, string containerId, uint windowBytes, CancellationToken cancellationToken)
     {
         Reachable();
         var log = Find(containerId).Log;
@@ -126,7 +126,7 @@ internal sealed class FakeGuestContainers : IGuestContainers
     /// <summary>How the guest answers statistics: null, at once; else this (a failure, or a wait for cancellation).</summary>
     public Func<CancellationToken, Task>? OnStats { get; set; }
 
-    public async Task<PodUsage> StatsAsync(string sandboxId, string channelSocketPath, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
+    public async Task<PodUsage> StatsAsync(string sandboxId, IReadOnlyCollection<string> containerIds, CancellationToken cancellationToken)
     {
         Reachable();
         if (OnStats is { } onStats)

@@ -192,7 +192,9 @@ public sealed class HostileGuestProtocolTests
                 await new ScriptedGuest(stream) { Stats = reply }.Done;
             });
             await using var connections = new GuestConnections(new GuestChannelOptions { ConnectTimeout = Patience, HostVersion = "test" }, NullLogger<GuestConnections>.Instance);
-            return await new GuestContainers(connections).StatsAsync("pod-liar", path, containerIds, CancellationToken.None);
+            var endpoints = new Spherelet.Domain.Vmm.GuestEndpoints();
+            endpoints.Register("pod-liar", new Spherelet.Domain.Vmm.GuestEndpoint(path));
+            return await new GuestContainers(connections, endpoints).StatsAsync("pod-liar", containerIds, CancellationToken.None);
         }
         finally
         {

@@ -18,7 +18,7 @@ internal sealed class FakeGuests : IPodGuests
 
     public int OpenConnections => Connected.Count;
 
-    public Task<GuestInfo> ConnectAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken)
+    public Task<GuestInfo> ConnectAsync(string sandboxId, CancellationToken cancellationToken)
     {
         if (Unreachable)
         {
@@ -29,13 +29,13 @@ internal sealed class FakeGuests : IPodGuests
         return Task.FromResult(new GuestInfo("1.0.0", "6.1.0", 1234));
     }
 
-    public Task ConfigureAsync(string sandboxId, string channelSocketPath, GuestSandboxSettings settings, CancellationToken cancellationToken)
+    public Task ConfigureAsync(string sandboxId, GuestSandboxSettings settings, CancellationToken cancellationToken)
     {
         Connected[sandboxId] = settings;
         return Task.CompletedTask;
     }
 
-    public Task ShutdownAsync(string sandboxId, string channelSocketPath, CancellationToken cancellationToken)
+    public Task ShutdownAsync(string sandboxId, CancellationToken cancellationToken)
     {
         lock (ShutdownRequests)
         {
@@ -48,7 +48,7 @@ internal sealed class FakeGuests : IPodGuests
     }
 
     /// <summary>No server listens in a fake pod.</summary>
-    public Task<IPodPortConnection> OpenPortAsync(string sandboxId, string channelSocketPath, int port, CancellationToken cancellationToken) =>
+    public Task<IPodPortConnection> OpenPortAsync(string sandboxId, int port, CancellationToken cancellationToken) =>
         Task.FromException<IPodPortConnection>(new Spherelet.Domain.Errors.PreconditionFailedException($"nothing in the pod accepts connections on port {port}"));
 
     public Task CloseAsync(string sandboxId)

@@ -62,7 +62,13 @@ internal sealed class FakeVmm(string name = "libvirt", bool plugsNic = true, boo
 
     public Exception? FailStart { get; set; }
 
-    public async Task StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
+    public async Task<GuestEndpoint> StartAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
+    {
+        await CreateAndRunAsync(spec, beforeRun, cancellationToken);
+        return new GuestEndpoint(spec.ChannelSocketPath);
+    }
+
+    private async Task CreateAndRunAsync(VmSpec spec, Func<CancellationToken, Task>? beforeRun, CancellationToken cancellationToken)
     {
         if (FailStart is { } failure)
         {

@@ -17,6 +17,7 @@ public sealed class SandboxServiceTests : IDisposable
     private readonly RuntimeReadiness _readiness = new();
 
     private readonly FakePodShares _shares;
+    private GuestEndpoints _endpoints = new();
 
     public SandboxServiceTests()
     {
@@ -31,6 +32,7 @@ public sealed class SandboxServiceTests : IDisposable
 
     private SandboxService NewService() => new(
         new VmmRegistry([_vmm, _microvm]),
+        _endpoints = new GuestEndpoints(),
         _guests,
         _shares,
         _network,
@@ -62,6 +64,28 @@ public sealed class SandboxServiceTests : IDisposable
         var service = NewService();
         await service.RecoverAsync(CancellationToken.None);
         return service;
+    }
+
+    [Fact]
+    public async Task The_guest_endpoint_the_backend_gave_is_registered_by_sandbox_id_checkpointed_found_again_after_a_restart_and_forgotten_on_remove()
+    {
+        var service = await ReadyServiceAsync();
+        var id = await service.RunAsync(Pod(), CancellationToken.None);
+        var expected = new GuestEndpoint(Layout.ChannelSocket("sph-" + id[..12]));
+
+        Assert.Equal(expected, _endpoints.Get(id));
+        Assert.Equal(expected, _checkpoints.Saved[id].GuestEndpoint);
+
+        // An agent restart: a new registry, filled from the checkpoint; an older checkpoint without one gets the VM's run directory.
+        var older = await service.RunAsync(Pod("older"), CancellationToken.None);
+        _checkpoints.Saved[older] = _checkpoints.Saved[older] with { GuestEndpoint = null };
+        await ReadyServiceAsync();
+        Assert.Equal(expected, _endpoints.Get(id));
+        Assert.Equal(new GuestEndpoint(Layout.ChannelSocket("sph-" + older[..12])), _endpoints.Get(older));
+
+        var restarted = await ReadyServiceAsync();
+        await restarted.RemoveAsync(id, CancellationToken.None);
+        Assert.Throws<GuestUnavailableException>(() => _endpoints.Get(id));
     }
 
     [Fact]
