@@ -9,7 +9,7 @@ public sealed partial class RuntimeServiceAdapter
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        await _containers.RemovePodAsync(request.PodSandboxId, context.CancellationToken);
+        await _pods.RemoveAsync(request.PodSandboxId, context.CancellationToken);
         return new RemovePodSandboxResponse();
     }
 }

@@ -8,7 +8,7 @@ public sealed partial class RuntimeServiceAdapter
     public override async Task<RunPodSandboxResponse> RunPodSandbox(RunPodSandboxRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var id = await _sandboxes.RunAsync(SandboxMapping.ToCommand(request), context.CancellationToken);
+        var id = await _pods.RunAsync(SandboxMapping.ToCommand(request), context.CancellationToken);
         return new RunPodSandboxResponse { PodSandboxId = id };
     }
 }

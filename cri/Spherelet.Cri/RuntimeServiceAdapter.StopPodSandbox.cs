@@ -9,7 +9,7 @@ public sealed partial class RuntimeServiceAdapter
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        await _containers.StopPodAsync(request.PodSandboxId, context.CancellationToken);
+        await _pods.StopAsync(request.PodSandboxId, context.CancellationToken);
         return new StopPodSandboxResponse();
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Containers;
 using Spherelet.Domain.Health;
 using Spherelet.Domain.Node;
+using Spherelet.Domain.Pods;
 using Spherelet.Domain.Sandboxes;
 using Spherelet.Domain.Streaming;
 using Spherelet.Images;
@@ -18,6 +19,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
     private readonly HostHealth _health;
     private readonly NodeConfig _nodeConfig;
     private readonly NodeFacts _nodeFacts;
+    private readonly PodLifecycle _pods;
     private readonly SandboxService _sandboxes;
     private readonly ContainerService _containers;
     private readonly ImageManager _images;
@@ -30,6 +32,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
         HostHealth health,
         NodeConfig nodeConfig,
         NodeFacts nodeFacts,
+        PodLifecycle pods,
         SandboxService sandboxes,
         ContainerService containers,
         ImageManager images,
@@ -42,6 +45,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
         _health = health;
         _nodeConfig = nodeConfig;
         _nodeFacts = nodeFacts;
+        _pods = pods;
         _sandboxes = sandboxes;
         _containers = containers;
         _images = images;

@@ -163,6 +163,7 @@ public static class DaemonHost
         services.AddSingleton<IContainerCheckpointStore, FileContainerCheckpointStore>();
         services.AddSingleton(new ContainerServiceOptions { LogSpoolBytes = options.Guest.LogSpoolMiB * 1024L * 1024 });
         services.AddSingleton<ContainerService>();
+        services.AddSingleton<Spherelet.Domain.Pods.PodLifecycle>();
         services.AddSingleton<CpuRates>();
         services.AddHostedService<SandboxRecoveryService>();
         services.AddSingleton(new StreamingServerOptions(

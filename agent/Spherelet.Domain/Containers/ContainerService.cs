@@ -290,46 +290,15 @@ public sealed partial class ContainerService : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops a pod: its running containers are killed (their exits recorded), then its VM is
-    /// stopped. Stopping an unknown pod succeeds.
+    /// Removes every container of the pod (killed first where one still runs); its part of
+    /// <see cref="Pods.PodLifecycle.RemoveAsync"/>, which then removes the sandbox.
     /// </summary>
-    public async Task StopPodAsync(string sandboxIdOrPrefix, CancellationToken cancellationToken)
+    public async Task RemoveAllOfPodAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        PodSandbox sandbox;
-        try
-        {
-            sandbox = _sandboxes.Get(sandboxIdOrPrefix);
-        }
-        catch (ObjectNotFoundException)
-        {
-            return;
-        }
-
-        await StopContainersOfAsync(sandbox, cancellationToken);
-        await _sandboxes.StopAsync(sandbox.Id, cancellationToken);
-    }
-
-    /// <summary>Removes a pod: its containers first, then the sandbox. Removing an unknown pod succeeds.</summary>
-    public async Task RemovePodAsync(string sandboxIdOrPrefix, CancellationToken cancellationToken)
-    {
-        PodSandbox sandbox;
-        try
-        {
-            sandbox = _sandboxes.Get(sandboxIdOrPrefix);
-        }
-        catch (ObjectNotFoundException)
-        {
-            return;
-        }
-
-        await StopContainersOfAsync(sandbox, cancellationToken);
-        await _sandboxes.StopAsync(sandbox.Id, cancellationToken);
-        foreach (var container in _store.List(new ContainerFilter(null, sandbox.Id, null, null)))
+        foreach (var container in _store.List(new ContainerFilter(null, sandboxId, null, null)))
         {
             await RemoveAsync(container.Id, cancellationToken);
         }
-
-        await _sandboxes.RemoveAsync(sandbox.Id, cancellationToken);
     }
 
     /// <summary>A container by id or unique id prefix.</summary>
@@ -631,9 +600,14 @@ public sealed partial class ContainerService : IAsyncDisposable
         LogRemoved(container.Id, container.SandboxId);
     }
 
-    private async Task StopContainersOfAsync(PodSandbox sandbox, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops every running container of the pod at once (no grace: the kubelet stopped them with
+    /// theirs before it stops the pod); its part of <see cref="Pods.PodLifecycle"/>'s Stop and Remove.
+    /// A container the guest cannot reach any more ends with the pod VM.
+    /// </summary>
+    public async Task StopAllOfPodAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        foreach (var container in _store.List(new ContainerFilter(null, sandbox.Id, ContainerState.Running, null)))
+        foreach (var container in _store.List(new ContainerFilter(null, sandboxId, ContainerState.Running, null)))
         {
             try
             {

@@ -81,6 +81,9 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         return (sandboxes, containers);
     }
 
+    /// <summary>The pod lifecycle over the services of the agent now running.</summary>
+    private Spherelet.Domain.Pods.PodLifecycle Pods => new(_sandboxes, _containers);
+
     private CreateContainerCommand Command(
         string name = "app", uint attempt = 0, IReadOnlyList<MountRequest>? mounts = null, string logPath = "app/0.log", string resources = "{}") => new()
     {
@@ -385,7 +388,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_container_cannot_be_created_in_a_pod_that_is_not_ready()
     {
-        await _containers.StopPodAsync(_pod, CancellationToken.None);
+        await Pods.StopAsync(_pod, CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<PreconditionFailedException>(() => _containers.CreateAsync(Command(), CancellationToken.None));
         Assert.Contains("not ready", error.Message, StringComparison.Ordinal);
@@ -450,7 +453,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         var id = await RunningAsync();
 
         await _containers.StopAsync("feedfacefeedface", TimeSpan.Zero, CancellationToken.None);
-        await _containers.StopPodAsync("feedfacefeedface", CancellationToken.None);
+        await Pods.StopAsync("feedfacefeedface", CancellationToken.None);
 
         Assert.Empty(_guests.Signals);
         Assert.Equal(ContainerState.Running, _containers.Get(id).State);
@@ -688,7 +691,7 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     {
         var id = await RunningAsync();
 
-        await _containers.StopPodAsync(_pod, CancellationToken.None);
+        await Pods.StopAsync(_pod, CancellationToken.None);
 
         var stopped = _containers.Get(id);
         Assert.Equal((ContainerState.Exited, 137), (stopped.State, stopped.ExitCode));
@@ -715,12 +718,12 @@ public sealed class ContainerServiceTests : IAsyncLifetime
         await RunningAsync();
         await _containers.CreateAsync(Command("created"), CancellationToken.None);
 
-        await _containers.RemovePodAsync(_pod, CancellationToken.None);
+        await Pods.RemoveAsync(_pod, CancellationToken.None);
 
         Assert.Empty(_containers.List(ContainerFilter.All));
         Assert.Empty(_checkpoints.Saved);
         Assert.Empty(_sandboxes.List(SandboxFilter.All));
-        await _containers.RemovePodAsync(_pod, CancellationToken.None); // an unknown pod: nothing to do
+        await Pods.RemoveAsync(_pod, CancellationToken.None); // an unknown pod: nothing to do
     }
 
     [Fact]
