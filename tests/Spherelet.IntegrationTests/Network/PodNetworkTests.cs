@@ -241,12 +241,13 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
         var instance = (await File.ReadAllTextAsync(Path.Combine(_dir.Root, "instance-id"))).Trim();
         Assert.True(Assert.Single(await NetworkReadyAsync(client)).Status);
 
-        // The pod that outlives the agent's kill runs on libvirt, the pods made after it on the default
-        // handler's backend (microvm, but for scripts/test's libvirt pass): both backends' NICs on one segment.
+        // One pod that outlives the agent's kill runs on libvirt, the others on the default handler's
+        // backend (microvm, but for scripts/test's libvirt pass): both backends' NICs on one segment.
         var first = await PodAsync(client, SandboxDaemon.Pod("keep", "team-iso"), "libvirt");
         var firstStatus = (await client.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = first.Pod })).Status;
         var gone = await PodAsync(client, SandboxDaemon.Pod("gone", "team-iso"));
         await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = gone.Pod });
+        var second = await PodAsync(client, SandboxDaemon.Pod("keep2", "team-iso"));
         var allocations = Path.Combine(_dir.Root, "network", "allocations.json");
         var before = await File.ReadAllTextAsync(allocations);
         var flowsBefore = (await DumpFlowsAsync()).Select(WithoutCounters).Order().ToList();
@@ -273,17 +274,20 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
             (await DumpFlowsAsync()).Where(f => !f.Contains(nextCookie, StringComparison.Ordinal)).Select(WithoutCounters).Order().ToList();
 
         Assert.Equal(PodSandboxState.SandboxReady, status.Status.State);
+        Assert.Equal(PodSandboxState.SandboxReady, (await client.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = second.Pod })).Status.State);
         Assert.Equal(first.Ip, status.Status.Network.Ip);
         Assert.Equal(Address(2), first.Ip);
         Assert.Equal(Address(3), gone.Ip);
-        Assert.Equal(Address(4), next.Ip); // not the released .3: an address comes back only after the rest of the subnet
+        Assert.Equal(Address(4), second.Ip); // not the released .3: an address comes back only after the rest of the subnet
+        Assert.Equal(Address(5), next.Ip);
         Assert.Equal(0, await PingAsync(client, next.Container, first.Ip));
+        Assert.Equal(0, await PingAsync(client, second.Container, first.Ip));
 
         // Dual-stack: each pod also has the same host number in its segment's IPv6 subnet, reported as an additional IP.
         var nextStatus = (await client.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = next.Pod })).Status;
         Assert.Equal([AddressV6(2)], firstStatus.Network.AdditionalIps.Select(i => i.Ip));
         Assert.Equal([AddressV6(2)], status.Status.Network.AdditionalIps.Select(i => i.Ip));
-        Assert.Equal([AddressV6(4)], nextStatus.Network.AdditionalIps.Select(i => i.Ip));
+        Assert.Equal([AddressV6(5)], nextStatus.Network.AdditionalIps.Select(i => i.Ip));
         Assert.Equal(0, (await ExecAsync(client, next.Container, "/bin/busybox", "ping6", "-c", "2", "-W", "10", AddressV6(2))).ExitCode);
         Assert.Equal(0, (await ExecAsync(client, next.Container, "/bin/busybox", "ping6", "-c", "2", "-W", "10", AddressV6(1))).ExitCode);
         Assert.Contains($"spherelet:{instance}:segment-{_firstVlan}", await HostCommand.RunAsync("nft", ["list", "table", "ip6", NftTable.Name], CancellationToken.None), StringComparison.Ordinal);
@@ -323,7 +327,7 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
         Assert.Equal(0, (await ExecAsync(client, next.Container, "/bin/busybox", "ping6", "-c", "2", "-W", "10", AddressV6(1))).ExitCode);
 
         // NetworkReady follows the bridge: deleted under the agent, it is false and says why.
-        foreach (var pod in new[] { first, next })
+        foreach (var pod in new[] { first, second, next })
         {
             await client.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod.Pod });
         }
@@ -333,7 +337,7 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
         // No pod port on the switch and no tap on the host is left, of either backend.
         Assert.DoesNotContain("sphp", await Vsctl("list-ports", Bridge), StringComparison.Ordinal);
         var links = await HostCommand.RunAsync("ip", ["-o", "link", "show"], CancellationToken.None);
-        Assert.All(new[] { first.Pod, gone.Pod, next.Pod }, id => Assert.DoesNotContain("sphp" + id[..11], links, StringComparison.Ordinal));
+        Assert.All(new[] { first.Pod, gone.Pod, second.Pod, next.Pod }, id => Assert.DoesNotContain("sphp" + id[..11], links, StringComparison.Ordinal));
         await _ovs.DeleteBridgeAsync(Bridge, CancellationToken.None);
         var notReady = Assert.Single(await NetworkReadyAsync(client));
         Assert.False(notReady.Status);
