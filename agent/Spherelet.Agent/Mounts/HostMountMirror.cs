@@ -16,7 +16,7 @@ namespace Spherelet.Agent.Mounts;
 /// read back from the table after an agent restart. The copies follow the host within
 /// milliseconds, not atomically as kernel propagation does.
 /// </summary>
-internal sealed partial class HostMountMirror
+internal sealed partial class HostMountMirror : IDisposable
 {
     private const string RecordName = "followed.json";
 
@@ -29,6 +29,7 @@ internal sealed partial class HostMountMirror
     private readonly List<FollowedVolume> _followed = [];
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private Thread? _watcher;
+    private bool _disposed;
 
     /// <param name="podsDirectory">Where the pods' directories are (mounts below it are never mirrored: they are the shares themselves).</param>
     /// <param name="podDirectory">A pod's directory by sandbox id, where what it follows is recorded.</param>
@@ -107,9 +108,22 @@ internal sealed partial class HostMountMirror
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>Stops watching (the agent stops); the copies stay, and the next agent follows again from the records.</summary>
+    public void Dispose()
+    {
+        Thread? watcher;
+        lock (_lock)
+        {
+            _disposed = true;
+            watcher = _watcher;
+        }
+
+        watcher?.Join(TimeSpan.FromSeconds(5));
+    }
+
     private void EnsureWatching()
     {
-        if (_watcher is not null || _followed.Count == 0)
+        if (_watcher is not null || _followed.Count == 0 || _disposed)
         {
             return;
         }
@@ -128,10 +142,10 @@ internal sealed partial class HostMountMirror
             while (true)
             {
                 // POLLPRI|POLLERR: the table changed since the last poll of this descriptor.
-                var ready = LibC.poll(&poll, 1, 1000);
+                var ready = LibC.poll(&poll, 1, 250);
                 lock (_lock)
                 {
-                    if (_followed.Count == 0)
+                    if (_followed.Count == 0 || _disposed)
                     {
                         _watcher = null;
                         return;

@@ -21,7 +21,7 @@ namespace Spherelet.Agent.Mounts;
 /// moment. Removal detaches whole mounts by descriptor and deletes only what lies on the pod
 /// directory's own file system, never following a link.
 /// </summary>
-public sealed partial class PodShares : IPodShares
+public sealed partial class PodShares : IPodShares, IDisposable
 {
     private const uint DirectoryMode = 0x1ED; // 0755
     private const uint FileMode = 0x1A4; // 0644
@@ -41,6 +41,9 @@ public sealed partial class PodShares : IPodShares
         _layersDirectory = layersDirectory;
         _mirror = new HostMountMirror(layout.PodsDirectory, layout.PodDirectory, OpenShareRoot, IdMapOf, (ILogger?)logger ?? NullLogger.Instance);
     }
+
+    /// <summary>Stops following host mounts into idmapped volumes (the agent stops; the next one follows again).</summary>
+    public void Dispose() => _mirror.Dispose();
 
     public Task CreateAsync(string sandboxId, VmIdMap? idMap, CancellationToken cancellationToken)
     {

@@ -113,6 +113,41 @@ public sealed class PodSharesTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task After_an_agent_restart_the_next_agent_follows_the_host_into_the_id_mapped_volume_again()
+    {
+        var map = new Spherelet.Domain.Vmm.VmIdMap(3_000_000_000, 65536);
+        await _shares.CreateAsync(Pod, map, CancellationToken.None);
+        var volume = Directory.CreateDirectory(Path.Combine(_host, "mnt")).FullName;
+        var point = Directory.CreateDirectory(Path.Combine(volume, "later")).FullName;
+        var source = Directory.CreateDirectory(Path.Combine(_host, "source")).FullName;
+        File.WriteAllText(Path.Combine(source, "flagFile"), string.Empty);
+        var bind = await _shares.BindVolumeAsync(Pod, Container, 0, volume, BindAccess.ReadWrite, followHost: true, CancellationToken.None);
+        var copy = Path.Combine(_layout.Share(Pod), bind.InShare, "later");
+
+        // The agent stops; the host mounts while none runs; the next agent adopts the pod.
+        _shares.Dispose();
+        Mount("--bind", source, point);
+        try
+        {
+            Assert.False(File.Exists(Path.Combine(copy, "flagFile")));
+            using var next = new PodShares(_layout, Path.Combine(_dir.Root, "images", "layers", "sha256"));
+            next.Adopt(Pod, map);
+
+            Assert.True(await EventuallyAsync(() => File.Exists(Path.Combine(copy, "flagFile"))), "the next agent did not copy the mount made while none ran");
+            Assert.Equal(3_000_000_000u, Owner(copy));
+            Mount("-l", point);
+            Assert.True(await EventuallyAsync(() => !HostMountTable.MountPoints().Contains(copy)), "the next agent did not follow the host's unmount");
+        }
+        finally
+        {
+            if (HostMountTable.MountPoints().Contains(point))
+            {
+                Mount("-l", point);
+            }
+        }
+    }
+
     /// <summary>Whether <paramref name="condition"/> holds within <paramref name="patience"/> (5 s unless given); the mirror follows the host's table asynchronously.</summary>
     private static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan? patience = null)
     {
