@@ -24,6 +24,7 @@ public static class CriErrors
         GuestOperationFailedException => StatusCode.Internal,
         NetworkOperationFailedException => StatusCode.Internal,
         DeadlineExceededException => StatusCode.DeadlineExceeded,
+        SubscriberTooSlowException => StatusCode.ResourceExhausted,
         _ => StatusCode.Internal,
     };
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Containers;
+using Spherelet.Domain.Events;
 using Spherelet.Domain.Health;
 using Spherelet.Domain.Node;
 using Spherelet.Domain.Pods;
@@ -20,6 +21,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
     private readonly NodeConfig _nodeConfig;
     private readonly NodeFacts _nodeFacts;
     private readonly PodLifecycle _pods;
+    private readonly PodEvents _events;
     private readonly SandboxService _sandboxes;
     private readonly ContainerService _containers;
     private readonly ImageManager _images;
@@ -33,6 +35,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
         NodeConfig nodeConfig,
         NodeFacts nodeFacts,
         PodLifecycle pods,
+        PodEvents events,
         SandboxService sandboxes,
         ContainerService containers,
         ImageManager images,
@@ -46,6 +49,7 @@ public sealed partial class RuntimeServiceAdapter : Runtime.V1.RuntimeService.Ru
         _nodeConfig = nodeConfig;
         _nodeFacts = nodeFacts;
         _pods = pods;
+        _events = events;
         _sandboxes = sandboxes;
         _containers = containers;
         _images = images;

@@ -164,6 +164,7 @@ public static class DaemonHost
         services.AddSingleton(new ContainerServiceOptions { LogSpoolBytes = options.Guest.LogSpoolMiB * 1024L * 1024 });
         services.AddSingleton<ContainerService>();
         services.AddSingleton<Spherelet.Domain.Pods.PodLifecycle>();
+        services.AddSingleton<Spherelet.Domain.Events.PodEvents>();
         services.AddSingleton<CpuRates>();
         services.AddHostedService<SandboxRecoveryService>();
         services.AddSingleton(new StreamingServerOptions(

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Errors;
+using Spherelet.Domain.Events;
 using Spherelet.Domain.Sandboxes;
 using Spherelet.Domain.Vmm;
 
@@ -138,6 +139,7 @@ public sealed partial class ContainerService : IAsyncDisposable
             };
             await _store.AddAsync(container, cancellationToken);
             LogCreated(id, sandbox.Id, metadata.Name, metadata.Attempt, command.Image.Reference);
+            Raise(id, PodEventType.Created);
             return id;
         }
         catch (Exception e)
@@ -251,10 +253,13 @@ public sealed partial class ContainerService : IAsyncDisposable
                     c => c with { State = ContainerState.Exited, ExitCode = 128, FinishedAt = UnixNanos(), Reason = Container.Reasons.Error, Message = e.Message },
                     CancellationToken.None);
                 LogStartFailed(id, e.Message);
+                Raise(id, PodEventType.Stopped);
                 throw;
             }
 
             await _store.UpdateAsync(id, c => c with { State = ContainerState.Running, StartedAt = requested }, CancellationToken.None);
+            // Before the exit is watched: a quick process's Stopped never comes before its Started.
+            Raise(id, PodEventType.Started);
             Watch(id);
             LogStarted(id, container.SandboxId);
         });
@@ -595,9 +600,11 @@ public sealed partial class ContainerService : IAsyncDisposable
             await _sandboxes.ReleaseDiskAsync(container.SandboxId, device, container.Id, cancellationToken);
         }
 
+        var removed = _store.Find(container.Id) ?? container;
         await _store.RemoveAsync(container.Id, cancellationToken);
         _names.Release(container.Metadata.ReservationKey(container.SandboxId), container.Id);
         LogRemoved(container.Id, container.SandboxId);
+        Raise(removed, PodEventType.Deleted);
     }
 
     /// <summary>
@@ -904,6 +911,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         if (changed)
         {
             LogExited(id, exit.ExitCode, exit.Signal, reason);
+            Raise(id, PodEventType.Stopped);
         }
     }
 
@@ -912,17 +920,59 @@ public sealed partial class ContainerService : IAsyncDisposable
     {
         try
         {
+            var changed = false;
             await _store.UpdateAsync(
                 id,
-                c => c.State == ContainerState.Running
-                    ? c with { State = ContainerState.Exited, ExitCode = 255, Reason = Container.Reasons.Error, Message = message, FinishedAt = UnixNanos() }
-                    : c,
+                c =>
+                {
+                    if (c.State != ContainerState.Running)
+                    {
+                        return c;
+                    }
+
+                    changed = true;
+                    return c with { State = ContainerState.Exited, ExitCode = 255, Reason = Container.Reasons.Error, Message = message, FinishedAt = UnixNanos() };
+                },
                 CancellationToken.None);
             LogGone(id, message);
+            if (changed)
+            {
+                Raise(id, PodEventType.Stopped);
+            }
         }
         catch (ObjectNotFoundException)
         {
             // Removed meanwhile.
+        }
+    }
+
+    /// <summary>
+    /// Raised after each change of a container's state (created, started, exited, removed), with the
+    /// container as it is then (as it was last, for a removal). Handlers must not block.
+    /// </summary>
+    public event Action<Container, PodEventType>? ContainerChanged;
+
+    /// <summary>The containers of a pod as they are now, whatever the runtime's readiness (for events).</summary>
+    public IReadOnlyList<Container> ContainersOf(string sandboxId) =>
+        _store.Where(c => c.SandboxId == sandboxId).ToList();
+
+    private void Raise(string id, PodEventType type)
+    {
+        if (_store.Find(id) is { } container)
+        {
+            Raise(container, type);
+        }
+    }
+
+    private void Raise(Container container, PodEventType type)
+    {
+        try
+        {
+            ContainerChanged?.Invoke(container, type);
+        }
+        catch (Exception e) when (e is InvalidOperationException or SphereletException)
+        {
+            LogEventFailed(container.Id, e.Message);
         }
     }
 
@@ -1026,6 +1076,9 @@ public sealed partial class ContainerService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "pod left out of node statistics sandbox={SandboxId} error={Error}")]
     private partial void LogStatsLeftOut(string sandboxId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "container event not published container={ContainerId} error={Error}")]
+    private partial void LogEventFailed(string containerId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "containers recovered containers={Containers} watched={Running}")]
     private partial void LogRecovered(int containers, int running);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Errors;
+using Spherelet.Domain.Events;
 using Spherelet.Domain.Vmm;
 
 namespace Spherelet.Domain.Sandboxes;
@@ -71,6 +72,32 @@ public sealed partial class SandboxService
     /// containers are no more. Raised with the sandbox's id after the change is checkpointed.
     /// </summary>
     public event Action<string>? SandboxStopped;
+
+    /// <summary>
+    /// Raised after each change of a sandbox's state (created and started when READY, stopped,
+    /// removed), with the sandbox as it is then (as it was last, for a removal). Handlers must not block.
+    /// </summary>
+    public event Action<PodSandbox, PodEventType>? SandboxChanged;
+
+    private void RaiseSandbox(string id, PodEventType type)
+    {
+        if (_store.Find(id) is { } sandbox)
+        {
+            RaiseSandbox(sandbox, type);
+        }
+    }
+
+    private void RaiseSandbox(PodSandbox sandbox, PodEventType type)
+    {
+        try
+        {
+            SandboxChanged?.Invoke(sandbox, type);
+        }
+        catch (Exception e) when (e is InvalidOperationException or SphereletException)
+        {
+            LogEventFailed(sandbox.Id, e.Message);
+        }
+    }
 
     /// <summary>A sandbox by full id, also while recovery runs; null when there is none.</summary>
     public PodSandbox? Find(string id) => _store.Find(id);
@@ -210,6 +237,8 @@ public sealed partial class SandboxService
             await _store.AddAsync(sandbox, cancellationToken);
             var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             LogSandboxReady(id, metadata.Namespace, metadata.Name, vmName, elapsedMs, guest.BootToReadyMs);
+            RaiseSandbox(sandbox, PodEventType.Created);
+            RaiseSandbox(sandbox, PodEventType.Started);
             return id;
         }
         catch (Exception e)
@@ -279,12 +308,14 @@ public sealed partial class SandboxService
             await StopLockedAsync(sandbox, "removed", cancellationToken);
             await _vmms.Get(sandbox.Vmm).DeleteAsync(sandbox.VmName, cancellationToken);
             await _network.DetachAsync(id, cancellationToken);
+            var removed = _store.Find(id) ?? sandbox;
             await _store.RemoveAsync(id, cancellationToken);
             await DeleteDirectoryAsync(_layout.VmDirectory(sandbox.VmName));
             _endpoints.Remove(id);
             await _shares.RemoveAsync(id);
             _names.Release(sandbox.Metadata.ReservationKey, id);
             LogSandboxRemoved(id, sandbox.Metadata.Namespace, sandbox.Metadata.Name);
+            RaiseSandbox(removed, PodEventType.Deleted);
         }
         finally
         {
@@ -538,6 +569,7 @@ public sealed partial class SandboxService
             CancellationToken.None);
         LogVmStoppedOutside(sandbox.Id, stopped.Name, stopped.Reason);
         SandboxStopped?.Invoke(sandbox.Id);
+        RaiseSandbox(sandbox.Id, PodEventType.Stopped);
     }
 
     /// <summary>The VMM was unreachable for a while (its events may be lost): every READY sandbox whose VM no longer runs becomes NOTREADY.</summary>
@@ -679,6 +711,7 @@ public sealed partial class SandboxService
                     cancellationToken);
                 LogSandboxStopped(sandbox.Id, sandbox.Metadata.Namespace, sandbox.Metadata.Name);
                 SandboxStopped?.Invoke(sandbox.Id);
+                RaiseSandbox(sandbox.Id, PodEventType.Stopped);
             }
         }
         finally
@@ -711,6 +744,7 @@ public sealed partial class SandboxService
         await _store.UpdateAsync(id, s => s with { State = SandboxState.NotReady, StateReason = reason }, CancellationToken.None);
         LogMarkedNotReady(id, reason);
         SandboxStopped?.Invoke(id);
+        RaiseSandbox(id, PodEventType.Stopped);
     }
 
     private async Task KeepAsNotReadyAsync(
@@ -844,6 +878,9 @@ public sealed partial class SandboxService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sandbox stopped sandbox={SandboxId} pod={Namespace}/{Name}")]
     private partial void LogSandboxStopped(string sandboxId, string @namespace, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox event not published sandbox={SandboxId} error={Error}")]
+    private partial void LogEventFailed(string sandboxId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sandbox removed sandbox={SandboxId} pod={Namespace}/{Name}")]
     private partial void LogSandboxRemoved(string sandboxId, string @namespace, string name);

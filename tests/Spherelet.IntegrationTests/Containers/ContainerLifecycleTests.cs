@@ -20,6 +20,46 @@ public sealed class ContainerLifecycleTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
+    public async Task Two_GetContainerEvents_subscribers_both_see_create_start_stop_and_delete_in_order_and_one_that_never_reads_stalls_nothing()
+    {
+        using var first = _pod.Runtime.GetContainerEvents(new GetEventsRequest());
+        using var second = _pod.Runtime.GetContainerEvents(new GetEventsRequest());
+        using var idle = _pod.Runtime.GetContainerEvents(new GetEventsRequest()); // never read
+        // A subscription is in place once its call has reached the daemon: an event after that reaches it.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        var id = await _pod.RunAsync(_pod.Container("evented", "sleep", "600"));
+        await _pod.Runtime.StopContainerAsync(new StopContainerRequest { ContainerId = id, Timeout = 0 });
+        await _pod.RemoveAsync(id);
+
+        foreach (var call in new[] { first, second })
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var seen = new List<ContainerEventResponse>();
+            while (seen.LastOrDefault()?.ContainerEventType != ContainerEventType.ContainerDeletedEvent
+                && await call.ResponseStream.MoveNext(deadline.Token))
+            {
+                if (call.ResponseStream.Current.ContainerId == id)
+                {
+                    seen.Add(call.ResponseStream.Current);
+                }
+            }
+
+            Assert.Equal(
+                [ContainerEventType.ContainerCreatedEvent, ContainerEventType.ContainerStartedEvent, ContainerEventType.ContainerStoppedEvent, ContainerEventType.ContainerDeletedEvent],
+                seen.Select(e => e.ContainerEventType));
+            // What the kubelet's evented PLEG reads: the pod by its UID, and the container's status at each step.
+            Assert.All(seen, e => Assert.Equal(_pod.PodId, e.PodSandboxStatus.Id));
+            Assert.All(seen, e => Assert.Equal(_pod.PodConfig.Metadata.Uid, e.PodSandboxStatus.Metadata.Uid));
+            Assert.Equal(ContainerState.ContainerCreated, seen[0].ContainersStatuses.Single(c => c.Id == id).State);
+            Assert.Equal(ContainerState.ContainerRunning, seen[1].ContainersStatuses.Single(c => c.Id == id).State);
+            Assert.Equal(ContainerState.ContainerExited, seen[2].ContainersStatuses.Single(c => c.Id == id).State);
+            Assert.DoesNotContain(seen[3].ContainersStatuses, c => c.Id == id);
+            Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.CreatedAt <= p.Second.CreatedAt));
+        }
+    }
+
+    [Fact]
     public async Task A_container_that_echoes_exits_0_with_the_line_in_its_cri_log()
     {
         var config = _pod.Container("echo", "sh", "-c", "echo hello from spherelet; echo to stderr >&2");

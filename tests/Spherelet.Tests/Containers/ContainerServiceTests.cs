@@ -568,6 +568,92 @@ public sealed class ContainerServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_event_subscribers_each_see_a_containers_created_started_stopped_and_deleted_in_order_with_its_pod()
+    {
+        var events = new Spherelet.Domain.Events.PodEvents(_sandboxes, _containers, TimeProvider.System, NullLogger<Spherelet.Domain.Events.PodEvents>.Instance);
+        using var first = events.Subscribe();
+        using var second = events.Subscribe();
+
+        var id = await RunningAsync();
+        await _containers.StopAsync(id, TimeSpan.Zero, CancellationToken.None);
+        await _containers.RemoveAsync(id, CancellationToken.None);
+
+        foreach (var subscription in new[] { first, second })
+        {
+            var seen = new List<Spherelet.Domain.Events.PodEvent>();
+            while (subscription.Reader.TryRead(out var podEvent))
+            {
+                seen.Add(podEvent);
+            }
+
+            var ofContainer = seen.Where(e => e.Id == id).ToList();
+            Assert.Equal(
+                [Spherelet.Domain.Events.PodEventType.Created, Spherelet.Domain.Events.PodEventType.Started, Spherelet.Domain.Events.PodEventType.Stopped, Spherelet.Domain.Events.PodEventType.Deleted],
+                ofContainer.Select(e => e.Type));
+            Assert.All(ofContainer, e => Assert.Equal(_pod, e.Sandbox.Id));
+            Assert.Equal(ContainerState.Created, Assert.Single(ofContainer[0].Containers, c => c.Id == id).State);
+            Assert.Equal(ContainerState.Running, Assert.Single(ofContainer[1].Containers, c => c.Id == id).State);
+            Assert.Equal(ContainerState.Exited, Assert.Single(ofContainer[2].Containers, c => c.Id == id).State);
+            Assert.DoesNotContain(ofContainer[3].Containers, c => c.Id == id);
+            Assert.True(ofContainer.Zip(ofContainer.Skip(1)).All(p => p.First.CreatedAt <= p.Second.CreatedAt));
+        }
+    }
+
+    [Fact]
+    public async Task A_pods_sandbox_events_carry_its_id_from_ready_to_removed()
+    {
+        var events = new Spherelet.Domain.Events.PodEvents(_sandboxes, _containers, TimeProvider.System, NullLogger<Spherelet.Domain.Events.PodEvents>.Instance);
+        using var subscription = events.Subscribe();
+
+        var pod = await _sandboxes.RunAsync(
+            new RunPodSandboxCommand { Metadata = new PodSandboxMetadata("evented", "team-a", "uid-evented", 0), LogDirectory = Path.Combine(_root, "logs-evented") },
+            CancellationToken.None);
+        await Pods.RemoveAsync(pod, CancellationToken.None);
+
+        var seen = new List<Spherelet.Domain.Events.PodEvent>();
+        while (subscription.Reader.TryRead(out var podEvent))
+        {
+            seen.Add(podEvent);
+        }
+
+        Assert.Equal(
+            [Spherelet.Domain.Events.PodEventType.Created, Spherelet.Domain.Events.PodEventType.Started, Spherelet.Domain.Events.PodEventType.Stopped, Spherelet.Domain.Events.PodEventType.Deleted],
+            seen.Where(e => e.Id == pod).Select(e => e.Type));
+        Assert.Equal(SandboxState.Ready, seen.First(e => e.Id == pod).Sandbox.State);
+        Assert.Equal(SandboxState.NotReady, seen.Last(e => e.Id == pod).Sandbox.State);
+        Assert.Equal("uid-evented", seen.Last(e => e.Id == pod).Sandbox.Metadata.Uid);
+    }
+
+    [Fact]
+    public async Task A_subscriber_that_never_reads_is_dropped_once_it_is_full_and_holds_up_neither_the_runtime_nor_other_subscribers()
+    {
+        var events = new Spherelet.Domain.Events.PodEvents(_sandboxes, _containers, TimeProvider.System, NullLogger<Spherelet.Domain.Events.PodEvents>.Instance);
+        using var idle = events.Subscribe(capacity: 2);
+        using var reader = events.Subscribe();
+
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(await _containers.CreateAsync(Command("c" + i), CancellationToken.None));
+        }
+
+        Assert.Equal(1, events.Subscribers);
+        await Assert.ThrowsAsync<SubscriberTooSlowException>(async () =>
+        {
+            await foreach (var unused in idle.Reader.ReadAllAsync())
+            {
+            }
+        });
+        var seen = new List<string>();
+        while (reader.Reader.TryRead(out var podEvent))
+        {
+            seen.Add(podEvent.Id);
+        }
+
+        Assert.Equal(ids, seen);
+    }
+
+    [Fact]
     public async Task Limits_in_a_vm_whose_backend_cannot_grow_cap_within_it_and_a_limit_beyond_it_is_refused()
     {
         var pod = await _sandboxes.RunAsync(
