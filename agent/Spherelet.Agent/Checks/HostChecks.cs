@@ -13,7 +13,8 @@ public static class HostChecks
     /// <summary>The util-linux tools the microvm jail runs QEMU through.</summary>
     private static readonly string[] JailTools = ["setpriv", "nsenter", "unshare"];
 
-    public static IReadOnlyList<IHostCheck> Create(SphereletOptions options, LibvirtConnector libvirt)
+    /// <param name="beforeStart">For <c>spherelet doctor</c>, run before the daemon: what the daemon makes at start (the integration bridge) is not a problem yet.</param>
+    public static IReadOnlyList<IHostCheck> Create(SphereletOptions options, LibvirtConnector libvirt, bool beforeStart = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         return
@@ -29,7 +30,7 @@ public static class HostChecks
             new DirectoryCheck("root-dir", options.Root),
             new DirectoryCheck("state-dir", options.State),
             new DirectoryCheck("socket-dir", Path.GetDirectoryName(options.Socket) ?? "/"),
-            new OvsCheck(options),
+            new OvsCheck(options, beforeStart: beforeStart),
             .. MicrovmChecks(options),
         ];
     }

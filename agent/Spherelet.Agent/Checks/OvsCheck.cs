@@ -24,12 +24,18 @@ public sealed class OvsCheck : IHostCheck
 
     private readonly OvsOptions _options;
     private readonly string _moduleDirectory;
+    private readonly bool _beforeStart;
 
-    public OvsCheck(SphereletOptions options, string moduleDirectory = "/sys/module/openvswitch")
+    /// <param name="beforeStart">
+    /// Checked before the daemon runs (<c>spherelet doctor</c>): a bridge that does not exist yet is
+    /// fine, the daemon makes it at start. The running daemon's own check reports it as not ready.
+    /// </param>
+    public OvsCheck(SphereletOptions options, string moduleDirectory = "/sys/module/openvswitch", bool beforeStart = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Ovs;
         _moduleDirectory = moduleDirectory;
+        _beforeStart = beforeStart;
     }
 
     public string Name => "ovs";
@@ -59,7 +65,19 @@ public sealed class OvsCheck : IHostCheck
         string? bridgeProblem;
         try
         {
-            bridgeProblem = await new OvsSwitch(_options.DbSocket).BridgeProblemAsync(_options.Bridge, Datapath, cancellationToken);
+            var ovs = new OvsSwitch(_options.DbSocket);
+            var datapath = await ovs.BridgeDatapathAsync(_options.Bridge, cancellationToken);
+            if (_beforeStart && datapath is null)
+            {
+                return HostCheckResult.Ok(
+                    Name, Area, $"OVSDB at {_options.DbSocket} answers, ovs-vswitchd running; the integration bridge {_options.Bridge} does not exist yet: the daemon makes it at start (datapath {Datapath})");
+            }
+
+            bridgeProblem = await ovs.BridgeProblemAsync(_options.Bridge, Datapath, cancellationToken);
+            if (_beforeStart && bridgeProblem is not null && datapath == Datapath)
+            {
+                return HostCheckResult.Ok(Name, Area, $"OVSDB at {_options.DbSocket} answers, ovs-vswitchd running; {bridgeProblem}: the daemon brings it up at start");
+            }
         }
         catch (NetworkOperationFailedException e)
         {

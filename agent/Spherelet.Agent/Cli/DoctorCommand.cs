@@ -16,7 +16,7 @@ public static class DoctorCommand
     {
         ArgumentNullException.ThrowIfNull(output);
         using var libvirt = new LibvirtConnector(options.LibvirtUri, Microsoft.Extensions.Logging.Abstractions.NullLogger<LibvirtConnector>.Instance);
-        var health = new HostHealth(HostChecks.Create(options, libvirt), TimeProvider.System, TimeSpan.FromSeconds(10));
+        var health = new HostHealth(HostChecks.Create(options, libvirt, beforeStart: true), TimeProvider.System, TimeSpan.FromSeconds(10));
         var report = await health.CheckAsync(cancellationToken);
         await output.WriteLineAsync(Format(report));
         return report.AllPassed ? 0 : 1;

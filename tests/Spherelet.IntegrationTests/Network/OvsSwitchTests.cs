@@ -27,6 +27,29 @@ public sealed class OvsSwitchTests : IAsyncLifetime
     private NetworkSegment Segment => new("team-a", _vlan, IPNetwork.Parse("10.250.7.0/26"), IPAddress.Parse("10.250.7.1"), 2);
 
     [Fact]
+    public async Task Before_the_daemon_starts_a_missing_bridge_is_what_it_will_make_and_the_running_daemons_check_reports_it_not_ready()
+    {
+        var options = new Spherelet.Agent.Options.SphereletOptions { Ovs = new Spherelet.Agent.Options.OvsOptions { DbSocket = DbSocket, Bridge = _bridge, Datapath = "netdev" } };
+
+        var doctor = await new Spherelet.Agent.Checks.OvsCheck(options, beforeStart: true).RunAsync(CancellationToken.None);
+        var running = await new Spherelet.Agent.Checks.OvsCheck(options).RunAsync(CancellationToken.None);
+
+        Assert.Equal(Spherelet.Domain.Health.CheckOutcome.Ok, doctor.Outcome);
+        Assert.Contains($"the integration bridge {_bridge} does not exist yet: the daemon makes it at start", doctor.Detail, StringComparison.Ordinal);
+        Assert.Equal(Spherelet.Domain.Health.CheckOutcome.Failed, running.Outcome);
+        Assert.Equal("BridgeNotReady", running.Reason);
+
+        // Made but down: the daemon brings it up at start; of another datapath: that it cannot change.
+        await _ovs.EnsureBridgeAsync(_bridge, "netdev", CancellationToken.None);
+        await HostCommand.RunAsync("ip", ["link", "set", _bridge, "down"], CancellationToken.None);
+        var down = await new Spherelet.Agent.Checks.OvsCheck(options, beforeStart: true).RunAsync(CancellationToken.None);
+        Assert.Equal(Spherelet.Domain.Health.CheckOutcome.Ok, down.Outcome);
+        Assert.Contains($"the integration bridge {_bridge} is down: the daemon brings it up at start", down.Detail, StringComparison.Ordinal);
+        options.Ovs.Datapath = "system";
+        Assert.Equal("BridgeNotReady", (await new Spherelet.Agent.Checks.OvsCheck(options, beforeStart: true).RunAsync(CancellationToken.None)).Reason);
+    }
+
+    [Fact]
     public async Task A_bridge_is_made_once_with_the_datapath_asked_for_its_health_names_what_is_wrong_and_it_is_deleted_with_its_ports()
     {
         await _ovs.EnsureBridgeAsync(_bridge, "netdev", CancellationToken.None);
