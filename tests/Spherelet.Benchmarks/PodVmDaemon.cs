@@ -31,6 +31,7 @@ internal static class PodVmDaemon
         // The benchmarks compare pods with a plain q35 boot of the bzImage: their default handler runs
         // libvirt's q35 VMs. The containers benchmark names a handler per backend and measures both.
         start.Environment["SPHERELET__RUNTIMEHANDLERS__default__VMM"] = "libvirt";
+        start.Environment["SPHERELET__METRICS__PORT"] = "0";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;

@@ -73,6 +73,8 @@ internal static class StartupBenchmark
             start.ArgumentList.Add(arg);
         }
 
+        start.Environment["SPHERELET__METRICS__PORT"] = "0";
+
         try
         {
             var watch = Stopwatch.StartNew();

@@ -142,6 +142,8 @@ public sealed class DaemonProcess : IDisposable
             start.ArgumentList.Add(arg);
         }
 
+        // Test daemons run side by side: none listens for metrics unless its test gives it a port.
+        start.Environment["SPHERELET__METRICS__PORT"] = "0";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

@@ -204,8 +204,14 @@ public static class DaemonHost
             options.Network.PodCidr.Length > 0 ? NodeNetworkConfig.ParsePodCidrs(options.Network.PodCidr) : null));
         services.AddHostedService<SocketPermissionService>();
         services.AddHostedService<StartupReportService>();
+        services.AddSingleton(options.Metrics);
+        services.AddSingleton(Prometheus.Metrics.DefaultRegistry);
+        services.AddSingleton<Metrics.RuntimeStateMetrics>();
+        services.AddHostedService<Metrics.MetricsServerService>();
         services.AddGrpc(grpc =>
         {
+            // Outermost: a call is timed with the status code it was answered with.
+            grpc.Interceptors.Add<CriMetricsInterceptor>();
             grpc.Interceptors.Add<CriErrorInterceptor>();
             grpc.MaxReceiveMessageSize = MaxMessageBytes;
             grpc.MaxSendMessageSize = MaxMessageBytes;

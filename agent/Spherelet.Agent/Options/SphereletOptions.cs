@@ -53,6 +53,8 @@ public sealed class SphereletOptions
 
     public MicrovmOptions Microvm { get; set; } = new();
 
+    public MetricsOptions Metrics { get; set; } = new();
+
     public ImagesOptions Images { get; set; } = new();
 
     public OvsOptions Ovs { get; set; } = new();

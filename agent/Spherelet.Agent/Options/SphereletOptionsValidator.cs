@@ -160,6 +160,16 @@ public static class SphereletOptionsValidator
         }
 
         ValidateNetwork(errors, options.Network);
+        if (!System.Net.IPAddress.TryParse(options.Metrics.Address, out _))
+        {
+            errors.Add($"Metrics:Address: '{options.Metrics.Address}' is not an IP address");
+        }
+
+        if (options.Metrics.Port is < 0 or > 65535)
+        {
+            errors.Add($"Metrics:Port: {options.Metrics.Port} must be 0 (no listener) to 65535");
+        }
+
         if (!System.Net.IPAddress.TryParse(options.Streaming.Address, out _))
         {
             errors.Add($"Streaming:Address: '{options.Streaming.Address}' is not an IP address");

@@ -102,6 +102,9 @@ public sealed partial class SandboxService
     /// <summary>A sandbox by full id, also while recovery runs; null when there is none.</summary>
     public PodSandbox? Find(string id) => _store.Find(id);
 
+    /// <summary>Every sandbox as it is now, whatever the runtime's readiness (for metrics and events).</summary>
+    public IReadOnlyList<PodSandbox> Snapshot() => _store.List(SandboxFilter.All);
+
     /// <summary>A sandbox by id or unique id prefix.</summary>
     /// <exception cref="ObjectNotFoundException">No such sandbox.</exception>
     public PodSandbox Get(string idOrPrefix)

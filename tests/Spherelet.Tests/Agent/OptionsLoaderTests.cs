@@ -149,6 +149,21 @@ public sealed class OptionsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Metrics_listen_on_loopback_port_9464_by_default_and_bad_values_are_named()
+    {
+        var defaults = OptionsLoader.Load(new CommandLineSettings(), new Hashtable());
+        Assert.Equal(("127.0.0.1", 9464), (defaults.Metrics.Address, defaults.Metrics.Port));
+        Assert.Equal(0, OptionsLoader.Load(new CommandLineSettings(), new Hashtable { ["SPHERELET__METRICS__PORT"] = "0" }).Metrics.Port);
+
+        var error = Assert.Throws<OptionsLoadException>(() => OptionsLoader.Load(
+            new CommandLineSettings(),
+            new Hashtable { ["SPHERELET__METRICS__ADDRESS"] = "localhost", ["SPHERELET__METRICS__PORT"] = "-1" }));
+
+        Assert.Contains("Metrics:Address: 'localhost' is not an IP address", error.Problems);
+        Assert.Contains("Metrics:Port: -1 must be 0 (no listener) to 65535", error.Problems);
+    }
+
+    [Fact]
     public void Missing_explicit_config_file_fails()
     {
         var error = Assert.Throws<OptionsLoadException>(() =>
