@@ -305,12 +305,15 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
         var gateway = OvsSwitch.GatewayPortName(_firstVlan);
         var firstMac = (await ExecAsync(client, first.Container, "cat", "/sys/class/net/eth0/address")).Stdout.Trim();
         await isolation.OpenAsync(Bridge, _firstVlan, CancellationToken.None);
+        var opened = System.Diagnostics.Stopwatch.StartNew();
         await new OvsPortSecurity("/run/openvswitch", instance).ReleaseAsync(Bridge, firstMac, CancellationToken.None);
         await HostCommand.RunAsync("ip", ["address", "flush", "dev", gateway], CancellationToken.None);
         await new NftEgress(instance).RemoveSegmentAsync(_firstVlan, CancellationToken.None);
         var nextPort = "sphp" + next.Pod[..11];
         await Vsctl("del-port", Bridge, nextPort);
-        Assert.DoesNotContain(await DumpFlowsAsync(), f => f.Contains("table=1,", StringComparison.Ordinal) && f.Contains("actions=drop", StringComparison.Ordinal));
+        // The isolation's drop flows are gone: any there now was put back by the repair (running every second) since.
+        var sinceOpen = opened.Elapsed.TotalSeconds;
+        Assert.DoesNotContain(await DumpFlowsAsync(), f => f.Contains("table=1,", StringComparison.Ordinal) && f.Contains("actions=drop", StringComparison.Ordinal) && FlowAgeSeconds(f) > sinceOpen);
         var repaired = await RepairedAsync(
             async () => (await FlowsButNextsAsync()).SequenceEqual(flowsBefore)
                 && (await DumpFlowsAsync()).Count(f => f.Contains(nextCookie, StringComparison.Ordinal)) == OvsPortSecurity.FlowsFor(dualStack: true)
@@ -345,6 +348,14 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
         Assert.Contains($"the integration bridge {Bridge} does not exist", notReady.Message, StringComparison.Ordinal);
         client.Dispose();
         Assert.Equal(0, await daemon.StopAsync());
+    }
+
+    /// <summary>How long ago a flow of ovs-ofctl dump-flows was added (its <c>duration=</c>, in seconds).</summary>
+    private static double FlowAgeSeconds(string flow)
+    {
+        var start = flow.IndexOf("duration=", StringComparison.Ordinal) + "duration=".Length;
+        var end = flow.IndexOf('s', start);
+        return double.Parse(flow[start..end], CultureInfo.InvariantCulture);
     }
 
     private Dictionary<string, string> Environment()
