@@ -66,17 +66,21 @@ public sealed class OvsCheck : IHostCheck
         try
         {
             var ovs = new OvsSwitch(_options.DbSocket);
-            var datapath = await ovs.BridgeDatapathAsync(_options.Bridge, cancellationToken);
-            if (_beforeStart && datapath is null)
-            {
-                return HostCheckResult.Ok(
-                    Name, Area, $"OVSDB at {_options.DbSocket} answers, ovs-vswitchd running; the integration bridge {_options.Bridge} does not exist yet: the daemon makes it at start (datapath {Datapath})");
-            }
-
             bridgeProblem = await ovs.BridgeProblemAsync(_options.Bridge, Datapath, cancellationToken);
-            if (_beforeStart && bridgeProblem is not null && datapath == Datapath)
+            if (_beforeStart && bridgeProblem is not null)
             {
-                return HostCheckResult.Ok(Name, Area, $"OVSDB at {_options.DbSocket} answers, ovs-vswitchd running; {bridgeProblem}: the daemon brings it up at start");
+                // What the daemon makes or brings up at start is not a problem yet; another datapath is.
+                var datapath = await ovs.BridgeDatapathAsync(_options.Bridge, cancellationToken);
+                if (datapath is null)
+                {
+                    return HostCheckResult.Ok(
+                        Name, Area, $"OVSDB at {_options.DbSocket} answers, ovs-vswitchd running; the integration bridge {_options.Bridge} does not exist yet: the daemon makes it at start (datapath {Datapath})");
+                }
+
+                if (datapath == Datapath)
+                {
+                    return HostCheckResult.Ok(Name, Area, $"OVSDB at {_options.DbSocket} answers, ovs-vswitchd running; {bridgeProblem}: the daemon brings it up at start");
+                }
             }
         }
         catch (NetworkOperationFailedException e)

@@ -61,7 +61,11 @@ internal sealed partial class HostMountMirror : IDisposable
     {
         lock (_lock)
         {
-            if (_followed.RemoveAll(v => v.SandboxId == sandboxId && (containerId is null || v.ContainerId == containerId)) > 0 && containerId is not null)
+            var forgotten = _followed.Where(v => v.SandboxId == sandboxId && (containerId is null || v.ContainerId == containerId)).ToList();
+            _followed.RemoveAll(forgotten.Contains);
+            // What was reported of them goes too: the set holds only volumes still followed.
+            _reported.RemoveWhere(key => forgotten.Any(v => key.StartsWith(ReportPrefix(v), StringComparison.Ordinal)));
+            if (forgotten.Count > 0 && containerId is not null)
             {
                 Save(sandboxId);
             }
@@ -292,11 +296,13 @@ internal sealed partial class HostMountMirror : IDisposable
     /// <summary>Logs a mount that cannot be mirrored once per volume and place (the table changes often).</summary>
     private void Report(FollowedVolume volume, string path, string reason)
     {
-        if (_reported.Add($"{volume.SandboxId}/{volume.InShare}/{path}/{reason}"))
+        if (_reported.Add($"{ReportPrefix(volume)}{path}/{reason}"))
         {
             LogNotMirrored(volume.SandboxId, volume.ContainerId, volume.HostPath, path, reason);
         }
     }
+
+    private static string ReportPrefix(FollowedVolume volume) => $"{volume.SandboxId}/{volume.InShare}/";
 
     /// <summary>What is in <paramref name="all"/> and not in <paramref name="taken"/>, counting repeats.</summary>
     private static List<MirroredMount> Minus(List<MirroredMount> all, List<MirroredMount> taken)

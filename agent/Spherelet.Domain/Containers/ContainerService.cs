@@ -300,7 +300,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     /// </summary>
     public async Task RemoveAllOfPodAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        foreach (var container in _store.List(new ContainerFilter(null, sandboxId, null, null)))
+        foreach (var container in ContainersOf(sandboxId))
         {
             await RemoveAsync(container.Id, cancellationToken);
         }
@@ -948,13 +948,13 @@ public sealed partial class ContainerService : IAsyncDisposable
 
     /// <summary>
     /// Raised after each change of a container's state (created, started, exited, removed), with the
-    /// container as it is then (as it was last, for a removal). Handlers must not block.
+    /// container as it is then (as it was last, for a removal). Handlers must neither block nor throw.
     /// </summary>
     public event Action<Container, PodEventType>? ContainerChanged;
 
-    /// <summary>The containers of a pod as they are now, whatever the runtime's readiness (for events).</summary>
+    /// <summary>The containers of a pod as they are now, oldest first, whatever the runtime's readiness (for events and metrics).</summary>
     public IReadOnlyList<Container> ContainersOf(string sandboxId) =>
-        _store.Where(c => c.SandboxId == sandboxId).ToList();
+        _store.List(new ContainerFilter(null, sandboxId, null, null));
 
     private void Raise(string id, PodEventType type)
     {
@@ -964,17 +964,7 @@ public sealed partial class ContainerService : IAsyncDisposable
         }
     }
 
-    private void Raise(Container container, PodEventType type)
-    {
-        try
-        {
-            ContainerChanged?.Invoke(container, type);
-        }
-        catch (Exception e) when (e is InvalidOperationException or SphereletException)
-        {
-            LogEventFailed(container.Id, e.Message);
-        }
-    }
+    private void Raise(Container container, PodEventType type) => ContainerChanged?.Invoke(container, type);
 
     /// <summary>Runs <paramref name="action"/> on the container's current value, one operation per container at a time.</summary>
     private async Task WithContainerAsync(string id, Func<Container, Task> action)
@@ -1076,9 +1066,6 @@ public sealed partial class ContainerService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "pod left out of node statistics sandbox={SandboxId} error={Error}")]
     private partial void LogStatsLeftOut(string sandboxId, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "container event not published container={ContainerId} error={Error}")]
-    private partial void LogEventFailed(string containerId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "containers recovered containers={Containers} watched={Running}")]
     private partial void LogRecovered(int containers, int running);

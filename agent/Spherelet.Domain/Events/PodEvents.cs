@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Containers;
 using Spherelet.Domain.Errors;
@@ -24,9 +23,6 @@ public sealed partial class PodEvents
     private readonly ILogger<PodEvents> _logger;
     private readonly Lock _lock = new();
     private readonly List<PodEventSubscription> _subscribers = [];
-
-    /// <summary>The last sandbox seen of each pod, for a container event that comes after its sandbox was removed.</summary>
-    private readonly ConcurrentDictionary<string, PodSandbox> _lastSandboxes = new(StringComparer.Ordinal);
 
     public PodEvents(SandboxService sandboxes, ContainerService containers, TimeProvider time, ILogger<PodEvents> logger)
     {
@@ -90,32 +86,36 @@ public sealed partial class PodEvents
         }
     }
 
-    private void OnSandboxChanged(PodSandbox sandbox, PodEventType type)
+    // The services raise these inside their operations: nothing may escape into them.
+    private void OnSandboxChanged(PodSandbox sandbox, PodEventType type) =>
+        Guarded(sandbox.Id, () => Publish(new PodEvent(type, sandbox.Id, Now(), sandbox, _containers.ContainersOf(sandbox.Id))));
+
+    private void OnContainerChanged(Container container, PodEventType type) =>
+        Guarded(container.Id, () =>
+        {
+            // A pod's containers are removed before its sandbox, so a container's pod is there to be named.
+            if (_sandboxes.Find(container.SandboxId) is { } sandbox)
+            {
+                Publish(new PodEvent(type, container.Id, Now(), sandbox, _containers.ContainersOf(container.SandboxId)));
+            }
+        });
+
+    private void Guarded(string id, Action publish)
     {
-        if (type == PodEventType.Deleted)
+        try
         {
-            _lastSandboxes.TryRemove(sandbox.Id, out _);
+            publish();
         }
-        else
+        catch (Exception e) when (e is InvalidOperationException or SphereletException)
         {
-            _lastSandboxes[sandbox.Id] = sandbox;
+            LogEventFailed(id, e.Message);
         }
-
-        Publish(new PodEvent(type, sandbox.Id, Now(), sandbox, _containers.ContainersOf(sandbox.Id)));
-    }
-
-    private void OnContainerChanged(Container container, PodEventType type)
-    {
-        var sandbox = _sandboxes.Find(container.SandboxId);
-        if (sandbox is null && !_lastSandboxes.TryGetValue(container.SandboxId, out sandbox))
-        {
-            return; // its pod is gone and was never seen: the kubelet could not place the event
-        }
-
-        Publish(new PodEvent(type, container.Id, Now(), sandbox, _containers.ContainersOf(container.SandboxId)));
     }
 
     private long Now() => (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "event not published id={Id} error={Error}")]
+    private partial void LogEventFailed(string id, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "event subscriber dropped for falling behind subscribers={Subscribers}")]
     private partial void LogSubscriberDropped(int subscribers);

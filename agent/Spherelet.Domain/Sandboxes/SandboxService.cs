@@ -75,7 +75,7 @@ public sealed partial class SandboxService
 
     /// <summary>
     /// Raised after each change of a sandbox's state (created and started when READY, stopped,
-    /// removed), with the sandbox as it is then (as it was last, for a removal). Handlers must not block.
+    /// removed), with the sandbox as it is then (as it was last, for a removal). Handlers must neither block nor throw.
     /// </summary>
     public event Action<PodSandbox, PodEventType>? SandboxChanged;
 
@@ -87,17 +87,7 @@ public sealed partial class SandboxService
         }
     }
 
-    private void RaiseSandbox(PodSandbox sandbox, PodEventType type)
-    {
-        try
-        {
-            SandboxChanged?.Invoke(sandbox, type);
-        }
-        catch (Exception e) when (e is InvalidOperationException or SphereletException)
-        {
-            LogEventFailed(sandbox.Id, e.Message);
-        }
-    }
+    private void RaiseSandbox(PodSandbox sandbox, PodEventType type) => SandboxChanged?.Invoke(sandbox, type);
 
     /// <summary>A sandbox by full id, also while recovery runs; null when there is none.</summary>
     public PodSandbox? Find(string id) => _store.Find(id);
@@ -881,9 +871,6 @@ public sealed partial class SandboxService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sandbox stopped sandbox={SandboxId} pod={Namespace}/{Name}")]
     private partial void LogSandboxStopped(string sandboxId, string @namespace, string name);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox event not published sandbox={SandboxId} error={Error}")]
-    private partial void LogEventFailed(string sandboxId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sandbox removed sandbox={SandboxId} pod={Namespace}/{Name}")]
     private partial void LogSandboxRemoved(string sandboxId, string @namespace, string name);
