@@ -23,7 +23,8 @@ public sealed class MetricsTests : IDisposable
         using var daemon = DaemonProcess.Start(_dir, new Dictionary<string, string> { ["SPHERELET__METRICS__PORT"] = port.ToString(CultureInfo.InvariantCulture) });
         using var client = await daemon.ConnectAsync();
         await client.Runtime.VersionAsync(new VersionRequest());
-        await client.Runtime.ListPodSandboxAsync(new ListPodSandboxRequest());
+        // Once recovery is done: PodSandboxStatus answers NotFound, not Unavailable.
+        await Sandboxes.SandboxDaemon.ListWhenRecoveredAsync(client, TimeSpan.FromSeconds(60));
         var missing = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.Runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = "feedface" }).ResponseAsync);
         Assert.Equal(Grpc.Core.StatusCode.NotFound, missing.StatusCode);
 
