@@ -20,11 +20,13 @@ public sealed partial class GuestConnections : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<Task<GuestConnection>>> _connections = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<string, bool> _closing = new(StringComparer.Ordinal);
+    private readonly IGuestChannelMeter? _meter;
 
-    public GuestConnections(GuestChannelOptions options, ILogger<GuestConnections> logger)
+    public GuestConnections(GuestChannelOptions options, ILogger<GuestConnections> logger, IGuestChannelMeter? meter = null)
     {
         _options = options;
         _logger = logger;
+        _meter = meter;
     }
 
     /// <summary>The number of open connections.</summary>
@@ -117,7 +119,7 @@ public sealed partial class GuestConnections : IAsyncDisposable
             throw translated;
         }
 
-        client.StartKeepalive(_options.KeepaliveInterval, _options.KeepaliveTimeout);
+        client.StartKeepalive(_options.KeepaliveInterval, _options.KeepaliveTimeout, _meter is null ? null : _meter.RoundTrip);
         var connection = new GuestConnection(podId, client, _options.CallTimeout);
         var connectMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         LogConnected(podId, client.Peer.CrxVersion, client.Peer.KernelRelease, client.Peer.BootToReadyMs, connectMs);

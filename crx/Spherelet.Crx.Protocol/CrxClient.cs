@@ -37,22 +37,30 @@ public sealed class CrxClient : IAsyncDisposable
     public Task Closed => _readLoop;
 
     /// <summary>
-    /// Pings CRX every <paramref name="interval"/>; a guest that does not answer one within
-    /// <paramref name="timeout"/> (hung, not just closed) is treated as gone: the channel is
+    /// Pings CRX at once and then every <paramref name="interval"/>; a guest that does not answer one
+    /// within <paramref name="timeout"/> (hung, not just closed) is treated as gone: the channel is
     /// closed and every pending call fails with <see cref="CrxConnectionLostException"/>.
     /// </summary>
-    public void StartKeepalive(TimeSpan interval, TimeSpan timeout)
+    /// <param name="answered">Told each answered ping's round-trip time.</param>
+    public void StartKeepalive(TimeSpan interval, TimeSpan timeout, Action<TimeSpan>? answered = null)
     {
         _ = Task.Run(async () =>
         {
+            var first = true;
             while (!_stop.IsCancellationRequested && _lost is null)
             {
                 try
                 {
-                    await Task.Delay(interval, _stop.Token);
+                    if (!first)
+                    {
+                        await Task.Delay(interval, _stop.Token);
+                    }
+
+                    first = false;
                     using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                     deadline.CancelAfter(timeout);
-                    await PingAsync(deadline.Token);
+                    var roundTrip = await PingAsync(deadline.Token);
+                    answered?.Invoke(roundTrip);
                 }
                 catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
                 {

@@ -26,13 +26,16 @@ public sealed partial class ImageManager : IDisposable
     private readonly IImageUsage? _usage;
     private readonly TimeProvider _time;
     private readonly ILogger<ImageManager> _logger;
+    private readonly IImagePullMeter? _meter;
     private readonly ConcurrentDictionary<string, Lazy<Task<ImageRecord>>> _pulls = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task>> _unpacks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _pinned = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _metadata = new(1, 1);
 
-    public ImageManager(string root, RegistryClient registry, LayerUnpacker unpacker, IImageUsage? usage, TimeProvider time, ILogger<ImageManager> logger)
+    public ImageManager(
+        string root, RegistryClient registry, LayerUnpacker unpacker, IImageUsage? usage, TimeProvider time, ILogger<ImageManager> logger, IImagePullMeter? meter = null)
     {
+        _meter = meter;
         _root = root;
         _layers = Path.Combine(root, "layers", "sha256");
         Directory.CreateDirectory(_layers);
@@ -213,7 +216,33 @@ public sealed partial class ImageManager : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var name = reference.ToString();
+        PullProgress? progress = null;
         LogPullStarted(name);
+        try
+        {
+            var record = await FetchAndStoreAsync(reference, name, credentials, started, p => progress = p, cancellationToken);
+            _meter?.Pulled(Stopwatch.GetElapsedTime(started), progress?.Bytes ?? 0);
+            return record;
+        }
+        catch (Exception e)
+        {
+            _meter?.Failed(Stopwatch.GetElapsedTime(started), progress?.Bytes ?? 0, FailureReason(e));
+            throw;
+        }
+    }
+
+    /// <summary>The failure reason label of a pull: the image error's kind (not_found, unauthorized...), io, canceled or other.</summary>
+    public static string FailureReason(Exception error) => error switch
+    {
+        ImageException image => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(image.Kind.ToString()),
+        OperationCanceledException => "canceled",
+        IOException or UnauthorizedAccessException => "io",
+        _ => "other",
+    };
+
+    private async Task<ImageRecord> FetchAndStoreAsync(
+        ImageReference reference, string name, RegistryCredentials? credentials, long started, Action<PullProgress> tracked, CancellationToken cancellationToken)
+    {
         var manifest = await _registry.ResolveAsync(reference, credentials, cancellationToken);
         var digests = manifest.Layers.Select(l => l.Digest).Append(manifest.Config.Digest).Append(manifest.ManifestDigest).ToList();
         Pin(digests);
@@ -224,6 +253,7 @@ public sealed partial class ImageManager : IDisposable
             var config = ImageConfigInfo.Parse(await _content.ReadAllAsync(manifest.Config.Digest, cancellationToken));
             var total = manifest.Layers.Sum(l => l.Size);
             var progress = new PullProgress(total);
+            tracked(progress);
             var layerCount = manifest.Layers.Count;
             using var ticker = new Timer(_ => ReportProgress(name, progress, layerCount, started), null, ProgressInterval, ProgressInterval);
             await Task.WhenAll(manifest.Layers.Select(async layer =>

@@ -69,7 +69,19 @@ public static class DaemonHost
 
         var cgroupDriver = CgroupDriverDetector.Resolve(SphereletOptionsValidator.ParseCgroupDriver(options.CgroupDriver)!);
         var services = builder.Services;
+        // With the metrics listener off, nothing is metered: the ports are used as they are.
+        var metered = options.Metrics.Port != 0;
         services.AddSingleton(options);
+        services.AddSingleton(Prometheus.Metrics.DefaultRegistry);
+        if (metered)
+        {
+            services.AddSingleton<Metrics.PodStartMetrics>();
+            services.AddSingleton<IImagePullMeter, Metrics.ImagePullMetrics>();
+            services.AddSingleton<IGuestChannelMeter, Metrics.GuestChannelMetrics>();
+            services.AddSingleton<INetworkDriftMeter, Metrics.NetworkDriftMetrics>();
+            services.AddSingleton<IRecoveryMeter, Metrics.RecoveryMetrics>();
+        }
+
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new NodeFacts(cgroupDriver));
         services.AddSingleton(sp => new LibvirtConnector(options.LibvirtUri, sp.GetRequiredService<ILogger<LibvirtConnector>>()));
@@ -83,7 +95,10 @@ public static class DaemonHost
         });
         services.AddSingleton<GuestConnections>();
         services.AddSingleton<GuestEndpoints>();
-        services.AddSingleton<IPodGuests, PodGuests>();
+        services.AddSingleton<PodGuests>();
+        services.AddSingleton<IPodGuests>(sp => metered
+            ? new Metrics.MeteredPodGuests(sp.GetRequiredService<PodGuests>(), sp.GetRequiredService<Metrics.PodStartMetrics>())
+            : sp.GetRequiredService<PodGuests>());
         services.AddSingleton<IHostDevices, Containers.HostDevices>();
         services.AddSingleton<IHostLogFiles, Containers.HostLogFiles>();
         services.AddSingleton(new NetworkAllocator(
@@ -100,8 +115,12 @@ public static class DaemonHost
             new OvsIsolation(options.Ovs.RunDirectory, sp.GetRequiredService<AgentInstance>().Id),
             new OvsPortSecurity(options.Ovs.RunDirectory, sp.GetRequiredService<AgentInstance>().Id),
             sp.GetRequiredService<PodNetworkSettings>(),
-            sp.GetRequiredService<ILogger<OvsPodNetwork>>()));
-        services.AddSingleton<IPodNetwork>(sp => sp.GetRequiredService<OvsPodNetwork>());
+            sp.GetRequiredService<ILogger<OvsPodNetwork>>(),
+            sp.GetService<INetworkDriftMeter>(),
+            sp.GetService<IRecoveryMeter>()));
+        services.AddSingleton<IPodNetwork>(sp => metered
+            ? new Metrics.MeteredPodNetwork(sp.GetRequiredService<OvsPodNetwork>(), sp.GetRequiredService<Metrics.PodStartMetrics>())
+            : sp.GetRequiredService<OvsPodNetwork>());
         services.AddHostedService(sp => new NetworkRepairService(
             sp.GetRequiredService<OvsPodNetwork>(),
             TimeSpan.FromSeconds(options.Network.RepairIntervalSeconds),
@@ -157,9 +176,12 @@ public static class DaemonHost
             {
                 MicrovmVmm.BackendName => (IVmm)sp.GetRequiredService<MicrovmVmm>(),
                 _ => sp.GetRequiredService<LibvirtVmm>(),
-            })));
+            }).Select(vmm => metered ? new Metrics.MeteredVmm(vmm, sp.GetRequiredService<Metrics.PodStartMetrics>()) : vmm)));
         services.AddSingleton<SandboxService>();
-        services.AddSingleton<IGuestContainers, GuestContainers>();
+        services.AddSingleton<GuestContainers>();
+        services.AddSingleton<IGuestContainers>(sp => metered
+            ? new Metrics.MeteredGuestContainers(sp.GetRequiredService<GuestContainers>(), sp.GetRequiredService<Metrics.PodStartMetrics>())
+            : sp.GetRequiredService<GuestContainers>());
         services.AddSingleton<IContainerCheckpointStore, FileContainerCheckpointStore>();
         services.AddSingleton(new ContainerServiceOptions { LogSpoolBytes = options.Guest.LogSpoolMiB * 1024L * 1024 });
         services.AddSingleton<ContainerService>();
@@ -192,7 +214,8 @@ public static class DaemonHost
             sp.GetRequiredService<LayerUnpacker>(),
             new ContainerImageUsage(new Lazy<ContainerService>(sp.GetRequiredService<ContainerService>)),
             TimeProvider.System,
-            sp.GetRequiredService<ILogger<ImageManager>>()));
+            sp.GetRequiredService<ILogger<ImageManager>>(),
+            sp.GetService<IImagePullMeter>()));
         services.AddHostedService<ImageStoreLoadService>();
         services.AddSingleton(sp => new HostHealth(
             HostChecks.Create(options, sp.GetRequiredService<LibvirtConnector>()),
@@ -205,8 +228,8 @@ public static class DaemonHost
         services.AddHostedService<SocketPermissionService>();
         services.AddHostedService<StartupReportService>();
         services.AddSingleton(options.Metrics);
-        services.AddSingleton(Prometheus.Metrics.DefaultRegistry);
         services.AddSingleton<Metrics.RuntimeStateMetrics>();
+        services.AddSingleton<Metrics.StreamingMetrics>();
         services.AddHostedService<Metrics.MetricsServerService>();
         services.AddGrpc(grpc =>
         {

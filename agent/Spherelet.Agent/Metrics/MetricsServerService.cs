@@ -18,9 +18,11 @@ public sealed partial class MetricsServerService : IHostedService, IDisposable
     private IMetricServer? _server;
 
     /// <param name="state">Registered with the registry before the first scrape.</param>
-    public MetricsServerService(MetricsOptions options, CollectorRegistry registry, RuntimeStateMetrics state, ILogger<MetricsServerService> logger)
+    /// <param name="streaming">Registered with the registry before the first scrape.</param>
+    public MetricsServerService(MetricsOptions options, CollectorRegistry registry, RuntimeStateMetrics state, StreamingMetrics streaming, ILogger<MetricsServerService> logger)
     {
         ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(streaming);
         _options = options;
         _registry = registry;
         _logger = logger;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Network;
 using Spherelet.Domain.Node;
+using Spherelet.Domain.Runtime;
 using Spherelet.Domain.Sandboxes;
 using Spherelet.Network;
 
@@ -27,6 +28,8 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
     private readonly OvsPortSecurity _portSecurity;
     private readonly PodNetworkSettings _settings;
     private readonly ILogger<OvsPodNetwork> _logger;
+    private readonly INetworkDriftMeter? _driftMeter;
+    private readonly IRecoveryMeter? _recoveryMeter;
     // Held while segments change (attach, detach, recovery, repair), so that a segment is never
     // made by one and removed by another half way, and repair sees allocations that hold still.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -49,8 +52,12 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         OvsIsolation isolation,
         OvsPortSecurity portSecurity,
         PodNetworkSettings settings,
-        ILogger<OvsPodNetwork> logger)
+        ILogger<OvsPodNetwork> logger,
+        INetworkDriftMeter? driftMeter = null,
+        IRecoveryMeter? recoveryMeter = null)
     {
+        _driftMeter = driftMeter;
+        _recoveryMeter = recoveryMeter;
         _node = node;
         _allocator = allocator;
         _switch = ovs;
@@ -265,6 +272,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             foreach (var finding in findings)
             {
                 LogDrift(finding.Vlan?.ToString(CultureInfo.InvariantCulture) ?? "-", finding.SandboxId ?? "-", finding.What);
+                _driftMeter?.Found(finding);
             }
 
             await EnsureBridgeAsync(cancellationToken);
@@ -289,6 +297,10 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
             }
 
             LogRepaired(findings.Count);
+            foreach (var finding in findings)
+            {
+                _driftMeter?.Repaired(finding);
+            }
         }
         finally
         {
@@ -342,6 +354,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         {
             LogLeftoverPod(sandboxId);
             await DetachLockedAsync(sandboxId, cancellationToken);
+            _recoveryMeter?.Removed(LeftoverKind.PodNetwork);
             podPorts.Remove(PortName(sandboxId));
         }
 
@@ -350,6 +363,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         {
             LogLeftoverPort(port);
             await _switch.RemovePortAsync(_settings.Bridge, port, cancellationToken);
+            _recoveryMeter?.Removed(LeftoverKind.SwitchPort);
         }
 
         foreach (var sandboxId in sandboxIds)
@@ -368,6 +382,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         foreach (var cookie in (await _portSecurity.FlowCountsAsync(_settings.Bridge, cancellationToken)).Keys.Where(c => !owned.Contains(c)))
         {
             await _portSecurity.ReleaseCookieAsync(_settings.Bridge, cookie, cancellationToken);
+            _recoveryMeter?.Removed(LeftoverKind.PortSecurityFlows);
         }
 
         var current = await _allocator.CurrentAsync(cancellationToken);
@@ -384,6 +399,7 @@ public sealed partial class OvsPodNetwork : IPodNetwork, IDisposable
         {
             LogLeftoverSegment(vlan);
             await RemoveSegmentAsync(vlan, cancellationToken);
+            _recoveryMeter?.Removed(LeftoverKind.Segment);
         }
     }
 

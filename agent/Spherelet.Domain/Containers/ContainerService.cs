@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Events;
+using Spherelet.Domain.Runtime;
 using Spherelet.Domain.Sandboxes;
 using Spherelet.Domain.Vmm;
 
@@ -21,6 +22,7 @@ public sealed partial class ContainerService : IAsyncDisposable
     public const int SigKill = 9;
     public const int SigTerm = 15;
 
+    private readonly IRecoveryMeter? _recoveryMeter;
     private readonly SandboxService _sandboxes;
     private readonly IGuestContainers _guests;
     private readonly IPodShares _shares;
@@ -48,8 +50,10 @@ public sealed partial class ContainerService : IAsyncDisposable
         ContainerServiceOptions options,
         RuntimeReadiness readiness,
         TimeProvider time,
-        ILogger<ContainerService> logger)
+        ILogger<ContainerService> logger,
+        IRecoveryMeter? recoveryMeter = null)
     {
+        _recoveryMeter = recoveryMeter;
         ArgumentNullException.ThrowIfNull(sandboxes);
         _sandboxes = sandboxes;
         _guests = guests;
@@ -488,6 +492,7 @@ public sealed partial class ContainerService : IAsyncDisposable
             {
                 LogCheckpointProblem($"container {container.Id}: its pod sandbox {container.SandboxId} is gone; checkpoint deleted");
                 await _checkpoints.DeleteAsync(container, cancellationToken);
+                _recoveryMeter?.Removed(LeftoverKind.ContainerRecord);
                 continue;
             }
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Spherelet.Domain.Errors;
 using Spherelet.Domain.Events;
+using Spherelet.Domain.Runtime;
 using Spherelet.Domain.Vmm;
 
 namespace Spherelet.Domain.Sandboxes;
@@ -16,6 +17,7 @@ namespace Spherelet.Domain.Sandboxes;
 public sealed partial class SandboxService
 {
     private readonly VmmRegistry _vmms;
+    private readonly IRecoveryMeter? _recoveryMeter;
     private readonly GuestEndpoints _endpoints;
     private readonly IPodGuests _guests;
     private readonly IPodShares _shares;
@@ -44,8 +46,10 @@ public sealed partial class SandboxService
         RuntimeReadiness readiness,
         SandboxServiceOptions options,
         TimeProvider time,
-        ILogger<SandboxService> logger)
+        ILogger<SandboxService> logger,
+        IRecoveryMeter? recoveryMeter = null)
     {
+        _recoveryMeter = recoveryMeter;
         _vmms = vmms;
         _endpoints = endpoints;
         _guests = guests;
@@ -628,6 +632,7 @@ public sealed partial class SandboxService
 
                 LogLeftoverVm(vm.Name, vm.Owner?.SandboxId ?? string.Empty, vmm.Name);
                 await vmm.DeleteAsync(vm.Name, cancellationToken);
+                _recoveryMeter?.Removed(LeftoverKind.Vm);
             }
         }
 
@@ -641,8 +646,9 @@ public sealed partial class SandboxService
         }
 
         // A pod directory with a checkpoint this agent cannot read is left for the operator.
-        await RemoveUnownedAsync(_layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)), _shares.RemoveAsync);
-        await RemoveUnownedAsync(_layout.VmsDirectory, ownedVms.Contains, name => DeleteDirectoryAsync(_layout.VmDirectory(name)));
+        await RemoveUnownedAsync(
+            _layout.PodsDirectory, name => sandboxes.Any(s => s.Id == name) || File.Exists(_layout.Checkpoint(name)), _shares.RemoveAsync, LeftoverKind.PodDirectory);
+        await RemoveUnownedAsync(_layout.VmsDirectory, ownedVms.Contains, name => DeleteDirectoryAsync(_layout.VmDirectory(name)), LeftoverKind.VmDirectory);
         await _network.RecoverAsync(sandboxes.Select(s => s.Id).ToHashSet(StringComparer.Ordinal), cancellationToken);
 
         var reconnected = 0;
@@ -774,7 +780,7 @@ public sealed partial class SandboxService
         }
     }
 
-    private async Task RemoveUnownedAsync(string directory, Func<string, bool> owned, Func<string, Task> remove)
+    private async Task RemoveUnownedAsync(string directory, Func<string, bool> owned, Func<string, Task> remove, LeftoverKind kind)
     {
         if (!Directory.Exists(directory))
         {
@@ -788,6 +794,7 @@ public sealed partial class SandboxService
             {
                 LogLeftoverFiles(entry);
                 await remove(name);
+                _recoveryMeter?.Removed(kind);
             }
         }
     }

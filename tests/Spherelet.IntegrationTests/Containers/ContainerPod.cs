@@ -53,6 +53,9 @@ public class ContainerPod : IAsyncLifetime
 
     public string PodId { get; private set; } = string.Empty;
 
+    /// <summary>The daemon's metrics listener on 127.0.0.1 (the same port across agent restarts).</summary>
+    public int MetricsPort { get; } = Metrics.PrometheusText.FreePort();
+
     public async Task InitializeAsync()
     {
         _registry = await RegistryServer.StartAsync();
@@ -105,6 +108,7 @@ public class ContainerPod : IAsyncLifetime
         var environment = SandboxDaemon.Environment();
         // Streaming URLs expire soon, so a test can see one refused for its age.
         environment["SPHERELET__STREAMING__TOKENLIFETIMESECONDS"] = "5";
+        environment["SPHERELET__METRICS__PORT"] = MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Configure(environment);
         _daemon = DaemonProcess.Start(Dir, environment);
         _client = await _daemon.ConnectAsync();

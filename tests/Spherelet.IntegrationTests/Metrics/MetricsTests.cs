@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Runtime.V1;
 
 namespace Spherelet.IntegrationTests.Metrics;
@@ -19,7 +17,7 @@ public sealed class MetricsTests : IDisposable
     [Fact]
     public async Task The_metrics_url_serves_the_cri_request_histogram_and_state_gauges_in_prometheus_text_format()
     {
-        var port = FreePort();
+        var port = PrometheusText.FreePort();
         using var daemon = DaemonProcess.Start(_dir, new Dictionary<string, string> { ["SPHERELET__METRICS__PORT"] = port.ToString(CultureInfo.InvariantCulture) });
         using var client = await daemon.ConnectAsync();
         await client.Runtime.VersionAsync(new VersionRequest());
@@ -46,7 +44,7 @@ public sealed class MetricsTests : IDisposable
     [Fact]
     public async Task With_Metrics_Port_0_nothing_listens_but_the_streaming_server()
     {
-        var port = FreePort();
+        var port = PrometheusText.FreePort();
         using (var on = DaemonProcess.Start(_dir, new Dictionary<string, string> { ["SPHERELET__METRICS__PORT"] = port.ToString(CultureInfo.InvariantCulture) }))
         {
             using var client = await on.ConnectAsync();
@@ -69,11 +67,4 @@ public sealed class MetricsTests : IDisposable
             .Where(line => line.Contains($"pid={pid},", StringComparison.Ordinal))
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3])
             .ToList();
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

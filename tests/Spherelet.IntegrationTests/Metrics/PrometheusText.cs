@@ -12,6 +12,21 @@ public sealed class PrometheusText
 
     public List<(string Name, Dictionary<string, string> Labels, double Value)> Samples { get; } = [];
 
+    /// <summary>Scrapes <c>http://127.0.0.1:PORT/metrics</c> and parses what it serves.</summary>
+    public static async Task<PrometheusText> ScrapeAsync(int port)
+    {
+        using var http = new HttpClient();
+        return Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/metrics")));
+    }
+
+    /// <summary>A TCP port on 127.0.0.1 that nothing listened on a moment ago.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static PrometheusText Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

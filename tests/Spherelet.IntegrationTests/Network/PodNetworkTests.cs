@@ -233,6 +233,8 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
         var environment = Environment();
         environment["SPHERELET__NETWORK__NAMESPACES__team-iso__ISOLATED"] = "true";
         environment["SPHERELET__NETWORK__REPAIRINTERVALSECONDS"] = "1";
+        var metricsPort = Metrics.PrometheusText.FreePort();
+        environment["SPHERELET__METRICS__PORT"] = metricsPort.ToString(CultureInfo.InvariantCulture);
         var (daemon, client) = await StartDaemonAsync(environment);
         await client.Runtime.UpdateRuntimeConfigAsync(new UpdateRuntimeConfigRequest
         {
@@ -323,6 +325,18 @@ public sealed partial class PodNetworkTests : IAsyncLifetime
                 && (await Vsctl("list-ports", Bridge)).Split('\n').Contains(nextPort),
             TimeSpan.FromSeconds(60));
         Assert.True(repaired, "the flows, the gateway's addresses, the egress rules and the pod's port came back within a minute");
+
+        // The restarted agent's metrics: the leftovers its recovery removed, the drift its repair
+        // found and put back, and the network phase of the pod started since.
+        var samples = await Metrics.PrometheusText.ScrapeAsync(metricsPort);
+        Assert.True(samples.Value("spherelet_recovery_leftovers_removed_total", ("kind", "switch_port")) >= 1);
+        Assert.True(samples.Value("spherelet_recovery_leftovers_removed_total", ("kind", "segment")) >= 1);
+        Assert.Equal(0, samples.Value("spherelet_recovery_leftovers_removed_total", ("kind", "vm")));
+        Assert.True(samples.Value("spherelet_network_drift_found_total", ("scope", "segment")) >= 1);
+        Assert.True(samples.Value("spherelet_network_drift_repaired_total", ("scope", "segment")) >= 1);
+        Assert.True(samples.Value("spherelet_network_drift_found_total", ("scope", "pod_port")) >= 1);
+        Assert.True(samples.Value("spherelet_network_drift_repaired_total", ("scope", "pod_port")) >= 1);
+        Assert.True(samples.Value("spherelet_pod_start_phase_duration_seconds_count", ("phase", "network_attach")) >= 1);
         Assert.Equal(_firstVlan.ToString(CultureInfo.InvariantCulture), (await Vsctl("get", "port", nextPort, "tag")).Trim());
         Assert.Equal(0, await PingAsync(client, next.Container, first.Ip));
         Assert.Contains($"inet {Address(1)}/26", await HostCommand.RunAsync("ip", ["-o", "address", "show", "dev", gateway], CancellationToken.None), StringComparison.Ordinal);

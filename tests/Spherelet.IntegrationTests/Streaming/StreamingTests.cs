@@ -170,6 +170,47 @@ public sealed class StreamingTests : IClassFixture<ContainerPod>
         Assert.Contains("was not created with stdin", noStdin.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_metrics_url_counts_this_pods_start_phases_the_pulls_guest_round_trips_and_streaming_sessions()
+    {
+        var container = await _pod.RunAsync(_pod.Container("metered", "sleep", "1000"));
+        var url = await ExecUrlAsync(container, ["true"], stdout: true);
+        using (var exec = await ChannelStreamClient.ConnectAsync(url, "v4.channel.k8s.io"))
+        {
+            await exec.ReadToEndAsync();
+        }
+
+        var missing = await Assert.ThrowsAsync<RpcException>(() => _pod.Client.Images.PullImageAsync(
+            new PullImageRequest { Image = new ImageSpec { Image = $"{_pod.Registry.Host}/{ContainerTestImage.Repository}:no-such-tag" } }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+
+        var samples = await Metrics.PrometheusText.ScrapeAsync(_pod.MetricsPort);
+
+        // The fixture's pod and this test's container went through every phase but the network's (this node has no pod CIDR).
+        Assert.Equal("histogram", samples.Types["spherelet_pod_start_phase_duration_seconds"]);
+        foreach (var phase in new[] { "vm_start", "guest_ready", "container_create", "container_start" })
+        {
+            Assert.True(samples.Value("spherelet_pod_start_phase_duration_seconds_count", ("phase", phase)) >= 1, phase);
+            Assert.True(samples.Value("spherelet_pod_start_phase_duration_seconds_sum", ("phase", phase)) > 0, phase);
+        }
+
+        Assert.Equal(0, samples.Value("spherelet_pod_start_phase_duration_seconds_count", ("phase", "network_attach")));
+        // The fixture pulled the test image from the registry; the missing tag failed as not_found.
+        Assert.True(samples.Value("spherelet_image_pull_duration_seconds_count") >= 1);
+        Assert.True(samples.Value("spherelet_image_pull_bytes_total") > 0);
+        Assert.True(samples.Value("spherelet_image_pull_failures_total", ("reason", "not_found")) >= 1);
+        Assert.Equal("counter", samples.Types["spherelet_image_pull_failures_total"]);
+        // The guest channel was pinged at connect.
+        Assert.True(samples.Value("spherelet_guest_channel_round_trip_seconds_count") >= 1);
+        Assert.True(samples.Value("spherelet_guest_channel_round_trip_seconds_sum") > 0);
+        Assert.True(samples.Value("spherelet_streaming_sessions_total", ("kind", "exec")) >= 1);
+        Assert.Equal("gauge", samples.Types["spherelet_streaming_sessions"]);
+        Assert.True(samples.Value("spherelet_cri_request_duration_seconds_count", ("rpc", "RuntimeService/RunPodSandbox"), ("code", "OK")) >= 1);
+        Assert.True(samples.Value("spherelet_cri_request_duration_seconds_count", ("rpc", "ImageService/PullImage"), ("code", "NotFound")) >= 1);
+        Assert.True(samples.Value("spherelet_containers", ("state", "running"), ("runtime_handler", "default")) >= 1);
+        Assert.Equal(1, samples.Value("spherelet_sandboxes", ("state", "ready"), ("runtime_handler", "default")));
+    }
+
     private async Task<string> ExecUrlAsync(string container, string[] command, bool stdin = false, bool stdout = false, bool stderr = false, bool tty = false) =>
         (await _pod.Runtime.ExecAsync(new ExecRequest { ContainerId = container, Cmd = { command }, Stdin = stdin, Stdout = stdout, Stderr = stderr, Tty = tty })).Url;
 
