@@ -10,6 +10,9 @@ namespace Spherelet.Guest;
 /// <summary>The domain's containers (<see cref="IGuestContainers"/>) over each pod's CRX connection (<see cref="GuestConnections"/>).</summary>
 public sealed class GuestContainers : IGuestContainers
 {
+    /// <summary>The most network interfaces a guest's statistics may name.</summary>
+    public const int MaxInterfaces = 64;
+
     private const int SigKill = 9;
 
     private readonly GuestConnections _connections;
@@ -157,12 +160,56 @@ public sealed class GuestContainers : IGuestContainers
         return new PodUsage(
             ToUsage(reply.Vm ?? new CgroupStats(), 0, 0),
             reply.VmMemoryTotalBytes,
-            reply.Containers.ToDictionary(c => c.ContainerId, c => ToUsage(c.Stats ?? new CgroupStats(), c.WritableBytes, c.WritableInodes), StringComparer.Ordinal));
+            reply.Containers.ToDictionary(c => c.ContainerId, c => ToUsage(c.Stats ?? new CgroupStats(), c.WritableBytes, c.WritableInodes), StringComparer.Ordinal))
+        {
+            Interfaces = CheckedInterfaces(sandboxId, reply.Interfaces),
+        };
+    }
+
+    /// <summary>
+    /// The guest's interfaces, checked: their names become metric label values, so only what a
+    /// Linux interface can be named (1 to 15 printable ASCII characters, no slash, colon, quote,
+    /// backslash or space), each once, and at most <see cref="MaxInterfaces"/> of them.
+    /// </summary>
+    internal static IReadOnlyList<InterfaceUsage> CheckedInterfaces(string sandboxId, IReadOnlyCollection<InterfaceStats> interfaces)
+    {
+        if (interfaces.Count > MaxInterfaces)
+        {
+            throw new GuestOperationFailedException($"pod {sandboxId}: the guest's statistics name {interfaces.Count} network interfaces (at most {MaxInterfaces})");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var nic in interfaces)
+        {
+            if (nic.Name.Length is 0 or > 15 || nic.Name.Any(c => c is <= ' ' or > '~' or '/' or ':' or '"' or '\\') || !names.Add(nic.Name))
+            {
+                throw new GuestOperationFailedException($"pod {sandboxId}: the guest's statistics name a network interface that cannot be one, or one twice");
+            }
+        }
+
+        return interfaces.Select(n => new InterfaceUsage(n.Name, n.RxBytes, n.RxPackets, n.RxErrors, n.RxDropped, n.TxBytes, n.TxPackets, n.TxErrors, n.TxDropped)).ToList();
     }
 
     private static ContainerExit ToExit(ProcessExit exit) =>
         new(exit.ExitCode, exit.Signal, exit.OomKilled, exit.StartedAt, exit.FinishedAt, TimeSpan.FromTicks(Math.Max(0, exit.FinishedAgoNs) / 100));
 
     private static ResourceUsage ToUsage(CgroupStats stats, ulong writableBytes, ulong writableInodes) =>
-        new(stats.CpuUsageNs, stats.MemoryUsageBytes, stats.MemoryWorkingSetBytes, stats.Pids, stats.Timestamp, writableBytes, writableInodes);
+        new(stats.CpuUsageNs, stats.MemoryUsageBytes, stats.MemoryWorkingSetBytes, stats.Pids, stats.Timestamp, writableBytes, writableInodes)
+        {
+            CpuUserNanoseconds = stats.CpuUserNs,
+            CpuSystemNanoseconds = stats.CpuSystemNs,
+            CpuPeriods = stats.CpuPeriods,
+            CpuThrottledPeriods = stats.CpuThrottledPeriods,
+            CpuThrottledNanoseconds = stats.CpuThrottledNs,
+            RssBytes = stats.MemoryRssBytes,
+            CacheBytes = stats.MemoryCacheBytes,
+            MappedFileBytes = stats.MemoryMappedFileBytes,
+            SwapBytes = stats.MemorySwapBytes,
+            MaxUsageBytes = stats.MemoryMaxUsageBytes,
+            OomKills = stats.OomKills,
+            PageFaults = stats.PageFaults,
+            MajorPageFaults = stats.MajorPageFaults,
+            IoReadBytes = stats.IoReadBytes,
+            IoWriteBytes = stats.IoWriteBytes,
+        };
 }

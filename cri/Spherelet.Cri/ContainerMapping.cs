@@ -191,6 +191,7 @@ public static class ContainerMapping
                 Cpu = Cpu(usage.Vm, rates?.Sample(sandbox.Id, usage.Vm.CpuNanoseconds, usage.Vm.Timestamp)),
                 Memory = Memory(usage.Vm, usage.VmMemoryTotalBytes),
                 Process = new ProcessUsage { Timestamp = usage.Vm.Timestamp, ProcessCount = new UInt64Value { Value = usage.Vm.Processes } },
+                Network = Network(usage),
             },
         };
         stats.Attributes.Labels.Add(sandbox.Labels.ToDictionary());
@@ -321,6 +322,32 @@ public static class ContainerMapping
         return cpu;
     }
 
+    /// <summary>The pod VM's interfaces; eth0, the pod network's, is the default one.</summary>
+    private static NetworkUsage? Network(PodUsage usage)
+    {
+        if (usage.Interfaces.Count == 0)
+        {
+            return null;
+        }
+
+        static NetworkInterfaceUsage Interface(InterfaceUsage nic) => new()
+        {
+            Name = nic.Name,
+            RxBytes = new UInt64Value { Value = nic.RxBytes },
+            RxErrors = new UInt64Value { Value = nic.RxErrors },
+            TxBytes = new UInt64Value { Value = nic.TxBytes },
+            TxErrors = new UInt64Value { Value = nic.TxErrors },
+        };
+        var network = new NetworkUsage { Timestamp = usage.Vm.Timestamp };
+        if (usage.Interfaces.FirstOrDefault(n => n.Name == "eth0") is { } pod)
+        {
+            network.DefaultInterface = Interface(pod);
+        }
+
+        network.Interfaces.Add(usage.Interfaces.Where(n => n.Name != "eth0").Select(Interface));
+        return network;
+    }
+
     private static MemoryUsage Memory(ResourceUsage usage, ulong total = 0)
     {
         var memory = new MemoryUsage
@@ -328,6 +355,9 @@ public static class ContainerMapping
             Timestamp = usage.Timestamp,
             WorkingSetBytes = new UInt64Value { Value = usage.WorkingSetBytes },
             UsageBytes = new UInt64Value { Value = usage.MemoryUsageBytes },
+            RssBytes = new UInt64Value { Value = usage.RssBytes },
+            PageFaults = new UInt64Value { Value = usage.PageFaults },
+            MajorPageFaults = new UInt64Value { Value = usage.MajorPageFaults },
         };
         if (total > 0)
         {

@@ -257,6 +257,7 @@ internal sealed class CrxServer : IDisposable
         var wanted = request.ContainerIds.ToHashSet(StringComparer.Ordinal);
         var (vm, total) = CgroupReader.Vm();
         var reply = new StatsReply { Vm = vm, VmMemoryTotalBytes = total };
+        reply.Interfaces.Add(CgroupReader.Interfaces());
         foreach (var container in _containers.Containers.Where(c => wanted.Count == 0 || wanted.Contains(c.Id)))
         {
             var (bytes, inodes) = container.Rootfs is { } rootfs ? DiskUsage.Measure(rootfs.UpperDirectory) : (0UL, 0UL);

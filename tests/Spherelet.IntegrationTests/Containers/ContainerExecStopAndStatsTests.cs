@@ -247,6 +247,77 @@ public sealed class ContainerExecStopAndStatsTests : IClassFixture<ContainerPod>
     }
 
     [Fact]
+    public async Task ListPodSandboxMetrics_and_ListContainerStats_agree_with_what_the_guests_cgroups_and_interfaces_report()
+    {
+        // Two seconds of CPU, 2 MiB in the writable layer, then nothing moves but what the measuring does.
+        var config = _pod.Container("metered", "sh", "-c", "busybox timeout 2 sh -c 'while :; do :; done'; dd if=/dev/zero of=/blob bs=1M count=2 2>/dev/null; echo ready; exec sleep 1000");
+        var id = await _pod.RunAsync(config);
+        await _pod.WaitForLogAsync(config, lines => lines.Any(l => l.Message == "ready"));
+
+        var before = await GuestCountersAsync(id);
+        var response = await _pod.Runtime.ListPodSandboxMetricsAsync(new ListPodSandboxMetricsRequest());
+        var stats = Assert.Single((await _pod.Runtime.ListContainerStatsAsync(new ListContainerStatsRequest { Filter = new ContainerStatsFilter { Id = id } })).Stats);
+        var after = await GuestCountersAsync(id);
+        var descriptors = (await _pod.Runtime.ListMetricDescriptorsAsync(new ListMetricDescriptorsRequest())).Descriptors.ToDictionary(d => d.Name, StringComparer.Ordinal);
+
+        var pod = Assert.Single(response.PodMetrics, p => p.PodSandboxId == _pod.PodId);
+        var all = pod.Metrics.Concat(pod.ContainerMetrics.SelectMany(c => c.Metrics)).ToList();
+        Assert.All(all, m => Assert.Equal(descriptors[m.Name].LabelKeys.Count, m.LabelValues.Count));
+        var mine = Assert.Single(pod.ContainerMetrics, c => c.ContainerId == id).Metrics;
+        ulong Value(IEnumerable<Metric> metrics, string name, params string[] extra) =>
+            metrics.Single(m => m.Name == name && m.LabelValues.Skip(5).SequenceEqual(extra)).Value.Value;
+        Assert.Equal([id, _pod.Image, _pod.PodConfig.Metadata.Namespace, _pod.PodConfig.Metadata.Name, "metered", "total"], mine.Single(m => m.Name == "container_cpu_usage_seconds_total").LabelValues);
+
+        // CPU: the container's cgroup time, read before and after, brackets both answers (metrics in whole seconds).
+        Assert.InRange(Value(mine, "container_cpu_usage_seconds_total", "total"), before["usage_usec"] / 1_000_000, after["usage_usec"] / 1_000_000);
+        Assert.True(Value(mine, "container_cpu_usage_seconds_total", "total") >= 1, "two seconds of spinning show as at least one whole second");
+        Assert.InRange(stats.Cpu.UsageCoreNanoSeconds.Value, before["usage_usec"] * 1000, after["usage_usec"] * 1000);
+        Assert.InRange(Value(mine, "container_cpu_user_seconds_total") + Value(mine, "container_cpu_system_seconds_total"), (before["usage_usec"] / 1_000_000) - 1, after["usage_usec"] / 1_000_000);
+
+        // Memory: memory.current less inactive_file, give or take what the measuring processes used.
+        var workingBefore = before["memory.current"] - before["inactive_file"];
+        var slack = Math.Max(4UL << 20, workingBefore / 4);
+        Assert.InRange(Value(mine, "container_memory_working_set_bytes"), workingBefore - Math.Min(slack, workingBefore), workingBefore + slack);
+        Assert.InRange(stats.Memory.WorkingSetBytes.Value, workingBefore - Math.Min(slack, workingBefore), workingBefore + slack);
+        Assert.InRange(Value(mine, "container_memory_rss"), 1UL, before["memory.current"] + slack);
+
+        // The writable layer holds the 2 MiB file: both answers say the same.
+        Assert.True(stats.WritableLayer.UsedBytes.Value >= 2UL << 20, $"writable layer {stats.WritableLayer.UsedBytes.Value} bytes");
+        Assert.Equal(stats.WritableLayer.UsedBytes.Value, Value(mine, "container_fs_usage_bytes"));
+
+        // The pod's own: its VM's loopback counters, bracketed the same way, and its CPU at least the container's.
+        Assert.InRange(Value(pod.Metrics, "container_network_receive_bytes_total", "lo"), before["lo_rx_bytes"], after["lo_rx_bytes"]);
+        Assert.InRange(Value(pod.Metrics, "container_network_transmit_packets_total", "lo"), before["lo_tx_packets"], after["lo_tx_packets"]);
+        Assert.True(Value(pod.Metrics, "container_cpu_usage_seconds_total", "total") >= Value(mine, "container_cpu_usage_seconds_total", "total"));
+        Assert.Equal([_pod.PodId, string.Empty, _pod.PodConfig.Metadata.Namespace, _pod.PodConfig.Metadata.Name, "POD"], pod.Metrics.Single(m => m.Name == "container_memory_working_set_bytes").LabelValues);
+        await _pod.RemoveAsync(id);
+    }
+
+    /// <summary>What the container's own cgroup (cpu.stat, memory.current, memory.stat) and the VM's loopback say, read inside the container.</summary>
+    private async Task<Dictionary<string, ulong>> GuestCountersAsync(string id)
+    {
+        var read = await _pod.ExecAsync(
+            id,
+            30,
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/cpu.stat /sys/fs/cgroup/memory.stat; echo memory.current $(cat /sys/fs/cgroup/memory.current); "
+                + "echo lo_rx_bytes $(cat /sys/class/net/lo/statistics/rx_bytes); echo lo_tx_packets $(cat /sys/class/net/lo/statistics/tx_packets)");
+        Assert.Equal(0, read.ExitCode);
+        var counters = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var line in read.Stdout.ToStringUtf8().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 2 && ulong.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                counters.TryAdd(parts[0], value);
+            }
+        }
+
+        return counters;
+    }
+
+    [Fact]
     public async Task Two_containers_of_a_pod_share_its_network_and_reach_each_other_on_localhost()
     {
         var server = await _pod.RunAsync(_pod.Container("web", "httpd", "-f", "-p", "8080", "-h", "/www"));
