@@ -78,6 +78,9 @@ internal static class ContainersBenchmark
                 }
             }
 
+            var (metricsOn, metricsOff, scrapeMs) = await MetricsCost.MeasureAsync(
+                options, Environment(options), spec, logs, (client, image, root, name, handler) => StartPodAsync(client, image, root, name, handler), RemoveAsync, "micro");
+
             var logMibPerSecond = new List<double>();
             for (var run = 0; run < 3; run++)
             {
@@ -133,12 +136,12 @@ internal static class ContainersBenchmark
                 await RemoveAsync(runtime, pod);
             }
 
-            Report(output, options, figures, agentPss.Average(), logMibPerSecond, room[GrowthHandler], room[NoGrowthHandler]);
+            Report(output, options, figures, agentPss.Average(), logMibPerSecond, room[GrowthHandler], room[NoGrowthHandler], (metricsOn, metricsOff, scrapeMs));
         });
 
     private static void Report(
         TextWriter output, ContainersBenchOptions options, Dictionary<string, BackendFigures> figures, double agentPss, List<double> logMibPerSecond,
-        List<double> withRoom, List<double> withoutRoom)
+        List<double> withRoom, List<double> withoutRoom, (List<double> On, List<double> Off, List<double> ScrapeMs) metrics)
     {
         output.WriteLine(
             $"containers: {options.Runs} pods one at a time per backend (RunPodSandbox + CreateContainer + StartContainer, one busybox container each), " +
@@ -179,10 +182,17 @@ internal static class ContainersBenchmark
         Row(output, "libvirt", "QEMU PSS, idle pod, memory room to the host's (MiB)", withRoom);
         Row(output, "libvirt", "QEMU PSS, idle pod, no memory growth (MiB)", withoutRoom);
         Row(output, "default", $"log throughput, {LogMib} MiB container -> host file (MiB/s)", logMibPerSecond, "0.0");
+        Row(output, "microvm", "to first log line, metrics on, scraped every 1 s (ms)", metrics.On);
+        Row(output, "microvm", "to first log line, metrics off (Port 0) (ms)", metrics.Off);
+        var metricsRatio = Stats.Median(metrics.On) / Stats.Median(metrics.Off);
+        Single(output, "microvm", "ratio metrics on / off", Stats.F(metricsRatio, "0.00"));
+        Row(output, "default", "one scrape of /metrics (ms)", metrics.ScrapeMs, "0.00");
         output.WriteLine();
         output.WriteLine(
             $"result: {string.Join(' ', result)} log_mib_s={Stats.F(Stats.Median(logMibPerSecond), "0.0")} " +
-            $"growth_room_pss_mib={Stats.F(Stats.Median(withRoom))} no_growth_pss_mib={Stats.F(Stats.Median(withoutRoom))}");
+            $"growth_room_pss_mib={Stats.F(Stats.Median(withRoom))} no_growth_pss_mib={Stats.F(Stats.Median(withoutRoom))} " +
+            $"metrics_on_ms={Stats.F(Stats.Median(metrics.On))} metrics_off_ms={Stats.F(Stats.Median(metrics.Off))} metrics_ratio={Stats.F(metricsRatio, "0.00")} " +
+            $"scrape_ms={Stats.F(Stats.Median(metrics.ScrapeMs), "0.00")}");
     }
 
     /// <summary>What one backend measured.</summary>

@@ -192,6 +192,24 @@ internal sealed partial class HostMountMirror : IDisposable
         }
     }
 
+    /// <summary>
+    /// The pods directory as the mount table shows it: with every symbolic link on the way resolved
+    /// (a root reached through a link would otherwise not know the shares' own mounts for what they are).
+    /// </summary>
+    private string ResolvedPodsDirectory()
+    {
+        var (pods, _) = MountNative.OpenAt2(null, _podsDirectory, MountNative.OPath | MountNative.ODirectory, 0);
+        if (pods is null)
+        {
+            return _podsDirectory;
+        }
+
+        using (pods)
+        {
+            return FileTree.PathOf(pods);
+        }
+    }
+
     private void ReconcileOne(IReadOnlyList<MountEntry> table, FollowedVolume volume)
     {
         using var shareRoot = _openShareRoot(volume.SandboxId);
@@ -202,7 +220,7 @@ internal sealed partial class HostMountMirror : IDisposable
 
         var sharePrefix = FileTree.PathOf(shareRoot).TrimEnd('/') + "/" + volume.InShare + "/";
         var hostPrefix = volume.HostPath.TrimEnd('/') + "/";
-        var podsPrefix = _podsDirectory.TrimEnd('/') + "/";
+        var podsPrefix = ResolvedPodsDirectory().TrimEnd('/') + "/";
         var wanted = table
             .Where(e => e.MountPoint.Length > hostPrefix.Length && e.MountPoint.StartsWith(hostPrefix, StringComparison.Ordinal) && !(e.MountPoint + "/").StartsWith(podsPrefix, StringComparison.Ordinal))
             .Select(e => new MirroredMount(e.MountPoint[hostPrefix.Length..], e.Device, e.Root))
