@@ -74,12 +74,12 @@ public sealed class DaemonTests : IDisposable
         using var client = await daemon.ConnectAsync();
 
         var checkpoint = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.CheckpointContainerAsync(new CheckpointContainerRequest()).ResponseAsync);
-        var metrics = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.ListMetricDescriptorsAsync(new ListMetricDescriptorsRequest()).ResponseAsync);
+        var resize = await Assert.ThrowsAsync<RpcException>(() => client.Runtime.UpdatePodSandboxResourcesAsync(new UpdatePodSandboxResourcesRequest()).ResponseAsync);
 
         Assert.Equal(StatusCode.Unimplemented, checkpoint.StatusCode);
         Assert.Contains("RuntimeService/CheckpointContainer", checkpoint.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(StatusCode.Unimplemented, metrics.StatusCode);
-        Assert.Contains("RuntimeService/ListMetricDescriptors", metrics.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unimplemented, resize.StatusCode);
+        Assert.Contains("RuntimeService/UpdatePodSandboxResources", resize.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
