@@ -22,33 +22,17 @@ public sealed class CriMetricsInterceptor : Interceptor
             Buckets = Histogram.ExponentialBuckets(0.001, 2, 16),
         });
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request,
         ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(continuation);
-        var started = Stopwatch.GetTimestamp();
-        var code = StatusCode.Unknown;
-        try
-        {
-            var response = await continuation(request, context);
-            code = StatusCode.OK;
-            return response;
-        }
-        catch (RpcException e)
-        {
-            code = e.StatusCode;
-            throw;
-        }
-        finally
-        {
-            Observe(context.Method, code, started);
-        }
+        return TimedAsync(context.Method, () => continuation(request, context));
     }
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request,
         IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context,
@@ -56,12 +40,23 @@ public sealed class CriMetricsInterceptor : Interceptor
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(continuation);
+        return TimedAsync(context.Method, async () =>
+        {
+            await continuation(request, responseStream, context);
+            return true;
+        });
+    }
+
+    /// <summary>Runs a call and observes its duration under the code it ended with (OK, the RpcException's, or Unknown).</summary>
+    private static async Task<T> TimedAsync<T>(string method, Func<Task<T>> call)
+    {
         var started = Stopwatch.GetTimestamp();
         var code = StatusCode.Unknown;
         try
         {
-            await continuation(request, responseStream, context);
+            var result = await call();
             code = StatusCode.OK;
+            return result;
         }
         catch (RpcException e)
         {
@@ -70,7 +65,7 @@ public sealed class CriMetricsInterceptor : Interceptor
         }
         finally
         {
-            Observe(context.Method, code, started);
+            Observe(method, code, started);
         }
     }
 

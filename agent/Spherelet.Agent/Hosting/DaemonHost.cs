@@ -96,9 +96,7 @@ public static class DaemonHost
         services.AddSingleton<GuestConnections>();
         services.AddSingleton<GuestEndpoints>();
         services.AddSingleton<PodGuests>();
-        services.AddSingleton<IPodGuests>(sp => metered
-            ? new Metrics.MeteredPodGuests(sp.GetRequiredService<PodGuests>(), sp.GetRequiredService<Metrics.PodStartMetrics>())
-            : sp.GetRequiredService<PodGuests>());
+        AddPort<IPodGuests, PodGuests>(services, metered, (guests, phases) => new Metrics.MeteredPodGuests(guests, phases));
         services.AddSingleton<IHostDevices, Containers.HostDevices>();
         services.AddSingleton<IHostLogFiles, Containers.HostLogFiles>();
         services.AddSingleton(new NetworkAllocator(
@@ -118,9 +116,7 @@ public static class DaemonHost
             sp.GetRequiredService<ILogger<OvsPodNetwork>>(),
             sp.GetService<INetworkDriftMeter>(),
             sp.GetService<IRecoveryMeter>()));
-        services.AddSingleton<IPodNetwork>(sp => metered
-            ? new Metrics.MeteredPodNetwork(sp.GetRequiredService<OvsPodNetwork>(), sp.GetRequiredService<Metrics.PodStartMetrics>())
-            : sp.GetRequiredService<OvsPodNetwork>());
+        AddPort<IPodNetwork, OvsPodNetwork>(services, metered, (network, phases) => new Metrics.MeteredPodNetwork(network, phases));
         services.AddHostedService(sp => new NetworkRepairService(
             sp.GetRequiredService<OvsPodNetwork>(),
             TimeSpan.FromSeconds(options.Network.RepairIntervalSeconds),
@@ -179,9 +175,7 @@ public static class DaemonHost
             }).Select(vmm => metered ? new Metrics.MeteredVmm(vmm, sp.GetRequiredService<Metrics.PodStartMetrics>()) : vmm)));
         services.AddSingleton<SandboxService>();
         services.AddSingleton<GuestContainers>();
-        services.AddSingleton<IGuestContainers>(sp => metered
-            ? new Metrics.MeteredGuestContainers(sp.GetRequiredService<GuestContainers>(), sp.GetRequiredService<Metrics.PodStartMetrics>())
-            : sp.GetRequiredService<GuestContainers>());
+        AddPort<IGuestContainers, GuestContainers>(services, metered, (containers, phases) => new Metrics.MeteredGuestContainers(containers, phases));
         services.AddSingleton<IContainerCheckpointStore, FileContainerCheckpointStore>();
         services.AddSingleton(new ContainerServiceOptions { LogSpoolBytes = options.Guest.LogSpoolMiB * 1024L * 1024 });
         services.AddSingleton<ContainerService>();
@@ -233,8 +227,12 @@ public static class DaemonHost
         services.AddHostedService<Metrics.MetricsServerService>();
         services.AddGrpc(grpc =>
         {
-            // Outermost: a call is timed with the status code it was answered with.
-            grpc.Interceptors.Add<CriMetricsInterceptor>();
+            if (metered)
+            {
+                // Outermost: a call is timed with the status code it was answered with.
+                grpc.Interceptors.Add<CriMetricsInterceptor>();
+            }
+
             grpc.Interceptors.Add<CriErrorInterceptor>();
             grpc.MaxReceiveMessageSize = MaxMessageBytes;
             grpc.MaxSendMessageSize = MaxMessageBytes;
@@ -272,6 +270,14 @@ public static class DaemonHost
             Address(options.Network.SnatAddress),
             options.Network.Namespaces.ToDictionary(n => n.Key, n => new NamespacePolicy(n.Value.Isolated, Address(n.Value.SnatAddress)), StringComparer.Ordinal));
     }
+
+    /// <summary>Registers a port as its implementation, wrapped in its metering decorator when metrics are on.</summary>
+    private static void AddPort<TPort, TImplementation>(IServiceCollection services, bool metered, Func<TImplementation, Metrics.PodStartMetrics, TPort> meter)
+        where TPort : class
+        where TImplementation : class, TPort =>
+        services.AddSingleton(sp => metered
+            ? meter(sp.GetRequiredService<TImplementation>(), sp.GetRequiredService<Metrics.PodStartMetrics>())
+            : sp.GetRequiredService<TImplementation>());
 
     private static void ConfigureLogging(WebApplicationBuilder builder, LogLevel level)
     {

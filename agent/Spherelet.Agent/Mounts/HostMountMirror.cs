@@ -179,11 +179,12 @@ internal sealed partial class HostMountMirror : IDisposable
     /// <summary>For each volume, detaches copies whose host mount is gone (deepest first), then copies what is new (parents first).</summary>
     private void Reconcile(IReadOnlyList<MountEntry> table, IReadOnlyList<FollowedVolume> volumes)
     {
+        var podsPrefix = ResolvedPodsDirectory().TrimEnd('/') + "/";
         foreach (var volume in volumes)
         {
             try
             {
-                ReconcileOne(table, volume);
+                ReconcileOne(table, volume, podsPrefix);
             }
             catch (IOException e)
             {
@@ -210,7 +211,8 @@ internal sealed partial class HostMountMirror : IDisposable
         }
     }
 
-    private void ReconcileOne(IReadOnlyList<MountEntry> table, FollowedVolume volume)
+    /// <param name="podsPrefix">The resolved pods directory with a trailing slash: nothing below it is mirrored.</param>
+    private void ReconcileOne(IReadOnlyList<MountEntry> table, FollowedVolume volume, string podsPrefix)
     {
         using var shareRoot = _openShareRoot(volume.SandboxId);
         if (shareRoot is null)
@@ -220,7 +222,6 @@ internal sealed partial class HostMountMirror : IDisposable
 
         var sharePrefix = FileTree.PathOf(shareRoot).TrimEnd('/') + "/" + volume.InShare + "/";
         var hostPrefix = volume.HostPath.TrimEnd('/') + "/";
-        var podsPrefix = ResolvedPodsDirectory().TrimEnd('/') + "/";
         var wanted = table
             .Where(e => e.MountPoint.Length > hostPrefix.Length && e.MountPoint.StartsWith(hostPrefix, StringComparison.Ordinal) && !(e.MountPoint + "/").StartsWith(podsPrefix, StringComparison.Ordinal))
             .Select(e => new MirroredMount(e.MountPoint[hostPrefix.Length..], e.Device, e.Root))

@@ -31,13 +31,10 @@ public sealed class PodLifecycle
     /// </summary>
     public async Task StopAsync(string sandboxIdOrPrefix, CancellationToken cancellationToken)
     {
-        if (Find(sandboxIdOrPrefix) is not { } sandbox)
+        if (Find(sandboxIdOrPrefix) is { } sandbox)
         {
-            return;
+            await StopFoundAsync(sandbox.Id, cancellationToken);
         }
-
-        await _containers.StopAllOfPodAsync(sandbox.Id, cancellationToken);
-        await _sandboxes.StopAsync(sandbox.Id, cancellationToken);
     }
 
     /// <summary>Removes a pod: stopped as <see cref="StopAsync"/> does, its containers removed, then the sandbox. Removing an unknown pod succeeds.</summary>
@@ -48,10 +45,16 @@ public sealed class PodLifecycle
             return;
         }
 
-        await _containers.StopAllOfPodAsync(sandbox.Id, cancellationToken);
-        await _sandboxes.StopAsync(sandbox.Id, cancellationToken);
+        await StopFoundAsync(sandbox.Id, cancellationToken);
         await _containers.RemoveAllOfPodAsync(sandbox.Id, cancellationToken);
         await _sandboxes.RemoveAsync(sandbox.Id, cancellationToken);
+    }
+
+    /// <summary>The pod's running containers killed (their exits recorded), then its VM stopped.</summary>
+    private async Task StopFoundAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        await _containers.StopAllOfPodAsync(sandboxId, cancellationToken);
+        await _sandboxes.StopAsync(sandboxId, cancellationToken);
     }
 
     private PodSandbox? Find(string sandboxIdOrPrefix)

@@ -31,7 +31,7 @@ internal static class CgroupReader
             MemoryMappedFileBytes = memoryStat.GetValueOrDefault("file_mapped"),
             MemorySwapBytes = ReadNumber(Path.Combine(dir, "memory.swap.current")),
             MemoryMaxUsageBytes = ReadNumber(Path.Combine(dir, "memory.peak")),
-            OomKills = Field(Path.Combine(dir, "memory.events"), "oom_kill"),
+            OomKills = OomKills(cgroupPath),
             PageFaults = memoryStat.GetValueOrDefault("pgfault"),
             MajorPageFaults = memoryStat.GetValueOrDefault("pgmajfault"),
             Pids = ReadNumber(Path.Combine(dir, "pids.current")),
@@ -124,25 +124,7 @@ internal static class CgroupReader
     }
 
     /// <summary>The number after <paramref name="key"/> in a "key value" file.</summary>
-    private static ulong Field(string file, string key)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines(file))
-            {
-                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length >= 2 && parts[0] == key)
-                {
-                    return ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-
-        return 0;
-    }
+    private static ulong Field(string file, string key) => Fields(file).GetValueOrDefault(key);
 
     /// <summary>Every "key value" line of a file (memory.stat, cpu.stat, /proc/meminfo, /proc/vmstat); empty when it cannot be read.</summary>
     private static Dictionary<string, ulong> Fields(string file)
